@@ -1,0 +1,104 @@
+/* event.c — the normalised event (see event.h). */
+#include "core/event.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/limits.h"
+
+vg_event *vg_event_new(void)
+{
+	vg_event *ev = calloc(1, sizeof(*ev) + VG_MAX_FIELDS * sizeof(vg_field));
+	if (ev == NULL)
+		return NULL;
+	if ((ev->arena = vg_arena_new(VG_EVENT_ARENA)) == NULL) {
+		free(ev);
+		return NULL;
+	}
+	ev->ts_us = VG_TS_NONE;
+	return ev;
+}
+
+void vg_event_free(vg_event *ev)
+{
+	if (ev == NULL)
+		return;
+	vg_arena_free(ev->arena);
+	free(ev);
+}
+
+void vg_event_reset(vg_event *ev, const char *raw, size_t raw_len, const char *path, uint64_t line)
+{
+	vg_arena_reset(ev->arena);
+	ev->raw = raw;
+	ev->raw_len = raw_len;
+	ev->path = path;
+	ev->line = line;
+	ev->ts_us = VG_TS_NONE;
+	ev->format = "raw";
+	ev->layer = VG_LAYER_UNKNOWN;
+	ev->product = ev->service = ev->category = 0;
+	ev->nfields = 0;
+	ev->dropped = 0;
+}
+
+int vg_event_add(vg_event *ev, const char *name, size_t name_len, const char *val, size_t val_len, enum vg_vtype type)
+{
+	if (ev->nfields >= VG_MAX_FIELDS || name_len > VG_MAX_FIELD_NAME || val_len > UINT32_MAX) {
+		ev->dropped++;
+		return VG_ELIMIT;
+	}
+	vg_field *f = &ev->fields[ev->nfields++];
+	f->name = name;
+	f->name_len = (uint16_t)name_len;
+	f->hash = vg_hash(name, name_len);
+	f->val = val;
+	f->val_len = (uint32_t)val_len;
+	f->type = (uint8_t)type;
+	return VG_OK;
+}
+
+int vg_event_add_str(vg_event *ev, const char *name, const char *val, size_t val_len)
+{
+	return vg_event_add(ev, name, strlen(name), val, val_len, VG_V_STR);
+}
+
+int vg_event_add_copy(vg_event *ev, const char *name, size_t name_len, const char *val, size_t val_len, enum vg_vtype type)
+{
+	char *v = vg_arena_strndup(ev->arena, val, val_len);
+	if (v == NULL) {
+		ev->dropped++;
+		return VG_ELIMIT;
+	}
+	return vg_event_add(ev, name, name_len, v, val_len, type);
+}
+
+const vg_field *vg_event_next(const vg_event *ev, const char *name, size_t name_len, uint32_t hash, size_t *pos)
+{
+	for (size_t i = *pos; i < ev->nfields; i++) {
+		const vg_field *f = &ev->fields[i];
+		if (f->hash == hash && f->name_len == name_len && memcmp(f->name, name, name_len) == 0) {
+			*pos = i + 1;
+			return f;
+		}
+	}
+	*pos = ev->nfields;
+	return NULL;
+}
+
+const vg_field *vg_event_get(const vg_event *ev, const char *name)
+{
+	size_t n = strlen(name), pos = 0;
+	return vg_event_next(ev, name, n, vg_hash(name, n), &pos);
+}
+
+const char *vg_layer_name(uint8_t layer)
+{
+	switch (layer) {
+	case VG_LAYER_NETWORK: return "network";
+	case VG_LAYER_HOST: return "host";
+	case VG_LAYER_APPLICATION: return "application";
+	case VG_LAYER_ENDPOINT: return "endpoint";
+	default: return "unknown";
+	}
+}

@@ -1,0 +1,90 @@
+/* event.h — the normalised event every parser fills and every rule reads.
+ *
+ * An event is the raw record (always kept, borrowed from the reader's buffer)
+ * plus a flat list of fields with ECS dotted names ("source.ip",
+ * "winlog.event_data.Image"). Names and values are borrowed slices: either into
+ * the raw record (zero copy) or into the event's arena (decoded/derived text).
+ * A field name may repeat (multi-valued: auditd "type", JSON arrays); a reader
+ * of a field sees every value. Numbers/bools/null keep their JSON text ("17",
+ * "true") with a type tag.
+ *
+ * Ownership: a vg_event is reused for record after record by one thread;
+ * vg_event_reset() forgets the fields and resets the arena. Nothing in it
+ * outlives the next reset. Not thread-safe; one per worker. */
+#ifndef VG_EVENT_H
+#define VG_EVENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/arena.h"
+#include "core/err.h"
+
+enum vg_layer {
+	VG_LAYER_UNKNOWN = 0,
+	VG_LAYER_NETWORK,     /* sensor, firewall, IDS, flow, DNS */
+	VG_LAYER_HOST,        /* server and database: OS auth/audit/syslog, DB logs */
+	VG_LAYER_APPLICATION, /* web servers, application logs */
+	VG_LAYER_ENDPOINT,    /* workstation agents, Windows/Sysmon events */
+};
+
+enum vg_vtype { VG_V_STR = 0, VG_V_NUM, VG_V_BOOL, VG_V_NULL };
+
+typedef struct vg_field {
+	const char *name;
+	const char *val;
+	uint32_t hash; /* vg_hash(name, name_len) */
+	uint16_t name_len;
+	uint8_t type; /* enum vg_vtype */
+	uint32_t val_len;
+} vg_field;
+
+#define VG_TS_NONE INT64_MIN
+
+typedef struct vg_event {
+	const char *raw; /* the record as read (event.original); not NUL-terminated */
+	size_t raw_len;
+	const char *path; /* log.file.path; "-" for stdin */
+	uint64_t line;    /* log.file.line, 1-based line of the record's first byte */
+	int64_t ts_us;    /* @timestamp, microseconds since the epoch UTC; VG_TS_NONE if unknown */
+	int year_hint;    /* year to assume for timestamps without one (RFC 3164) */
+	const char *format; /* parser name that produced the fields ("syslog", "raw") */
+	uint8_t layer, product, service, category; /* enum vg_layer; logsource.h ids */
+	uint32_t nfields;
+	uint32_t dropped; /* fields beyond VG_MAX_FIELDS */
+	vg_arena *arena;
+	vg_field fields[]; /* VG_MAX_FIELDS entries */
+} vg_event;
+
+/* FNV-1a over n bytes. */
+static inline uint32_t vg_hash(const char *p, size_t n)
+{
+	uint32_t h = 2166136261u;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)p[i]) * 16777619u;
+	return h;
+}
+
+vg_event *vg_event_new(void); /* NULL on ENOMEM; vg_event_free(NULL) is a no-op */
+void vg_event_free(vg_event *ev);
+/* Forget fields, reset the arena, and point at a new raw record. */
+void vg_event_reset(vg_event *ev, const char *raw, size_t raw_len, const char *path, uint64_t line);
+
+/* Add a field. name and val must stay valid until the next reset (slices of the
+ * raw record, static strings, or arena memory). Returns VG_ELIMIT (and counts
+ * the drop) when the event is full. */
+int vg_event_add(vg_event *ev, const char *name, size_t name_len, const char *val, size_t val_len, enum vg_vtype type);
+/* Convenience: NUL-terminated static name, value slice, string type. */
+int vg_event_add_str(vg_event *ev, const char *name, const char *val, size_t val_len);
+/* Add a field whose value is copied into the arena (for decoded text). */
+int vg_event_add_copy(vg_event *ev, const char *name, size_t name_len, const char *val, size_t val_len, enum vg_vtype type);
+
+/* First field named name at index >= *pos; sets *pos past it. NULL when none.
+ * Loop: for (size_t i = 0; (f = vg_event_next(ev, n, len, h, &i));) */
+const vg_field *vg_event_next(const vg_event *ev, const char *name, size_t name_len, uint32_t hash, size_t *pos);
+/* First value of a field by NUL-terminated name, or NULL. */
+const vg_field *vg_event_get(const vg_event *ev, const char *name);
+
+const char *vg_layer_name(uint8_t layer); /* "network", "host", "application", "endpoint", "unknown" */
+
+#endif
