@@ -1,4 +1,4 @@
-/* logsource.c — names of the logsource ids of logsource.h (generated once from the enums, then kept by hand). */
+/* logsource.c — names of the logsource ids of logsource.h (kept in step with the enums). */
 #include "core/logsource.h"
 
 #include <strings.h>
@@ -37,11 +37,12 @@ static const char *const service_names[] = {
 	[VG_SERVICE_WINDEFEND] = "windefend",
 	[VG_SERVICE_DNS_SERVER] = "dns-server",
 	[VG_SERVICE_BITS_CLIENT] = "bits-client",
-	[VG_SERVICE_CODEINTEGRITY] = "codeintegrity",
+	[VG_SERVICE_CODEINTEGRITY] = "codeintegrity-operational",
 	[VG_SERVICE_FIREWALL_AS] = "firewall-as",
 	[VG_SERVICE_APPLOCKER] = "applocker",
 	[VG_SERVICE_NTLM] = "ntlm",
-	[VG_SERVICE_PRINTSERVICE] = "printservice",
+	[VG_SERVICE_PRINTSERVICE_ADMIN] = "printservice-admin",
+	[VG_SERVICE_PRINTSERVICE_OPERATIONAL] = "printservice-operational",
 	[VG_SERVICE_SMBCLIENT_SECURITY] = "smbclient-security",
 	[VG_SERVICE_TERMINALSERVICES] = "terminalservices-localsessionmanager",
 	[VG_SERVICE_DRIVER_FRAMEWORK] = "driver-framework",
@@ -55,8 +56,15 @@ static const char *const service_names[] = {
 	[VG_SERVICE_SHELL_CORE] = "shell-core",
 	[VG_SERVICE_DIAGNOSIS_SCRIPTED] = "diagnosis-scripted",
 	[VG_SERVICE_APPMODEL_RUNTIME] = "appmodel-runtime",
-	[VG_SERVICE_APPXPACKAGING] = "appxpackaging",
+	[VG_SERVICE_APPXPACKAGING] = "appxpackaging-om",
 	[VG_SERVICE_VHDMP] = "vhdmp",
+	[VG_SERVICE_SMBSERVER_CONNECTIVITY] = "smbserver-connectivity",
+	[VG_SERVICE_SMBCLIENT_CONNECTIVITY] = "smbclient-connectivity",
+	[VG_SERVICE_SECURITY_MITIGATIONS] = "security-mitigations",
+	[VG_SERVICE_IIS_CONFIGURATION] = "iis-configuration",
+	[VG_SERVICE_DNS_SERVER_ANALYTIC] = "dns-server-analytic",
+	[VG_SERVICE_SERVICEBUS_CLIENT] = "microsoft-servicebus-client",
+	[VG_SERVICE_LDAP] = "ldap",
 	[VG_SERVICE_LSA_SERVER] = "lsa-server",
 	[VG_SERVICE_CERTIFICATESERVICESCLIENT] = "certificateservicesclient-lifecycle-system",
 	[VG_SERVICE_DNS_CLIENT] = "dns-client",
