@@ -1,0 +1,32 @@
+/* cli.h — the subcommand table of the `vigil` binary and helpers shared by
+ * the commands. Each command is a row: name, one-line summary, usage text and
+ * its entry point, which returns the process exit status (0 ok, 1 findings
+ * such as rejected rules, 2 usage or I/O error). */
+#ifndef VG_CLI_H
+#define VG_CLI_H
+
+#include <stdio.h>
+
+#include "detect/engine.h"
+
+typedef struct vg_command {
+	const char *name;
+	const char *summary;
+	const char *usage;
+	int (*run)(int argc, char **argv); /* argv[0] is the command name */
+} vg_command;
+
+extern const vg_command vg_cmd_scan;
+extern const vg_command vg_cmd_rules;
+
+/* Print "vigil: <msg>" and the command's usage hint to stderr; returns 2. */
+int vg_cli_usage_error(const vg_command *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Counts and prints rule rejections as "path: reason" to f. */
+typedef struct vg_reject_log {
+	FILE *f;
+	size_t count;
+} vg_reject_log;
+void vg_cli_reject(void *ud, const char *path, const char *rule_id, const char *reason);
+
+#endif

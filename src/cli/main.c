@@ -1,0 +1,81 @@
+/* main.c — `vigil`: dispatch to a subcommand by name (the command table),
+ * plus `vigil help [COMMAND]` and `vigil --version`. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+static const vg_command *const commands[] = {&vg_cmd_scan, &vg_cmd_rules, NULL};
+
+static void print_overview(FILE *f)
+{
+	fprintf(f, "vigil %s — security monitoring for 4-layer information-security operations\n\n", VG_VERSION);
+	fprintf(f, "usage: vigil COMMAND [ARGS...]\n\ncommands:\n");
+	for (size_t i = 0; commands[i] != NULL; i++)
+		fprintf(f, "  %-8s %s\n", commands[i]->name, commands[i]->summary);
+	fprintf(f, "  %-8s %s\n", "help", "show help for a command");
+	fprintf(f, "\nvigil --version prints the version. See docs/usage.md for details.\n");
+}
+
+static const vg_command *find(const char *name)
+{
+	for (size_t i = 0; commands[i] != NULL; i++)
+		if (strcmp(commands[i]->name, name) == 0)
+			return commands[i];
+	return NULL;
+}
+
+int vg_cli_usage_error(const vg_command *c, const char *fmt, ...)
+{
+	va_list ap;
+	fprintf(stderr, "vigil: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n");
+	if (c != NULL)
+		fprintf(stderr, "usage: %s\n(see: vigil help %s)\n", c->usage, c->name);
+	return 2;
+}
+
+void vg_cli_reject(void *ud, const char *path, const char *rule_id, const char *reason)
+{
+	vg_reject_log *log = ud;
+	log->count++;
+	if (log->f == NULL)
+		return;
+	if (rule_id != NULL && rule_id[0] != '\0')
+		fprintf(log->f, "%s: %s (rule %s)\n", path, reason, rule_id);
+	else
+		fprintf(log->f, "%s: %s\n", path, reason);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		print_overview(stderr);
+		return 2;
+	}
+	const char *cmd = argv[1];
+	if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
+		printf("vigil %s\n", VG_VERSION);
+		return 0;
+	}
+	if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+		if (argc < 3 || strcmp(cmd, "help") != 0) {
+			print_overview(stdout);
+			return 0;
+		}
+		const vg_command *c = find(argv[2]);
+		if (c == NULL)
+			return vg_cli_usage_error(NULL, "unknown command '%s' (try: vigil help)", argv[2]);
+		/* the command prints its own detailed help for --help */
+		char *hargv[] = {(char *)c->name, "--help", NULL};
+		return c->run(2, hargv);
+	}
+	const vg_command *c = find(cmd);
+	if (c == NULL)
+		return vg_cli_usage_error(NULL, "unknown command '%s' (try: vigil help)", cmd);
+	return c->run(argc - 1, argv + 1);
+}

@@ -1,0 +1,25 @@
+/* alert_json.h — alerts as ECS JSON documents, one per line (NDJSON).
+ *
+ * An event alert is the normalised event with its dotted field names nested
+ * ({"source":{"ip":…}}), plus @timestamp, event.original (the raw record),
+ * log.file.path/line, vigil.format/layer and a rule object (id, title, level,
+ * tags, ...). A correlation alert carries the group-by values (nested by name
+ * and in correlation.group_by), the count, the time span and the locations of
+ * the contributing events. Invalid UTF-8 in values is replaced by U+FFFD.
+ * Appends one line ending in '\n' to out; VG_ENOMEM on failure. Thread-safe
+ * (no shared state). */
+#ifndef VG_ALERT_JSON_H
+#define VG_ALERT_JSON_H
+
+#include "core/buf.h"
+#include "core/event.h"
+#include "detect/correlate.h"
+#include "detect/engine.h"
+
+VG_WUR int vg_alert_json_event(vg_buf *out, const vg_event *ev, const vg_rule_info *rule);
+VG_WUR int vg_alert_json_corr(vg_buf *out, const vg_engine *e, const vg_corr_alert *a);
+
+/* "2026-04-17T05:24:53.088849Z" into buf (at least 32 bytes). */
+void vg_format_ts(int64_t us, char *buf, size_t n);
+
+#endif

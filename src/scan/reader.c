@@ -1,0 +1,462 @@
+/* reader.c — input framing (see reader.h): a line source over zlib's gzread
+ * (which reads plain files transparently), and three framers that copy whole
+ * records into a batch buffer. */
+#include "scan/reader.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "core/limits.h"
+#include "core/timeparse.h"
+
+#define READ_CHUNK (1024 * 1024)
+#define DETECT_LINES 20
+
+struct vg_reader {
+	gzFile gz;
+	char *buf;
+	size_t cap, start, end;
+	int eof;
+	uint64_t lineno;  /* number of the next line to come */
+	int skipping;     /* dropping the tail of an over-long line */
+	uint64_t truncated;
+	const vg_parser *parser;
+	int year_hint;
+	/* pushback / resume state */
+	size_t prev_start;
+	uint64_t prev_lineno;
+	int prev_skipping;
+	/* JSON: unconsumed rest of a line after a document ended mid-line */
+	size_t rest_off, rest_len;
+	uint64_t rest_line;
+	int have_rest;
+};
+
+static int fill(vg_reader *r)
+{
+	if (r->start > 0) {
+		memmove(r->buf, r->buf + r->start, r->end - r->start);
+		r->end -= r->start;
+		r->prev_start = r->prev_start >= r->start ? r->prev_start - r->start : 0;
+		r->start = 0;
+	}
+	while (!r->eof && r->end < r->cap) {
+		size_t want = r->cap - r->end;
+		if (want > (size_t)INT32_MAX)
+			want = INT32_MAX;
+		int n = gzread(r->gz, r->buf + r->end, (unsigned)want);
+		if (n < 0) {
+			int e;
+			(void)gzerror(r->gz, &e);
+			if (e != Z_ERRNO)
+				errno = EILSEQ; /* corrupt compressed data */
+			return VG_EIO;
+		}
+		if (n == 0) {
+			r->eof = 1;
+			break;
+		}
+		r->end += (size_t)n;
+		if ((size_t)n < want)
+			break; /* a pipe: hand on what we have */
+	}
+	return 0;
+}
+
+/* Next line (without its newline and a trailing CR): 1 with the slice and
+ * line number set, 0 at
+ * end, <0 on error. The slice is valid until the next call. */
+static int next_line(vg_reader *r, const char **p, size_t *n, uint64_t *line)
+{
+	for (;;) {
+		char *s = r->buf + r->start;
+		size_t avail = r->end - r->start;
+		char *nl = memchr(s, '\n', avail);
+		if (nl != NULL || (r->eof && avail > 0)) {
+			size_t len = nl != NULL ? (size_t)(nl - s) : avail;
+			r->prev_start = r->start;
+			r->prev_lineno = r->lineno;
+			r->prev_skipping = r->skipping;
+			r->start += nl != NULL ? len + 1 : len;
+			if (r->skipping) {
+				/* the tail of an over-long line already handed out */
+				r->skipping = 0;
+				r->lineno++;
+				continue;
+			}
+			*line = r->lineno++;
+			if (len > 0 && s[len - 1] == '\r')
+				len--;
+			if (len > VG_MAX_LINE) {
+				len = VG_MAX_LINE;
+				r->truncated++;
+			}
+			*p = s;
+			*n = len;
+			return 1;
+		}
+		if (r->eof)
+			return 0;
+		if (avail >= VG_MAX_LINE) {
+			r->prev_start = r->start;
+			r->prev_lineno = r->lineno;
+			r->prev_skipping = r->skipping;
+			r->start = r->end;
+			if (r->skipping)
+				continue;
+			/* hand out the head now; its tail is skipped up to the newline */
+			r->skipping = 1;
+			r->truncated++;
+			*p = s;
+			*n = VG_MAX_LINE;
+			*line = r->lineno;
+			return 1;
+		}
+		if (fill(r) != 0)
+			return VG_EIO;
+	}
+}
+
+static void push_back(vg_reader *r)
+{
+	r->start = r->prev_start;
+	r->lineno = r->prev_lineno;
+	r->skipping = r->prev_skipping;
+}
+
+static int is_blank(const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i] != ' ' && p[i] != '\t' && p[i] != '\r')
+			return 0;
+	return 1;
+}
+
+static const vg_parser *detect(vg_reader *r)
+{
+	const char *lines[DETECT_LINES];
+	size_t lens[DETECT_LINES], k = 0, pos = r->start;
+	while (k < DETECT_LINES && pos < r->end) {
+		char *nl = memchr(r->buf + pos, '\n', r->end - pos);
+		size_t len = nl != NULL ? (size_t)(nl - (r->buf + pos)) : r->end - pos;
+		if (len > VG_MAX_LINE)
+			len = VG_MAX_LINE;
+		if (!is_blank(r->buf + pos, len)) {
+			lines[k] = r->buf + pos;
+			lens[k++] = len;
+		}
+		if (nl == NULL)
+			break;
+		pos = (size_t)(nl - r->buf) + 1;
+	}
+	return k > 0 ? vg_parser_detect(lines, lens, k) : NULL;
+}
+
+vg_reader *vg_reader_open(const char *path, const vg_parser *forced, int *err)
+{
+	vg_reader *r = calloc(1, sizeof(*r));
+	if (r == NULL) {
+		*err = VG_ENOMEM;
+		return NULL;
+	}
+	int fd = strcmp(path, "-") == 0 ? dup(0) : open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		goto eio;
+	struct stat st;
+	if (fstat(fd, &st) != 0) {
+		close(fd);
+		goto eio;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		close(fd);
+		errno = EISDIR;
+		goto eio;
+	}
+	/* RFC 3164 stamps carry no year: assume the file's modification year. */
+	r->year_hint = vg_year_of(S_ISREG(st.st_mode) ? (int64_t)st.st_mtime * 1000000 : (int64_t)time(NULL) * 1000000);
+	if ((r->gz = gzdopen(fd, "rb")) == NULL) {
+		close(fd);
+		*err = VG_ENOMEM;
+		goto fail;
+	}
+	gzbuffer(r->gz, 256 * 1024);
+	r->cap = READ_CHUNK + VG_MAX_LINE;
+	if ((r->buf = malloc(r->cap)) == NULL) {
+		*err = VG_ENOMEM;
+		goto fail;
+	}
+	r->lineno = 1;
+	if (fill(r) != 0)
+		goto eio;
+	r->parser = forced != NULL ? forced : detect(r);
+	return r;
+eio:
+	*err = VG_EIO;
+fail:
+	{
+		int e = errno;
+		vg_reader_close(r);
+		errno = e;
+	}
+	return NULL;
+}
+
+void vg_reader_close(vg_reader *r)
+{
+	if (r == NULL)
+		return;
+	if (r->gz != NULL)
+		gzclose(r->gz);
+	free(r->buf);
+	free(r);
+}
+
+const vg_parser *vg_reader_parser(const vg_reader *r)
+{
+	return r->parser;
+}
+
+uint64_t vg_reader_truncated(const vg_reader *r)
+{
+	return r->truncated;
+}
+
+void vg_batch_init(vg_batch *b)
+{
+	memset(b, 0, sizeof(*b));
+}
+
+void vg_batch_clear(vg_batch *b)
+{
+	free(b->buf);
+	free(b->recs);
+	vg_batch_init(b);
+}
+
+static int grow(vg_batch *b, size_t more)
+{
+	if (b->cap - b->len >= more)
+		return 0;
+	size_t nc = b->cap ? b->cap : 64 * 1024;
+	while (nc - b->len < more)
+		nc *= 2;
+	char *nb = realloc(b->buf, nc);
+	if (nb == NULL)
+		return VG_ENOMEM;
+	b->buf = nb;
+	b->cap = nc;
+	return 0;
+}
+
+static int append(vg_batch *b, const char *p, size_t n)
+{
+	if (grow(b, n) != 0)
+		return VG_ENOMEM;
+	memcpy(b->buf + b->len, p, n);
+	b->len += n;
+	return 0;
+}
+
+static int add_record(vg_batch *b, size_t off, uint64_t line)
+{
+	if (b->nrecs == b->cap_recs) {
+		size_t nc = b->cap_recs ? b->cap_recs * 2 : 1024;
+		vg_record *nr = realloc(b->recs, nc * sizeof(*nr));
+		if (nr == NULL)
+			return VG_ENOMEM;
+		b->recs = nr;
+		b->cap_recs = nc;
+	}
+	b->recs[b->nrecs++] = (vg_record){.off = off, .len = b->len - off, .line = line};
+	return 0;
+}
+
+static int frame_lines(vg_reader *r, vg_batch *b, size_t max_records, size_t max_bytes)
+{
+	const char *p;
+	size_t n;
+	uint64_t line;
+	int rc;
+	while (b->nrecs < max_records && b->len < max_bytes && (rc = next_line(r, &p, &n, &line)) == 1) {
+		b->bytes_in += n + 1;
+		if (is_blank(p, n))
+			continue;
+		size_t off = b->len;
+		if (append(b, p, n) != 0 || add_record(b, off, line) != 0)
+			return VG_ENOMEM;
+	}
+	return rc < 0 ? rc : 0;
+}
+
+static int frame_audit(vg_reader *r, vg_batch *b, size_t max_records, size_t max_bytes)
+{
+	const char *p;
+	size_t n;
+	uint64_t line, first = 0;
+	unsigned long long cur = 0, s;
+	size_t off = 0, nlines = 0;
+	int rc;
+	while ((rc = next_line(r, &p, &n, &line)) == 1) {
+		if (is_blank(p, n)) {
+			b->bytes_in += n + 1;
+			continue;
+		}
+		int has = vg_audit_serial(p, n, &s) == 0;
+		if (nlines > 0 && (!has || s != cur || nlines >= VG_MAX_AUDIT_LINES || b->len - off + n > VG_MAX_RECORD)) {
+			if (add_record(b, off, first) != 0)
+				return VG_ENOMEM;
+			nlines = 0;
+			if (b->nrecs >= max_records || b->len >= max_bytes) {
+				push_back(r);
+				return 0;
+			}
+		}
+		b->bytes_in += n + 1;
+		if (nlines == 0) {
+			off = b->len;
+			first = line;
+			cur = has ? s : 0;
+		} else if (append(b, "\n", 1) != 0) {
+			return VG_ENOMEM;
+		}
+		if (append(b, p, n) != 0)
+			return VG_ENOMEM;
+		nlines++;
+		if (!has || (n >= 8 && memcmp(p, "type=EOE", 8) == 0)) {
+			if (add_record(b, off, first) != 0)
+				return VG_ENOMEM;
+			nlines = 0;
+			if (b->nrecs >= max_records || b->len >= max_bytes)
+				return 0;
+		}
+	}
+	if (rc < 0)
+		return rc;
+	if (nlines > 0 && add_record(b, off, first) != 0)
+		return VG_ENOMEM;
+	return 0;
+}
+
+/* JSON documents: brace depth outside strings. Between documents, whitespace
+ * and the '[' ',' ']' of a top-level array are skipped; any other text up to
+ * the end of its line becomes a record of its own (it will be a raw event). */
+struct jstate {
+	int depth, in_str, esc, copying;
+	size_t off; /* record start in the batch */
+	uint64_t line;
+};
+
+static int frame_json(vg_reader *r, vg_batch *b, size_t max_records, size_t max_bytes)
+{
+	struct jstate j = {0};
+	const char *p;
+	size_t n;
+	uint64_t line;
+	int rc = 1;
+	for (;;) {
+		if (r->have_rest) {
+			p = r->buf + r->rest_off;
+			n = r->rest_len;
+			line = r->rest_line;
+			r->have_rest = 0;
+		} else {
+			if ((rc = next_line(r, &p, &n, &line)) != 1)
+				break;
+			b->bytes_in += n + 1;
+			if (j.depth > 0 && j.copying && append(b, "\n", 1) != 0)
+				return VG_ENOMEM;
+		}
+		size_t i = 0, seg = 0; /* seg: start of the part of this line being copied */
+		while (i < n) {
+			char c = p[i];
+			if (j.depth == 0) {
+				if (c == ' ' || c == '\t' || c == '\r' || c == '[' || c == ',' || c == ']') {
+					i++;
+					continue;
+				}
+				if (c != '{') {
+					/* not JSON: the rest of the line is one raw record */
+					size_t off = b->len;
+					if (append(b, p + i, n - i) != 0 || add_record(b, off, line) != 0)
+						return VG_ENOMEM;
+					i = n;
+					break;
+				}
+				j = (struct jstate){.depth = 0, .copying = 1, .off = b->len, .line = line};
+				seg = i;
+			}
+			if (j.in_str) {
+				if (j.esc)
+					j.esc = 0;
+				else if (c == '\\')
+					j.esc = 1;
+				else if (c == '"')
+					j.in_str = 0;
+			} else if (c == '"') {
+				j.in_str = 1;
+			} else if (c == '{' || c == '[') {
+				j.depth++;
+			} else if (c == '}' || c == ']') {
+				j.depth--;
+			}
+			i++;
+			if (j.depth == 0) {
+				/* document complete */
+				if (j.copying && append(b, p + seg, i - seg) != 0)
+					return VG_ENOMEM;
+				if (add_record(b, j.off, j.line) != 0)
+					return VG_ENOMEM;
+				j.copying = 0;
+				if (b->nrecs >= max_records || b->len >= max_bytes) {
+					if (i < n) {
+						r->have_rest = 1;
+						r->rest_off = (size_t)(p + i - r->buf);
+						r->rest_len = n - i;
+						r->rest_line = line;
+					}
+					return 0;
+				}
+				seg = i;
+			}
+		}
+		if (j.depth > 0 && j.copying) {
+			if (b->len - j.off + (n - seg) > VG_MAX_RECORD) {
+				/* too large: keep what fits as a (raw) record, skip the rest */
+				r->truncated++;
+				j.copying = 0;
+			} else if (append(b, p + seg, n - seg) != 0) {
+				return VG_ENOMEM;
+			}
+		}
+	}
+	if (rc < 0)
+		return rc;
+	if (j.depth > 0 && add_record(b, j.off, j.line) != 0) /* unterminated at end of input */
+		return VG_ENOMEM;
+	return 0;
+}
+
+int vg_reader_next(vg_reader *r, vg_batch *b, size_t max_records, size_t max_bytes)
+{
+	b->len = 0;
+	b->nrecs = 0;
+	b->bytes_in = 0;
+	b->parser = r->parser;
+	b->year_hint = r->year_hint;
+	enum vg_framing fr = r->parser != NULL ? r->parser->framing : VG_FRAME_LINE;
+	int rc;
+	switch (fr) {
+	case VG_FRAME_JSON: rc = frame_json(r, b, max_records, max_bytes); break;
+	case VG_FRAME_AUDIT: rc = frame_audit(r, b, max_records, max_bytes); break;
+	default: rc = frame_lines(r, b, max_records, max_bytes); break;
+	}
+	if (rc < 0)
+		return rc;
+	return b->nrecs > 0;
+}
