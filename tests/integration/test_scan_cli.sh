@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# vigil scan / rules check / help / --version: the command-line contract,
+# driven through the real binary on real logs (Loghub) and rules written here.
+set -euo pipefail
+: "${VIGIL:?path to the vigil binary}" "${VG_CORPUS:?path to the shared corpus}"
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+fails=0
+pass=0
+check() { # check NAME CONDITION...
+	local name=$1; shift
+	if "$@"; then pass=$((pass + 1)); else echo "FAIL: $name"; fails=$((fails + 1)); fi
+}
+status() { set +e; "$@" >"$T/out" 2>"$T/err"; echo $? >"$T/rc"; set -e; cat "$T/rc"; }
+
+LOGHUB=$VG_CORPUS/loghub
+mkdir -p "$T/rules/sub" "$T/bad"
+cat >"$T/rules/ssh_failed.yml" <<'Y'
+title: SSH failed password (test)
+id: 5f0c1d1e-0000-4000-8000-000000000001
+status: test
+level: low
+tags: [attack.credential-access, attack.t1110]
+logsource: {product: linux, service: sshd}
+detection:
+  keywords: ['Failed password']
+  condition: keywords
+Y
+cat >"$T/rules/sub/apache_error.yml" <<'Y'
+title: Apache mod_jk child in error state (test)
+id: 5f0c1d1e-0000-4000-8000-000000000002
+level: medium
+logsource: {service: apache}
+detection:
+  sel:
+    message|contains: 'error state'
+  condition: sel
+Y
+cp "$T/rules/ssh_failed.yml" "$T/bad/good.yml"
+cat >"$T/bad/broken.yml" <<'Y'
+title: broken on purpose
+id: 5f0c1d1e-0000-4000-8000-000000000003
+logsource: {product: linux}
+detection:
+  sel:
+    field|nosuchmodifier: x
+  condition: sel
+Y
+
+# --version, help
+check "--version exit 0" test "$(status "$VIGIL" --version)" = 0
+check "--version text" grep -Eq '^vigil [0-9]+\.[0-9]+\.[0-9]+$' "$T/out"
+check "help scan exit 0" test "$(status "$VIGIL" help scan)" = 0
+check "help scan usage" grep -q 'usage: vigil scan' "$T/out"
+check "help unknown exit 2" test "$(status "$VIGIL" help nosuch)" = 2
+
+# usage errors: exit 2 with a message
+check "scan no path" test "$(status "$VIGIL" scan)" = 2
+check "scan -j 0" test "$(status "$VIGIL" scan -j 0 "$LOGHUB/OpenSSH_2k.log")" = 2
+check "scan bad format" test "$(status "$VIGIL" scan --format nope "$LOGHUB/OpenSSH_2k.log")" = 2
+check "bad format named" grep -q "nope" "$T/err"
+check "missing file exit 2" test "$(status "$VIGIL" scan -r "$T/rules" "$T/nonexistent.log" "$LOGHUB/OpenSSH_2k.log")" = 2
+check "missing file named" grep -q "nonexistent.log" "$T/err"
+check "other file still scanned" test "$(wc -l <"$T/out")" -gt 0
+
+# every Loghub line is an event; the right formats are detected
+check "loghub scan exit 0" test "$(status "$VIGIL" scan -r "$T/rules" "$LOGHUB/OpenSSH_2k.log" "$LOGHUB/Linux_2k.log" "$LOGHUB/Apache_2k.log")" = 0
+check "6000 events" grep -q ' 6000 events' "$T/err"
+check "formats" grep -Eq 'formats:.*apache_error=2000.*syslog=4000' "$T/err"
+cp "$T/out" "$T/plain.ndjson"
+# alert count equals an independent count of the raw lines
+want=$(grep -c 'Failed password' "$LOGHUB/OpenSSH_2k.log")
+check "ssh alerts = grep count ($want)" test "$(jq -r 'select(.rule.id=="5f0c1d1e-0000-4000-8000-000000000001") | .log.file.line' "$T/plain.ndjson" | wc -l)" = "$want"
+want=$(grep -c 'error state' "$LOGHUB/Apache_2k.log")
+check "apache alerts = grep count ($want)" test "$(jq -r 'select(.rule.id=="5f0c1d1e-0000-4000-8000-000000000002") | .log.file.line' "$T/plain.ndjson" | wc -l)" = "$want"
+# alert document shape
+first=$(head -n 1 "$T/plain.ndjson")
+check "alert has event.original" test "$(jq -r '.event.original | length > 0' <<<"$first")" = true
+check "alert has log.file.path" test "$(jq -r '.log.file.path' <<<"$first")" = "$LOGHUB/OpenSSH_2k.log"
+check "alert line matches raw" test "$(jq -r '.event.original' <<<"$first")" = "$(sed -n "$(jq -r '.log.file.line' <<<"$first")p" "$LOGHUB/OpenSSH_2k.log")"
+check "alert rule object" test "$(jq -r '[.rule.id,.rule.title,.rule.level,(.rule.tags|length)]|join("|")' <<<"$first")" = "5f0c1d1e-0000-4000-8000-000000000001|SSH failed password (test)|low|2"
+check "alert @timestamp" jq -e '."@timestamp" | test("^[0-9]{4}-12-10T06:5[0-9]:[0-9]{2}\\.[0-9]{6}Z$")' <<<"$first"
+
+# -j 2 gives exactly the alerts of -j 1, in the same order
+"$VIGIL" scan -q -j 2 -r "$T/rules" "$LOGHUB/OpenSSH_2k.log" "$LOGHUB/Linux_2k.log" "$LOGHUB/Apache_2k.log" >"$T/j2.ndjson"
+check "-j 2 identical" cmp -s "$T/plain.ndjson" "$T/j2.ndjson"
+
+# a directory is read recursively in sorted order; gzip is read directly
+mkdir -p "$T/logs/b" "$T/logs/a"
+cp "$LOGHUB/OpenSSH_2k.log" "$T/logs/a/ssh.log"
+gzip -c "$LOGHUB/OpenSSH_2k.log" >"$T/logs/b/ssh.log.gz"
+"$VIGIL" scan -q -r "$T/rules" "$T/logs" >"$T/dir.ndjson"
+n=$(grep -c 'Failed password' "$LOGHUB/OpenSSH_2k.log")
+check "dir: plain file alerts" test "$(jq -r 'select(.log.file.path|endswith("a/ssh.log"))|1' "$T/dir.ndjson" | wc -l)" = "$n"
+check "dir: gzip file alerts" test "$(jq -r 'select(.log.file.path|endswith("b/ssh.log.gz"))|1' "$T/dir.ndjson" | wc -l)" = "$n"
+check "dir: sorted order" test "$(jq -r '.log.file.path' "$T/dir.ndjson" | uniq | tr '\n' ' ')" = "$T/logs/a/ssh.log $T/logs/b/ssh.log.gz "
+
+# stdin
+"$VIGIL" scan -q -r "$T/rules" - <"$LOGHUB/OpenSSH_2k.log" >"$T/stdin.ndjson"
+check "stdin alerts" test "$(wc -l <"$T/stdin.ndjson")" = "$n"
+check "stdin path" test "$(jq -r '.log.file.path' "$T/stdin.ndjson" | sort -u)" = "-"
+
+# -o writes the file whole; a failing run leaves no file behind
+check "-o exit 0" test "$(status "$VIGIL" scan -q -r "$T/rules" -o "$T/alerts.ndjson" "$LOGHUB/OpenSSH_2k.log")" = 0
+check "-o content" test "$(wc -l <"$T/alerts.ndjson")" = "$n"
+check "-o stdout empty" test ! -s "$T/out"
+check "-o unwritable exit 2" test "$(status "$VIGIL" scan -q -r "$T/rules" -o "$T/nodir/alerts.ndjson" "$LOGHUB/OpenSSH_2k.log")" = 2
+check "-o unwritable no file" test ! -e "$T/nodir/alerts.ndjson"
+
+# rules check: exit 0 all load, 1 some rejected (one line each), 2 I/O error
+check "rules check ok" test "$(status "$VIGIL" rules check "$T/rules")" = 0
+check "rules check ok summary" grep -q '^2 rules loaded, 0 rejected$' "$T/out"
+check "rules check rejected" test "$(status "$VIGIL" rules check "$T/bad")" = 1
+check "rules check reject line" grep -q "^$T/bad/broken.yml: .*nosuchmodifier" "$T/out"
+check "rules check summary" grep -q '^1 rules loaded, 1 rejected$' "$T/out"
+check "rules check missing path" test "$(status "$VIGIL" rules check "$T/nope")" = 2
+check "rules check no subcommand" test "$(status "$VIGIL" rules)" = 2
+
+echo "$pass passed, $fails failed"
+test "$fails" = 0
