@@ -25,6 +25,9 @@ static const struct row rows[] = {
 	{W, 0, 0, "Task", {"winlog.task"}},
 	{W, 0, 0, "Keywords", {"winlog.keywords"}},
 	{W, 0, 0, "EventRecordID", {"winlog.record_id"}},
+	/* Security 4688 names the process fields differently from Sysmon 1. */
+	{W, 0, VG_CATEGORY_PROCESS_CREATION, "Image", {"winlog.event_data.Image", "winlog.event_data.NewProcessName"}},
+	{W, 0, VG_CATEGORY_PROCESS_CREATION, "ParentImage", {"winlog.event_data.ParentImage", "winlog.event_data.ParentProcessName"}},
 
 	/* Linux process events (auditd EXECVE groups are tagged process_creation). */
 	{L, 0, VG_CATEGORY_PROCESS_CREATION, "Image", {"process.executable"}},

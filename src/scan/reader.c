@@ -282,7 +282,7 @@ static int frame_lines(vg_reader *r, vg_batch *b, size_t max_records, size_t max
 	const char *p;
 	size_t n;
 	uint64_t line;
-	int rc;
+	int rc = 0;
 	while (b->nrecs < max_records && b->len < max_bytes && (rc = next_line(r, &p, &n, &line)) == 1) {
 		b->bytes_in += n + 1;
 		if (is_blank(p, n))
@@ -378,6 +378,10 @@ static int frame_json(vg_reader *r, vg_batch *b, size_t max_records, size_t max_
 			if (j.depth == 0) {
 				if (c == ' ' || c == '\t' || c == '\r' || c == '[' || c == ',' || c == ']') {
 					i++;
+					continue;
+				}
+				if (n - i >= 3 && memcmp(p + i, "\xEF\xBB\xBF", 3) == 0) { /* UTF-8 byte-order mark */
+					i += 3;
 					continue;
 				}
 				if (c != '{') {
