@@ -47,6 +47,9 @@ static const struct row rows[] = {
 	{L, 0, VG_CATEGORY_NETWORK_CONNECTION, "DestinationHostname", {"destination.domain"}},
 	{L, 0, VG_CATEGORY_NETWORK_CONNECTION, "Initiated", {"network.initiated"}},
 
+	/* sudo: the target user of "USER=" (CVE-2019-14287 rule). */
+	{L, VG_SERVICE_SUDO, 0, "USER", {"user.effective.name"}},
+
 	/* Web server access logs (W3C names of the Sigma taxonomy). */
 	{0, 0, VG_CATEGORY_WEBSERVER, "c-ip", {"source.ip"}},
 	{0, 0, VG_CATEGORY_WEBSERVER, "cs-method", {"http.request.method"}},

@@ -36,7 +36,7 @@ static void trim(char *s)
 
 static void read_info(const char *dir)
 {
-	char path[1200], line[1024];
+	char path[4096], line[1024];
 	snprintf(path, sizeof(path), "%s/info.yml", dir);
 	FILE *f = fopen(path, "r");
 	if (f == NULL)
@@ -78,7 +78,7 @@ static void walk(const char *dir)
 	while ((de = readdir(d)) != NULL) {
 		if (de->d_name[0] == '.')
 			continue;
-		char p[1200];
+		char p[4096];
 		snprintf(p, sizeof(p), "%s/%s", dir, de->d_name);
 		struct stat st;
 		if (stat(p, &st) != 0)
@@ -125,7 +125,7 @@ static size_t count_matches(const vg_engine *e, vg_matcher *m, vg_event *ev, siz
 		size_t n = strlen(de->d_name);
 		if (n < 5 || strcmp(de->d_name + n - 5, ".json") != 0)
 			continue;
-		char p[1200];
+		char p[4096];
 		snprintf(p, sizeof(p), "%s/%s", dir, de->d_name);
 		int err = 0;
 		vg_reader *r = vg_reader_open(p, json, &err);
@@ -155,7 +155,7 @@ static void test_regression(void **state)
 	(void)state;
 	const char *corpus = getenv("VG_CORPUS");
 	assert_non_null(corpus);
-	char p[1200];
+	char p[4096];
 	snprintf(p, sizeof(p), "%s/sigma/regression", corpus);
 	walk(p);
 	assert_true(ncases >= 100);

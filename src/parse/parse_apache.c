@@ -1,0 +1,431 @@
+/* parse_apache.c — web server logs: "apache_access" (Apache common, combined
+ * and vhost_combined, Nginx's default combined) and "apache_error" (Apache
+ * 2.2 and 2.4 error logs, Nginx error logs). Quoted fields are split with
+ * their backslash escapes in mind, so scanner garbage cannot shift fields. */
+#include <string.h>
+
+#include "core/limits.h"
+#include "core/logsource.h"
+#include "core/timeparse.h"
+#include "parse/parse.h"
+#include "parse/parse_util.h"
+
+/* ---- shared -------------------------------------------------------------- */
+
+/* A double-quoted field at the cursor; out = the text between the quotes,
+ * still escaped; *esc set when it holds a backslash. 0 if unterminated. */
+static int take_quoted(vg_pu_cur *c, vg_pu_str *out, int *esc)
+{
+	if (vg_pu_left(c) == 0 || c->p[0] != '"')
+		return 0;
+	const char *s = ++c->p;
+	*esc = 0;
+	while (c->p < c->end && *c->p != '"') {
+		if (*c->p == '\\' && c->p + 1 < c->end) {
+			*esc = 1;
+			c->p++;
+		}
+		c->p++;
+	}
+	if (c->p >= c->end)
+		return 0;
+	out->p = s;
+	out->n = (size_t)(c->p - s);
+	c->p++;
+	return 1;
+}
+
+/* Undo \" and \\ (the quoting); other escapes (\xhh, \n) stay as logged, so
+ * values stay printable and match what an analyst reads in the file. */
+static vg_pu_str unescape(vg_event *ev, vg_pu_str s, int esc)
+{
+	if (!esc)
+		return s;
+	char *d = vg_arena_alloc(ev->arena, s.n + 1);
+	if (d == NULL)
+		return s;
+	size_t k = 0;
+	for (size_t i = 0; i < s.n; i++) {
+		if (s.p[i] == '\\' && i + 1 < s.n && (s.p[i + 1] == '"' || s.p[i + 1] == '\\'))
+			i++;
+		d[k++] = s.p[i];
+	}
+	d[k] = '\0';
+	return (vg_pu_str){d, k};
+}
+
+static void add_slice(vg_event *ev, const char *name, vg_pu_str v)
+{
+	if (v.n != 0)
+		(void)vg_event_add_str(ev, name, v.p, v.n);
+}
+
+static int dash(vg_pu_str s)
+{
+	return s.n == 1 && s.p[0] == '-';
+}
+
+/* "GET /a?b HTTP/1.1" → method, url.original/path/query, http.version.
+ * Anything else (scanner garbage, "-") is kept whole as url.original. */
+static void add_request(vg_event *ev, vg_pu_str r, int set_domain)
+{
+	const char *sp1 = memchr(r.p, ' ', r.n);
+	const char *sp2 = vg_pu_rfind(r.p, r.n, VG_PU_LIT(" "));
+	vg_pu_str method = {0}, target = r;
+	if (sp1 != NULL && sp1 != r.p && sp1 - r.p <= 32) {
+		int ok = 1;
+		for (const char *q = r.p; q < sp1; q++)
+			if (!((*q >= 'A' && *q <= 'Z') || *q == '-' || *q == '_'))
+				ok = 0;
+		if (ok) {
+			method = (vg_pu_str){r.p, (size_t)(sp1 - r.p)};
+			target = (vg_pu_str){sp1 + 1, (size_t)(r.p + r.n - sp1 - 1)};
+			if (sp2 != sp1 && vg_pu_prefix(sp2 + 1, (size_t)(r.p + r.n - sp2 - 1), "HTTP/")) {
+				target.n = (size_t)(sp2 - target.p);
+				vg_pu_str ver = {sp2 + 6, (size_t)(r.p + r.n - sp2 - 6)};
+				add_slice(ev, "http.version", ver);
+			}
+		}
+	}
+	add_slice(ev, "http.request.method", method);
+	add_slice(ev, "url.original", target);
+	if (method.n == 0 || target.n == 0)
+		return;
+	vg_pu_str path = target;
+	size_t scheme = vg_pu_prefix(target.p, target.n, "http://") ? 7 : vg_pu_prefix(target.p, target.n, "https://") ? 8 : 0;
+	if (scheme != 0) {
+		/* Absolute form (proxies): the authority is the domain. */
+		const char *slash = memchr(target.p + scheme, '/', target.n - scheme);
+		vg_pu_str auth = {target.p + scheme, slash ? (size_t)(slash - target.p) - scheme : target.n - scheme};
+		if (set_domain)
+			add_slice(ev, "url.domain", auth);
+		path.p = auth.p + auth.n;
+		path.n = target.n - scheme - auth.n;
+	} else if (target.p[0] != '/') {
+		return; /* "*", "host:443" (CONNECT): no path */
+	}
+	const char *hash = memchr(path.p, '#', path.n);
+	if (hash != NULL)
+		path.n = (size_t)(hash - path.p);
+	const char *q = memchr(path.p, '?', path.n);
+	if (q != NULL) {
+		add_slice(ev, "url.query", (vg_pu_str){q + 1, (size_t)(path.p + path.n - q - 1)});
+		path.n = (size_t)(q - path.p);
+	}
+	add_slice(ev, "url.path", path);
+}
+
+/* ---- access logs --------------------------------------------------------- */
+
+typedef struct access_parts {
+	vg_pu_str vhost, host, user, req, status, bytes, ref, ua;
+	int req_esc, ref_esc, ua_esc, has_vhost;
+	int64_t ts;
+} access_parts;
+
+/* " DDD " (status) right after a request's closing quote. */
+static int status_follows(const vg_pu_cur *c)
+{
+	size_t left = vg_pu_left(c);
+	return left >= 4 && c->p[0] == ' ' && vg_pu_ndigits(c->p + 1, left - 1) == 3 && (left == 4 || c->p[4] == ' ');
+}
+
+/* Split an access line; 0 when it is not one. Reads only p[0..n). */
+static int scan_access(const char *p, size_t n, access_parts *a)
+{
+	vg_pu_cur c = vg_pu_cur_make(p, n);
+	vg_pu_str tok[4];
+	size_t k = 0;
+	memset(a, 0, sizeof(*a));
+	while (k < 4 && vg_pu_left(&c) != 0 && c.p[0] != '[') {
+		if (!vg_pu_token(&c, &tok[k]) || vg_pu_blanks(&c) == 0)
+			return 0;
+		k++;
+	}
+	if (k == 3) {
+		a->host = tok[0];
+		a->user = tok[2];
+	} else if (k == 4) {
+		a->has_vhost = 1;
+		a->vhost = tok[0];
+		a->host = tok[1];
+		a->user = tok[3];
+	} else {
+		return 0;
+	}
+	size_t t;
+	if (!vg_pu_lit(&c, "[") || (t = vg_time_clf(c.p, vg_pu_left(&c), &a->ts)) == 0)
+		return 0;
+	c.p += t;
+	if (!vg_pu_lit(&c, "] "))
+		return 0;
+	const char *open = c.p;
+	if (vg_pu_left(&c) == 0 || *open != '"')
+		return 0;
+	if (!take_quoted(&c, &a->req, &a->req_esc) || !status_follows(&c)) {
+		/* Loggers that do not escape quotes: the request ends at the first
+		 * '"' followed by " <3-digit status> ". */
+		c.p = open + 1;
+		const char *q;
+		for (;;) {
+			if ((q = memchr(c.p, '"', vg_pu_left(&c))) == NULL)
+				return 0;
+			c.p = q + 1;
+			if (status_follows(&c))
+				break;
+		}
+		a->req = (vg_pu_str){open + 1, (size_t)(q - open - 1)};
+		a->req_esc = 0;
+	}
+	c.p++;
+	vg_pu_token(&c, &a->status);
+	if (!vg_pu_lit(&c, " ") || !vg_pu_token(&c, &a->bytes) || (!dash(a->bytes) && vg_pu_ndigits(a->bytes.p, a->bytes.n) != a->bytes.n))
+		return 0;
+	/* combined: "referrer" "user-agent"; extra trailing fields are ignored. */
+	if (vg_pu_lit(&c, " ") && take_quoted(&c, &a->ref, &a->ref_esc) && vg_pu_lit(&c, " "))
+		(void)take_quoted(&c, &a->ua, &a->ua_esc);
+	return 1;
+}
+
+static int access_probe(const char *line, size_t n)
+{
+	access_parts a;
+	return scan_access(line, vg_pu_chomp(line, n), &a) ? 90 : 0;
+}
+
+static int access_parse(vg_event *ev)
+{
+	access_parts a;
+	size_t n = vg_pu_chomp(ev->raw, ev->raw_len);
+	if (n > VG_MAX_LINE || !scan_access(ev->raw, n, &a))
+		return VG_EPARSE;
+	ev->ts_us = a.ts;
+	ev->layer = VG_LAYER_APPLICATION;
+	ev->product = 0;
+	ev->service = 0;
+	ev->category = VG_CATEGORY_WEBSERVER;
+	(void)vg_pu_add_host(ev, "source.ip", "source.domain", a.host.p, a.host.n);
+	if (!dash(a.user))
+		add_slice(ev, "user.name", a.user);
+	if (a.has_vhost) {
+		/* "%v:%p" */
+		const char *colon = vg_pu_rfind(a.vhost.p, a.vhost.n, VG_PU_LIT(":"));
+		size_t dn = a.vhost.n;
+		if (colon != NULL && vg_pu_add_num(ev, "destination.port", colon + 1, (size_t)(a.vhost.p + a.vhost.n - colon - 1)) == 0)
+			dn = (size_t)(colon - a.vhost.p);
+		add_slice(ev, "url.domain", (vg_pu_str){a.vhost.p, dn});
+	}
+	add_request(ev, unescape(ev, a.req, a.req_esc), !a.has_vhost);
+	(void)vg_pu_add_num(ev, "http.response.status_code", a.status.p, a.status.n);
+	if (!dash(a.bytes))
+		(void)vg_pu_add_num(ev, "http.response.body.bytes", a.bytes.p, a.bytes.n);
+	if (a.ref.n != 0 && !dash(a.ref))
+		add_slice(ev, "http.request.referrer", unescape(ev, a.ref, a.ref_esc));
+	if (a.ua.n != 0 && !dash(a.ua))
+		add_slice(ev, "user_agent.original", unescape(ev, a.ua, a.ua_esc));
+	return 0;
+}
+
+const vg_parser vg_parser_apache_access = {
+	.name = "apache_access",
+	.description = "Apache/Nginx access logs: common, combined, vhost_combined",
+	.framing = VG_FRAME_LINE,
+	.probe = access_probe,
+	.parse = access_parse,
+};
+
+/* ---- error logs ---------------------------------------------------------- */
+
+/* "[Wed Oct 11 14:32:52.123456 2017] [": the Apache error log stamp. */
+static size_t apache_stamp(const char *p, size_t n, int64_t *us)
+{
+	if (n < 2 || p[0] != '[')
+		return 0;
+	size_t t = vg_time_ctime(p + 1, n - 1, us);
+	if (t == 0 || 1 + t + 2 >= n || p[1 + t] != ']' || p[2 + t] != ' ' || p[3 + t] != '[')
+		return 0;
+	return 1 + t + 1;
+}
+
+/* "2024/01/02 03:04:05 [": the Nginx error log stamp (local time, no zone;
+ * read as UTC). */
+static size_t nginx_stamp(const char *p, size_t n, int64_t *us)
+{
+	char iso[19];
+	if (n < 22 || p[4] != '/' || p[7] != '/' || p[10] != ' ' || p[19] != ' ' || p[20] != '[')
+		return 0;
+	memcpy(iso, p, 19);
+	iso[4] = iso[7] = '-';
+	if (vg_time_rfc3339(iso, sizeof(iso), us) != sizeof(iso))
+		return 0;
+	return 19;
+}
+
+/* "[client 1.2.3.4:5678]" (2.4) or "[client 1.2.3.4]" (2.2). */
+static void add_client(vg_event *ev, vg_pu_str a, int with_port)
+{
+	const char *colon = vg_pu_rfind(a.p, a.n, VG_PU_LIT(":"));
+	if (colon != NULL && (with_port || !vg_pu_is_ip(a.p, a.n))) {
+		vg_pu_str ip = {a.p, (size_t)(colon - a.p)}, port = {colon + 1, (size_t)(a.p + a.n - colon - 1)};
+		if (port.n != 0 && vg_pu_ndigits(port.p, port.n) == port.n && vg_pu_is_ip(ip.p, ip.n)) {
+			(void)vg_event_add_str(ev, "source.ip", ip.p, ip.n);
+			(void)vg_pu_add_num(ev, "source.port", port.p, port.n);
+			return;
+		}
+	}
+	(void)vg_pu_add_host(ev, "source.ip", "source.domain", a.p, a.n);
+}
+
+/* "AH00124: msg" → error.code; "..., referer: URL" → http.request.referrer. */
+static void add_message(vg_event *ev, vg_pu_str msg)
+{
+	add_slice(ev, "message", msg);
+	if (msg.n >= 8 && msg.p[0] == 'A' && msg.p[1] == 'H' && vg_pu_ndigits(msg.p + 2, 5) == 5 && msg.p[7] == ':')
+		(void)vg_event_add_str(ev, "error.code", msg.p, 7);
+	const char *r = vg_pu_rfind(msg.p, msg.n, VG_PU_LIT(", referer: "));
+	if (r != NULL)
+		add_slice(ev, "http.request.referrer", (vg_pu_str){r + 11, (size_t)(msg.p + msg.n - r - 11)});
+}
+
+static int apache_error(vg_event *ev, vg_pu_cur c)
+{
+	vg_pu_str g;
+	int v24 = 0;
+	/* First group: "[error]" (2.2) or "[core:error]" (2.4). */
+	if (!vg_pu_lit(&c, "[") || !vg_pu_upto(&c, "]", &g) || g.n == 0 || g.n > 64 || memchr(g.p, ' ', g.n) != NULL)
+		return VG_EPARSE;
+	const char *colon = vg_pu_rfind(g.p, g.n, VG_PU_LIT(":"));
+	if (colon != NULL) {
+		v24 = 1;
+		add_slice(ev, "log.logger", (vg_pu_str){g.p, (size_t)(colon - g.p)});
+		g = (vg_pu_str){colon + 1, (size_t)(g.p + g.n - colon - 1)};
+	}
+	add_slice(ev, "log.level", g);
+	for (;;) {
+		vg_pu_cur save = c;
+		vg_pu_blanks(&c);
+		if (vg_pu_lit(&c, "[pid ") && vg_pu_upto(&c, "]", &g)) {
+			/* "[pid 1234]" or "[pid 1234:tid 5678]" */
+			const char *tid = vg_pu_find(g.p, g.n, VG_PU_LIT(":tid "));
+			size_t pn = tid != NULL ? (size_t)(tid - g.p) : g.n;
+			(void)vg_pu_add_num(ev, "process.pid", g.p, pn);
+			if (tid != NULL)
+				(void)vg_pu_add_num(ev, "process.thread.id", tid + 5, (size_t)(g.p + g.n - tid - 5));
+			v24 = 1;
+		} else if (vg_pu_lit(&c, "[client ") && vg_pu_upto(&c, "]", &g)) {
+			add_client(ev, g, v24);
+		} else {
+			c = save;
+			break;
+		}
+	}
+	vg_pu_blanks(&c);
+	add_message(ev, vg_pu_rest(&c));
+	ev->product = VG_PRODUCT_APACHE;
+	ev->service = VG_SERVICE_APACHE;
+	return 0;
+}
+
+/* "[error] 1234#0: *5 msg, client: 1.2.3.4, server: x, request: "GET / HTTP/1.1", host: "x"" */
+static int nginx_error(vg_event *ev, vg_pu_cur c)
+{
+	vg_pu_str level, pid, tid;
+	if (!vg_pu_lit(&c, "[") || !vg_pu_upto(&c, "] ", &level) || level.n == 0 || level.n > 16 ||
+	    !vg_pu_upto(&c, "#", &pid) || pid.n == 0 || vg_pu_ndigits(pid.p, pid.n) != pid.n || !vg_pu_upto(&c, ": ", &tid) ||
+	    tid.n == 0 || vg_pu_ndigits(tid.p, tid.n) != tid.n)
+		return VG_EPARSE;
+	add_slice(ev, "log.level", level);
+	(void)vg_pu_add_num(ev, "process.pid", pid.p, pid.n);
+	(void)vg_pu_add_num(ev, "process.thread.id", tid.p, tid.n);
+	if (vg_pu_left(&c) > 1 && c.p[0] == '*') {
+		/* "*5 ": the connection serial, not part of the message */
+		size_t d = vg_pu_ndigits(c.p + 1, vg_pu_left(&c) - 1);
+		if (d != 0 && 1 + d < vg_pu_left(&c) && c.p[1 + d] == ' ')
+			c.p += d + 2;
+	}
+	vg_pu_str rest = vg_pu_rest(&c), msg = rest;
+	const char *ctx = vg_pu_find(rest.p, rest.n, VG_PU_LIT(", client: "));
+	if (ctx != NULL)
+		msg.n = (size_t)(ctx - rest.p);
+	add_slice(ev, "message", msg);
+	ev->product = VG_PRODUCT_NGINX;
+	ev->service = VG_SERVICE_NGINX;
+	if (ctx == NULL)
+		return 0;
+	/* ", key: value" pairs; quoted values may contain ", ". */
+	c = vg_pu_cur_make(ctx + 2, (size_t)(rest.p + rest.n - ctx - 2));
+	while (vg_pu_left(&c) != 0) {
+		vg_pu_str key, val;
+		int esc = 0;
+		if (!vg_pu_upto(&c, ": ", &key))
+			break;
+		if (vg_pu_left(&c) != 0 && c.p[0] == '"') {
+			if (!take_quoted(&c, &val, &esc))
+				break;
+		} else if (!vg_pu_upto(&c, ", ", &val)) {
+			val = vg_pu_rest(&c);
+			c.p = c.end;
+		} else {
+			c.p -= 2;
+		}
+		if (vg_pu_eq(key.p, key.n, "client"))
+			(void)vg_pu_add_host(ev, "source.ip", "source.domain", val.p, val.n);
+		else if (vg_pu_eq(key.p, key.n, "server"))
+			add_slice(ev, "url.domain", val);
+		else if (vg_pu_eq(key.p, key.n, "request"))
+			add_request(ev, unescape(ev, val, esc), 0);
+		else if (vg_pu_eq(key.p, key.n, "referrer"))
+			add_slice(ev, "http.request.referrer", unescape(ev, val, esc));
+		if (!vg_pu_lit(&c, ", "))
+			break;
+	}
+	return 0;
+}
+
+static int error_probe(const char *line, size_t n)
+{
+	int64_t us;
+	size_t t;
+	n = vg_pu_chomp(line, n);
+	if (apache_stamp(line, n, &us) != 0)
+		return 90;
+	if ((t = nginx_stamp(line, n, &us)) != 0) {
+		const char *rb = memchr(line + t, ']', n - t);
+		if (rb != NULL && rb + 2 < line + n && rb[1] == ' ' && rb[2] >= '0' && rb[2] <= '9')
+			return 90;
+	}
+	return 0;
+}
+
+static int error_parse(vg_event *ev)
+{
+	int64_t us;
+	size_t t, n = vg_pu_chomp(ev->raw, ev->raw_len);
+	if (n > VG_MAX_LINE)
+		return VG_EPARSE;
+	int r;
+	if ((t = apache_stamp(ev->raw, n, &us)) != 0) {
+		vg_pu_cur c = vg_pu_cur_make(ev->raw + t, n - t);
+		vg_pu_blanks(&c);
+		r = apache_error(ev, c);
+	} else if ((t = nginx_stamp(ev->raw, n, &us)) != 0) {
+		vg_pu_cur c = vg_pu_cur_make(ev->raw + t + 1, n - t - 1);
+		r = nginx_error(ev, c);
+	} else {
+		return VG_EPARSE;
+	}
+	if (r != 0)
+		return r;
+	ev->ts_us = us;
+	ev->layer = VG_LAYER_APPLICATION;
+	ev->category = 0;
+	return 0;
+}
+
+const vg_parser vg_parser_apache_error = {
+	.name = "apache_error",
+	.description = "Apache 2.2/2.4 and Nginx error logs",
+	.framing = VG_FRAME_LINE,
+	.probe = error_probe,
+	.parse = error_parse,
+};

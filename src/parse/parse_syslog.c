@@ -1,0 +1,338 @@
+/* parse_syslog.c — the "syslog" parser: RFC 3164 (BSD) and RFC 5424 lines,
+ * optional <PRI>, into host/process/message fields; the per-program
+ * structured extraction (sshd, sudo, firewall...) is parse_syslog_apps.c. */
+#include <string.h>
+#include <time.h>
+
+#include "core/limits.h"
+#include "core/logsource.h"
+#include "core/timeparse.h"
+#include "parse/parse.h"
+#include "parse/parse_syslog_apps.h"
+#include "parse/parse_util.h"
+
+#define MAX_TAG 128 /* bytes of a 3164 TAG we accept as one (RFC says 32) */
+
+/* "<PRI>": 1-3 digits, value <= 191. Returns PRI or -1 (cursor unchanged). */
+static int take_pri(vg_pu_cur *c)
+{
+	uint64_t v;
+	if (vg_pu_left(c) < 3 || c->p[0] != '<')
+		return -1;
+	size_t d = vg_pu_ndigits(c->p + 1, vg_pu_left(c) - 1);
+	if (d == 0 || d > 3 || 1 + d >= vg_pu_left(c) || c->p[1 + d] != '>' || !vg_pu_uint(c->p + 1, d, 191, &v))
+		return -1;
+	c->p += d + 2;
+	return (int)v;
+}
+
+static int year_for(const vg_event *ev)
+{
+	if (ev->year_hint > 0)
+		return ev->year_hint;
+	/* No hint: the current UTC year (RFC 3164 stamps carry none). */
+	return vg_year_of((int64_t)time(NULL) * 1000000);
+}
+
+/* A 3164 timestamp ("Jun 14 15:16:01") or an RFC 3339 one as rsyslog writes
+ * with its high-precision template, followed by a blank or the end. */
+static size_t take_time(vg_pu_cur *c, int year, int64_t *us)
+{
+	size_t n = vg_time_bsd(c->p, vg_pu_left(c), year, us);
+	if (n == 0)
+		n = vg_time_rfc3339(c->p, vg_pu_left(c), us);
+	if (n == 0 || (n < vg_pu_left(c) && c->p[n] != ' ' && c->p[n] != '\t'))
+		return 0;
+	c->p += n;
+	return n;
+}
+
+typedef struct tag_parts {
+	vg_pu_str name, prog, module, pid;
+} tag_parts;
+
+/* "sshd[123]:", "kernel:", "sshd(pam_unix)[19939]:", "/usr/sbin/cron[9]:".
+ * 1 when t (a blank-free token) is a TAG followed by ':'. */
+static int split_tag(vg_pu_str t, tag_parts *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (t.n < 2 || t.n > MAX_TAG || t.p[t.n - 1] != ':')
+		return 0;
+	vg_pu_str s = {t.p, t.n - 1};
+	for (size_t i = 0; i < s.n; i++)
+		if ((unsigned char)s.p[i] < 0x21 || s.p[i] == ':')
+			return 0;
+	if (s.p[s.n - 1] == ']') {
+		const char *lb = memchr(s.p, '[', s.n);
+		if (lb == NULL || lb == s.p)
+			return 0;
+		out->pid = (vg_pu_str){lb + 1, (size_t)(s.p + s.n - 1 - (lb + 1))};
+		s.n = (size_t)(lb - s.p);
+	}
+	out->name = s;
+	if (s.n > 2 && s.p[s.n - 1] == ')') {
+		const char *lp = memchr(s.p, '(', s.n);
+		if (lp != NULL && lp != s.p) {
+			out->module = (vg_pu_str){lp + 1, (size_t)(s.p + s.n - 1 - (lp + 1))};
+			s.n = (size_t)(lp - s.p);
+		}
+	}
+	const char *slash = vg_pu_rfind(s.p, s.n, VG_PU_LIT("/"));
+	if (slash != NULL && slash + 1 < s.p + s.n) {
+		s.n -= (size_t)(slash + 1 - s.p);
+		s.p = slash + 1;
+	}
+	out->prog = s;
+	return s.n != 0;
+}
+
+static void add_pri(vg_event *ev, int pri)
+{
+	if (pri < 0)
+		return;
+	(void)vg_pu_add_uint(ev, "log.syslog.facility.code", (uint64_t)pri >> 3);
+	(void)vg_pu_add_uint(ev, "log.syslog.severity.code", (uint64_t)pri & 7);
+}
+
+static void finish(vg_event *ev, vg_pu_str prog, vg_pu_str module, vg_pu_str msg)
+{
+	if (msg.n != 0)
+		(void)vg_event_add_str(ev, "message", msg.p, msg.n);
+	ev->product = VG_PRODUCT_LINUX;
+	ev->layer = VG_LAYER_HOST;
+	vg_syslog_msg m = {prog, module, msg};
+	vg_syslog_apps_apply(ev, &m);
+}
+
+/* ---- RFC 3164 ------------------------------------------------------------ */
+
+static int parse_3164(vg_event *ev, vg_pu_cur c, int pri)
+{
+	int64_t us;
+	tag_parts tp;
+	vg_pu_str t, host = {0};
+
+	if (take_time(&c, year_for(ev), &us) != 0)
+		ev->ts_us = us;
+	else if (pri < 0)
+		return VG_EPARSE; /* neither PRI nor timestamp: not syslog */
+	vg_pu_blanks(&c);
+
+	/* HOSTNAME is absent in messages written to /dev/log and some relays:
+	 * a first word that is a TAG ("sshd[1]:") means no hostname. */
+	vg_pu_cur save = c;
+	vg_pu_token(&c, &t);
+	if (!split_tag(t, &tp)) {
+		if (ev->ts_us != VG_TS_NONE)
+			host = t;
+		else
+			c = save;
+		vg_pu_blanks(&c);
+		save = c;
+		vg_pu_token(&c, &t);
+		if (!split_tag(t, &tp))
+			c = save;
+	}
+	vg_pu_blanks(&c);
+
+	add_pri(ev, pri);
+	if (host.n != 0)
+		(void)vg_event_add_str(ev, "host.hostname", host.p, host.n);
+	if (tp.prog.n != 0) {
+		(void)vg_event_add_str(ev, "process.name", tp.prog.p, tp.prog.n);
+		if (tp.name.p != tp.prog.p && tp.name.p[0] == '/')
+			(void)vg_event_add_str(ev, "process.executable", tp.name.p, (size_t)(tp.prog.p + tp.prog.n - tp.name.p));
+		(void)vg_pu_add_num(ev, "process.pid", tp.pid.p, tp.pid.n);
+	}
+	finish(ev, tp.prog, tp.module, vg_pu_rest(&c));
+	return 0;
+}
+
+/* ---- RFC 5424 ------------------------------------------------------------ */
+
+/* SD-NAME: printable US-ASCII except '=', ' ', ']', '"' (1..32 bytes). */
+static size_t sd_name(const char *p, size_t n)
+{
+	size_t i = 0;
+	while (i < n && i < 32 && (unsigned char)p[i] > 0x20 && (unsigned char)p[i] < 0x7f && p[i] != '=' && p[i] != ']' && p[i] != '"')
+		i++;
+	return i;
+}
+
+/* Add log.syslog.structured_data.<id>.<name> = value, undoing \" \\ \] escapes. */
+static void add_sd_param(vg_event *ev, vg_pu_str id, vg_pu_str name, const char *v, size_t vn, int escaped)
+{
+	static const char pre[] = "log.syslog.structured_data.";
+	size_t fn = sizeof(pre) - 1 + id.n + 1 + name.n;
+	if (fn > VG_MAX_FIELD_NAME) {
+		ev->dropped++;
+		return;
+	}
+	char *f = vg_arena_alloc(ev->arena, fn);
+	if (f == NULL) {
+		ev->dropped++;
+		return;
+	}
+	memcpy(f, pre, sizeof(pre) - 1);
+	memcpy(f + sizeof(pre) - 1, id.p, id.n);
+	f[sizeof(pre) - 1 + id.n] = '.';
+	memcpy(f + sizeof(pre) + id.n, name.p, name.n);
+	if (!escaped) {
+		(void)vg_event_add(ev, f, fn, v, vn, VG_V_STR);
+		return;
+	}
+	char *d = vg_arena_alloc(ev->arena, vn + 1);
+	if (d == NULL) {
+		ev->dropped++;
+		return;
+	}
+	size_t k = 0;
+	for (size_t i = 0; i < vn; i++) {
+		if (v[i] == '\\' && i + 1 < vn && (v[i + 1] == '"' || v[i + 1] == '\\' || v[i + 1] == ']'))
+			i++;
+		d[k++] = v[i];
+	}
+	d[k] = '\0';
+	(void)vg_event_add(ev, f, fn, d, k, VG_V_STR);
+}
+
+/* STRUCTURED-DATA at the cursor: "-" or one or more "[id k="v" ...]".
+ * Adds the params; 0 on success with the cursor after the SD. */
+static int parse_sd(vg_event *ev, vg_pu_cur *c)
+{
+	if (vg_pu_lit(c, "-"))
+		return 0;
+	const char *start = c->p;
+	if (vg_pu_left(c) == 0 || c->p[0] != '[')
+		return VG_EPARSE;
+	while (vg_pu_left(c) != 0 && c->p[0] == '[') {
+		c->p++;
+		vg_pu_str id = {c->p, sd_name(c->p, vg_pu_left(c))};
+		if (id.n == 0)
+			return VG_EPARSE;
+		c->p += id.n;
+		for (;;) {
+			if (vg_pu_lit(c, "]"))
+				break;
+			if (!vg_pu_lit(c, " "))
+				return VG_EPARSE;
+			vg_pu_str name = {c->p, sd_name(c->p, vg_pu_left(c))};
+			if (name.n == 0)
+				return VG_EPARSE;
+			c->p += name.n;
+			if (!vg_pu_lit(c, "=\""))
+				return VG_EPARSE;
+			const char *v = c->p;
+			int escaped = 0;
+			while (c->p < c->end && *c->p != '"') {
+				if (*c->p == '\\' && c->p + 1 < c->end) {
+					escaped = 1;
+					c->p++;
+				}
+				c->p++;
+			}
+			if (c->p >= c->end)
+				return VG_EPARSE;
+			add_sd_param(ev, id, name, v, (size_t)(c->p - v), escaped);
+			c->p++; /* closing quote */
+		}
+	}
+	(void)vg_event_add_str(ev, "log.syslog.structured_data", start, (size_t)(c->p - start));
+	return 0;
+}
+
+static int nil(vg_pu_str s)
+{
+	return s.n == 1 && s.p[0] == '-';
+}
+
+static int parse_5424(vg_event *ev, vg_pu_cur c, int pri)
+{
+	vg_pu_str ver, ts, host, app, procid, msgid;
+	int64_t us;
+	/* VERSION SP TIMESTAMP SP HOSTNAME SP APP-NAME SP PROCID SP MSGID SP SD */
+	if (!vg_pu_token(&c, &ver) || ver.n > 2 || vg_pu_ndigits(ver.p, ver.n) != ver.n || ver.p[0] == '0' ||
+	    !vg_pu_lit(&c, " ") || !vg_pu_token(&c, &ts) || !vg_pu_lit(&c, " ") || !vg_pu_token(&c, &host) ||
+	    !vg_pu_lit(&c, " ") || !vg_pu_token(&c, &app) || !vg_pu_lit(&c, " ") || !vg_pu_token(&c, &procid) ||
+	    !vg_pu_lit(&c, " ") || !vg_pu_token(&c, &msgid) || !vg_pu_lit(&c, " "))
+		return VG_EPARSE;
+	if (!nil(ts)) {
+		if (vg_time_rfc3339(ts.p, ts.n, &us) != ts.n)
+			return VG_EPARSE;
+		ev->ts_us = us;
+	}
+	add_pri(ev, pri);
+	(void)vg_event_add_str(ev, "log.syslog.version", ver.p, ver.n);
+	if (!nil(host))
+		(void)vg_event_add_str(ev, "host.hostname", host.p, host.n);
+	vg_pu_str prog = {0}, module = {0};
+	if (!nil(app)) {
+		(void)vg_event_add_str(ev, "process.name", app.p, app.n);
+		prog = app;
+	}
+	if (!nil(procid) && vg_pu_add_num(ev, "process.pid", procid.p, procid.n) != 0)
+		(void)vg_event_add_str(ev, "log.syslog.procid", procid.p, procid.n);
+	if (!nil(msgid))
+		(void)vg_event_add_str(ev, "log.syslog.msgid", msgid.p, msgid.n);
+	if (parse_sd(ev, &c) != 0)
+		return VG_EPARSE;
+	vg_pu_str msg = {c.p, 0};
+	if (vg_pu_lit(&c, " ")) {
+		(void)vg_pu_lit(&c, "\xEF\xBB\xBF"); /* BOM: the MSG is UTF-8 */
+		msg = vg_pu_rest(&c);
+	} else if (vg_pu_left(&c) != 0) {
+		return VG_EPARSE;
+	}
+	finish(ev, prog, module, msg);
+	return 0;
+}
+
+/* ---- the parser ---------------------------------------------------------- */
+
+static int syslog_parse(vg_event *ev)
+{
+	size_t n = vg_pu_chomp(ev->raw, ev->raw_len);
+	if (n > VG_MAX_LINE)
+		n = VG_MAX_LINE;
+	vg_pu_cur c = vg_pu_cur_make(ev->raw, n);
+	int pri = take_pri(&c);
+	if (pri >= 0 && vg_pu_left(&c) >= 2 && c.p[0] >= '1' && c.p[0] <= '9') {
+		if (parse_5424(ev, c, pri) == 0)
+			return 0;
+		/* Not 5424 after all: start over as BSD with whatever it added dropped. */
+		vg_event_reset(ev, ev->raw, ev->raw_len, ev->path, ev->line);
+	}
+	return parse_3164(ev, c, pri);
+}
+
+/* Cheap and strict: <PRI> and/or a timestamp, then a host/TAG-looking word. */
+static int syslog_probe(const char *line, size_t n)
+{
+	int64_t us;
+	vg_pu_str t;
+	tag_parts tp;
+	vg_pu_cur c = vg_pu_cur_make(line, vg_pu_chomp(line, n));
+	int pri = take_pri(&c);
+	if (pri >= 0 && vg_pu_left(&c) >= 2 && c.p[0] >= '1' && c.p[0] <= '9' && c.p[1] == ' ')
+		return 95;
+	int bsd = vg_time_bsd(c.p, vg_pu_left(&c), 2000, &us) != 0;
+	if (take_time(&c, 2000, &us) == 0)
+		return pri >= 0 ? 50 : 0;
+	if (vg_pu_blanks(&c) == 0 || !vg_pu_token(&c, &t))
+		return pri >= 0 ? 60 : 0;
+	int score = pri >= 0 ? 90 : (bsd ? 70 : 40);
+	if (split_tag(t, &tp))
+		return score + 5;
+	vg_pu_blanks(&c);
+	if (vg_pu_token(&c, &t) && split_tag(t, &tp))
+		return score + 5;
+	return score;
+}
+
+const vg_parser vg_parser_syslog = {
+	.name = "syslog",
+	.description = "syslog lines, RFC 3164 and RFC 5424 (sshd, PAM, sudo, su, cron, useradd, kernel firewall)",
+	.framing = VG_FRAME_LINE,
+	.probe = syslog_probe,
+	.parse = syslog_parse,
+};

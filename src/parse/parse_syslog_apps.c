@@ -1,0 +1,643 @@
+/* parse_syslog_apps.c — structured ECS fields from the messages of well-known
+ * Linux programs (sshd, PAM, sudo, su, cron, shadow-utils, ftpd, kernel
+ * firewall logs), as a registration table {program names, service, extractor}.
+ * Messages are matched with literal prefixes and bounded scans, no regexes. */
+#include "parse/parse_syslog_apps.h"
+
+#include <string.h>
+
+#include "core/logsource.h"
+
+/* An extractor returns 1 when it recognised the message, 0 otherwise. */
+typedef int (*app_fn)(vg_event *ev, const vg_syslog_msg *m, vg_pu_str s);
+
+struct app {
+	const char *const *names; /* NULL-terminated */
+	uint8_t service;
+	app_fn extract; /* NULL: only the generic PAM extraction */
+};
+
+/* ---- shared helpers ---------------------------------------------------- */
+
+static void add_slice(vg_event *ev, const char *name, vg_pu_str v)
+{
+	if (v.n != 0)
+		(void)vg_event_add_str(ev, name, v.p, v.n);
+}
+
+/* event.category / event.action / event.outcome (category, outcome optional). */
+static void tag(vg_event *ev, const char *category, const char *action, const char *outcome)
+{
+	if (category != NULL) {
+		(void)vg_pu_add_lit(ev, "event.category", category);
+		if (strcmp(category, "authentication") == 0)
+			ev->category = VG_CATEGORY_AUTHENTICATION;
+	}
+	(void)vg_pu_add_lit(ev, "event.action", action);
+	if (outcome != NULL)
+		(void)vg_pu_add_lit(ev, "event.outcome", outcome);
+}
+
+static int str_eq(vg_pu_str s, const char *lit)
+{
+	return vg_pu_eq(s.p, s.n, lit);
+}
+
+/* An address token: "1.2.3.4", "1.2.3.4:" (before ": 11: Bye"), or a name. */
+static vg_pu_str addr_token(vg_pu_cur *c)
+{
+	vg_pu_str t;
+	vg_pu_token(c, &t);
+	if (t.n > 1 && t.p[t.n - 1] == ':' && !vg_pu_is_ip(t.p, t.n) && vg_pu_is_ip(t.p, t.n - 1)) {
+		t.n--;
+		c->p--; /* leave the ':' for the caller */
+	}
+	return t;
+}
+
+/* "IP[ port N]..." at the cursor → source.ip / source.domain, source.port. */
+static void add_source(vg_event *ev, vg_pu_cur *c)
+{
+	vg_pu_str ip = addr_token(c);
+	(void)vg_pu_add_host(ev, "source.ip", "source.domain", ip.p, ip.n);
+	if (vg_pu_lit(c, " port ")) {
+		size_t d = vg_pu_ndigits(c->p, vg_pu_left(c));
+		(void)vg_pu_add_num(ev, "source.port", c->p, d);
+		c->p += d;
+	}
+}
+
+/* "user(uid=0)" → "user": newer PAM appends the uid to names. */
+static vg_pu_str strip_uid(vg_pu_str u)
+{
+	const char *q = vg_pu_find(u.p, u.n, VG_PU_LIT("(uid="));
+	if (q != NULL)
+		u.n = (size_t)(q - u.p);
+	return u;
+}
+
+/* Text between the first pair of single quotes at the cursor: 'bob'. */
+static int quoted(vg_pu_cur *c, vg_pu_str *out)
+{
+	vg_pu_blanks(c);
+	return vg_pu_lit(c, "'") && vg_pu_upto(c, "'", out);
+}
+
+/* ---- PAM (any program) ------------------------------------------------- */
+
+static int svc_is(vg_pu_str svc, const char *a, const char *b)
+{
+	return str_eq(svc, a) || str_eq(svc, b);
+}
+
+/* The message of a PAM module: the same texts whatever the program, but for
+ * su and sudo "user" is whom the session is for, "by"/ruser who asked. */
+static void pam_body(vg_event *ev, vg_pu_str svc, vg_pu_str body)
+{
+	int su = svc_is(svc, "su", "su-l"), sudo = svc_is(svc, "sudo", "sudo-i");
+	vg_pu_cur c = vg_pu_cur_make(body.p, body.n);
+	vg_pu_str v, user = {0}, ruser = {0}, logname = {0}, rhost = {0};
+	size_t d = vg_pu_ndigits(c.p, vg_pu_left(&c));
+	int more = d != 0 && vg_pu_prefix(c.p + d, vg_pu_left(&c) - d, " more authentication failure");
+
+	if (vg_pu_lit(&c, "authentication failure; ") || more) {
+		vg_pu_kv(body.p, body.n, "user", &user);
+		vg_pu_kv(body.p, body.n, "ruser", &ruser);
+		vg_pu_kv(body.p, body.n, "logname", &logname);
+		vg_pu_kv(body.p, body.n, "rhost", &rhost);
+		if (su && !more) {
+			tag(ev, "authentication", "su_failed", "failure");
+			add_slice(ev, "user.name", ruser.n != 0 ? ruser : logname);
+			add_slice(ev, "user.target.name", user);
+		} else {
+			tag(ev, "authentication", more ? "pam_more_failures" : "pam_auth_failure", "failure");
+			add_slice(ev, "user.name", user);
+		}
+		(void)vg_pu_add_host(ev, "source.ip", "source.domain", rhost.p, rhost.n);
+	} else if (vg_pu_lit(&c, "check pass; user unknown")) {
+		tag(ev, "authentication", "pam_user_unknown", "failure");
+	} else if (vg_pu_lit(&c, "session opened for user ")) {
+		vg_pu_str by = {0}, by_uid = {0};
+		if (vg_pu_upto(&c, " by ", &v)) {
+			by = vg_pu_trim(vg_pu_rest(&c));
+			const char *q = vg_pu_find(by.p, by.n, VG_PU_LIT("(uid="));
+			if (q != NULL) {
+				by_uid.p = q + 5;
+				by_uid.n = vg_pu_ndigits(by_uid.p, (size_t)(by.p + by.n - by_uid.p));
+			}
+			by = strip_uid(by);
+		} else {
+			v = vg_pu_rest(&c);
+		}
+		v = strip_uid(v);
+		if (su || sudo) {
+			/* "session opened for user root by alice(uid=1000)": alice became root */
+			tag(ev, "session", su ? "su" : "session_opened", "success");
+			add_slice(ev, "user.name", by);
+			add_slice(ev, "user.id", by_uid);
+			add_slice(ev, "user.target.name", v);
+		} else {
+			tag(ev, "session", "session_opened", "success");
+			add_slice(ev, "user.name", v);
+		}
+	} else if (vg_pu_lit(&c, "session closed for user ")) {
+		v = strip_uid(vg_pu_trim(vg_pu_rest(&c)));
+		tag(ev, "session", "session_closed", NULL);
+		add_slice(ev, su || sudo ? "user.target.name" : "user.name", v);
+	} else if (vg_pu_lit(&c, "password changed for ")) {
+		tag(ev, "iam", "password_changed", "success");
+		add_slice(ev, "user.target.name", vg_pu_trim(vg_pu_rest(&c)));
+	}
+}
+
+/* "pam_unix(sshd:auth): <body>" in any program, or the old-style tag
+ * "sshd(pam_unix)[pid]: <body>". */
+static int pam_generic(vg_event *ev, const vg_syslog_msg *m, vg_pu_str s)
+{
+	vg_pu_str module, svc = {0}, type = {0}, body;
+	if (m->module.n != 0 && vg_pu_prefix(m->module.p, m->module.n, "pam_")) {
+		module = m->module;
+		svc = m->prog;
+		body = s;
+	} else if (vg_pu_prefix(s.p, s.n, "pam_")) {
+		vg_pu_cur c = vg_pu_cur_make(s.p, s.n);
+		vg_pu_str inner;
+		if (!vg_pu_upto(&c, "(", &module) || !vg_pu_upto(&c, "): ", &inner))
+			return 0;
+		if (memchr(module.p, ' ', module.n) != NULL || memchr(inner.p, ' ', inner.n) != NULL)
+			return 0;
+		const char *colon = memchr(inner.p, ':', inner.n);
+		svc = inner;
+		if (colon != NULL) {
+			svc.n = (size_t)(colon - inner.p);
+			type.p = colon + 1;
+			type.n = inner.n - svc.n - 1;
+		}
+		body = vg_pu_rest(&c);
+	} else {
+		return 0;
+	}
+	add_slice(ev, "pam.module", module);
+	add_slice(ev, "pam.service", svc);
+	add_slice(ev, "pam.type", type);
+	pam_body(ev, svc, body);
+	return 1;
+}
+
+/* ---- sshd --------------------------------------------------------------- */
+
+/* "[authenticating |invalid ]user U IP port N..." or "IP port N..." */
+static void ssh_user_addr(vg_event *ev, vg_pu_cur *c)
+{
+	if (vg_pu_lit(c, "authenticating user ") || vg_pu_lit(c, "invalid user ") || vg_pu_lit(c, "user ")) {
+		/* The user name may contain blanks: the address is the last word
+		 * before " port " (or the last word of all). */
+		vg_pu_str rest = vg_pu_rest(c), head;
+		vg_pu_cur t = vg_pu_cur_make(rest.p, rest.n);
+		if (!vg_pu_upto_last(&t, " port ", &head))
+			head = rest;
+		const char *sp = vg_pu_rfind(head.p, head.n, VG_PU_LIT(" "));
+		if (sp == NULL)
+			return;
+		vg_pu_str user = {head.p, (size_t)(sp - head.p)};
+		add_slice(ev, "user.name", user);
+		c->p = sp + 1;
+	}
+	add_source(ev, c);
+}
+
+static int app_sshd(vg_event *ev, const vg_syslog_msg *m, vg_pu_str s)
+{
+	vg_pu_cur c = vg_pu_cur_make(s.p, s.n);
+	vg_pu_str v, method;
+	int ok;
+	(void)m;
+	(void)(vg_pu_lit(&c, "error: ") || vg_pu_lit(&c, "fatal: "));
+
+	if ((ok = vg_pu_lit(&c, "Accepted ")) || vg_pu_lit(&c, "Failed ")) {
+		if (!vg_pu_upto(&c, " for ", &method) || memchr(method.p, ' ', method.n) != NULL)
+			return 0;
+		(void)vg_pu_lit(&c, "invalid user ");
+		if (!vg_pu_upto_last(&c, " from ", &v))
+			return 0;
+		if (ok)
+			tag(ev, "authentication", "ssh_login", "success");
+		else
+			tag(ev, "authentication", str_eq(method, "password") ? "ssh_failed_password" : "ssh_failed_auth", "failure");
+		add_slice(ev, "user.name", v);
+		add_slice(ev, "ssh.method", method);
+		add_source(ev, &c);
+	} else if (vg_pu_lit(&c, "Invalid user ")) {
+		if (!vg_pu_upto_last(&c, " from ", &v))
+			return 0;
+		tag(ev, "authentication", "ssh_invalid_user", "failure");
+		add_slice(ev, "user.name", v);
+		add_source(ev, &c);
+	} else if (vg_pu_lit(&c, "maximum authentication attempts exceeded for ")) {
+		(void)vg_pu_lit(&c, "invalid user ");
+		if (!vg_pu_upto_last(&c, " from ", &v))
+			return 0;
+		tag(ev, "authentication", "ssh_max_auth_exceeded", "failure");
+		add_slice(ev, "user.name", v);
+		add_source(ev, &c);
+	} else if (vg_pu_lit(&c, "Disconnecting: Too many authentication failures for ")) {
+		v = vg_pu_rest(&c);
+		const char *q = vg_pu_find(v.p, v.n, VG_PU_LIT(" [preauth]"));
+		if (q != NULL)
+			v.n = (size_t)(q - v.p);
+		tag(ev, "authentication", "ssh_max_auth_exceeded", "failure");
+		add_slice(ev, "user.name", v);
+	} else if (vg_pu_lit(&c, "Disconnecting ")) {
+		/* OpenSSH >= 7.x: "Disconnecting authenticating user U IP port N: Too many..." */
+		vg_pu_str rest = vg_pu_rest(&c);
+		if (vg_pu_find(rest.p, rest.n, VG_PU_LIT("Too many authentication failures")) == NULL)
+			return 0;
+		tag(ev, "authentication", "ssh_max_auth_exceeded", "failure");
+		ssh_user_addr(ev, &c);
+	} else if (vg_pu_lit(&c, "Received disconnect from ")) {
+		tag(ev, "network", "ssh_disconnect", NULL);
+		add_source(ev, &c);
+	} else if (vg_pu_lit(&c, "Disconnected from ")) {
+		tag(ev, "network", "ssh_disconnect", NULL);
+		ssh_user_addr(ev, &c);
+	} else if (vg_pu_lit(&c, "Connection closed by ")) {
+		tag(ev, "network", "ssh_connection_closed", NULL);
+		ssh_user_addr(ev, &c);
+	} else if (vg_pu_lit(&c, "reverse mapping checking getaddrinfo for ")) {
+		vg_pu_str host, ip;
+		if (!vg_pu_upto(&c, " [", &host) || !vg_pu_upto(&c, "]", &ip))
+			return 0;
+		tag(ev, "network", "ssh_reverse_mapping_failed", NULL);
+		(void)vg_pu_add_host(ev, "source.ip", NULL, ip.p, ip.n);
+		add_slice(ev, "source.domain", host);
+	} else if (vg_pu_lit(&c, "Address ")) {
+		/* "Address IP maps to HOST, but this does not map back to the address - POSSIBLE BREAK-IN ATTEMPT!" */
+		vg_pu_str ip, host;
+		if (!vg_pu_upto(&c, " maps to ", &ip) || !vg_pu_upto(&c, ", but this does not map back", &host))
+			return 0;
+		tag(ev, "network", "ssh_reverse_mapping_failed", NULL);
+		(void)vg_pu_add_host(ev, "source.ip", NULL, ip.p, ip.n);
+		add_slice(ev, "source.domain", host);
+	} else if (vg_pu_lit(&c, "Did not receive identification string from ")) {
+		tag(ev, "network", "ssh_no_identification", NULL);
+		add_source(ev, &c);
+	} else if (vg_pu_lit(&c, "PAM ")) {
+		/* "PAM 2 more authentication failures; logname= ... rhost=IP  user=U" */
+		vg_pu_str body = vg_pu_rest(&c);
+		size_t d = vg_pu_ndigits(body.p, body.n);
+		if (d == 0 || !vg_pu_prefix(body.p + d, body.n - d, " more authentication failure"))
+			return 0;
+		pam_body(ev, m->prog, body);
+	} else {
+		return 0;
+	}
+	return 1;
+}
+
+/* ---- sudo --------------------------------------------------------------- */
+
+/* "alice : TTY=pts/0 ; PWD=/home/alice ; USER=root ; COMMAND=/bin/bash -i"
+ * "alice : 3 incorrect password attempts ; TTY=... ; COMMAND=..." */
+static int app_sudo(vg_event *ev, const vg_syslog_msg *m, vg_pu_str s)
+{
+	vg_pu_cur c = vg_pu_cur_make(s.p, s.n);
+	vg_pu_str user, seg, reason = {0};
+	(void)m;
+	vg_pu_blanks(&c);
+	if (!vg_pu_upto(&c, " : ", &user) || user.n == 0 || memchr(user.p, ' ', user.n) != NULL)
+		return 0;
+	const size_t first = ev->nfields;
+	for (int i = 0; vg_pu_left(&c) != 0; i++) {
+		if (vg_pu_prefix(c.p, vg_pu_left(&c), "COMMAND=")) {
+			/* The command is last and may itself contain " ; ". */
+			c.p += 8;
+			add_slice(ev, "process.command_line", vg_pu_rest(&c));
+			break;
+		}
+		if (!vg_pu_upto(&c, " ; ", &seg)) {
+			seg = vg_pu_rest(&c);
+			c.p = c.end;
+		}
+		if (vg_pu_prefix(seg.p, seg.n, "TTY="))
+			add_slice(ev, "process.tty.name", (vg_pu_str){seg.p + 4, seg.n - 4});
+		else if (vg_pu_prefix(seg.p, seg.n, "PWD="))
+			add_slice(ev, "process.working_directory", (vg_pu_str){seg.p + 4, seg.n - 4});
+		else if (vg_pu_prefix(seg.p, seg.n, "USER="))
+			add_slice(ev, "user.effective.name", (vg_pu_str){seg.p + 5, seg.n - 5});
+		else if (vg_pu_prefix(seg.p, seg.n, "GROUP="))
+			add_slice(ev, "user.effective.group.name", (vg_pu_str){seg.p + 6, seg.n - 6});
+		else if (i == 0)
+			reason = seg;
+	}
+	if (ev->nfields == first && reason.n == 0)
+		return 0;
+	add_slice(ev, "user.name", user);
+	if (reason.n == 0)
+		tag(ev, "process", "sudo_command", "success");
+	else if (vg_pu_find(reason.p, reason.n, VG_PU_LIT("incorrect password attempt")) != NULL)
+		tag(ev, "authentication", "sudo_auth_failure", "failure");
+	else if (vg_pu_find(reason.p, reason.n, VG_PU_LIT("NOT in sudoers")) != NULL)
+		tag(ev, "authentication", "sudo_not_in_sudoers", "failure");
+	else if (vg_pu_find(reason.p, reason.n, VG_PU_LIT("command not allowed")) != NULL)
+		tag(ev, "process", "sudo_command_denied", "failure");
+	else
+		tag(ev, NULL, "sudo_failure", "failure");
+	return 1;
+}
+
+/* ---- su ----------------------------------------------------------------- */
+
+static void su_users(vg_event *ev, vg_pu_str who, vg_pu_str to)
+{
+	add_slice(ev, "user.name", who);
+	add_slice(ev, "user.target.name", to);
+}
+
+static int app_su(vg_event *ev, const vg_syslog_msg *m, vg_pu_str s)
+{
+	vg_pu_cur c = vg_pu_cur_make(s.p, s.n);
+	vg_pu_str to, who, tty;
+	int ok;
+	(void)m;
+	if ((ok = vg_pu_lit(&c, "Successful su for ")) || vg_pu_lit(&c, "FAILED su for ")) {
+		/* "Successful su for root by alice" */
+		if (!vg_pu_upto(&c, " by ", &to))
+			return 0;
+		tag(ev, "authentication", ok ? "su" : "su_failed", ok ? "success" : "failure");
+		su_users(ev, vg_pu_trim(vg_pu_rest(&c)), to);
+	} else if (vg_pu_lit(&c, "(to ") || vg_pu_lit(&c, "FAILED SU (to ")) {
+		/* util-linux: "(to root) alice on pts/0", "FAILED SU (to root) alice on pts/0" */
+		ok = s.p[0] == '(';
+		if (!vg_pu_upto(&c, ") ", &to) || !vg_pu_upto_last(&c, " on ", &who))
+			return 0;
+		tag(ev, "authentication", ok ? "su" : "su_failed", ok ? "success" : "failure");
+		su_users(ev, who, to);
+		add_slice(ev, "process.tty.name", vg_pu_trim(vg_pu_rest(&c)));
+	} else if ((ok = vg_pu_lit(&c, "+ ")) || vg_pu_lit(&c, "- ")) {
+		/* shadow-utils sulog style: "+ pts/0 alice:root" */
+		vg_pu_str pair;
+		if (!vg_pu_token(&c, &tty) || vg_pu_blanks(&c) == 0 || !vg_pu_token(&c, &pair))
+			return 0;
+		const char *colon = memchr(pair.p, ':', pair.n);
+		if (colon == NULL)
+			return 0;
+		who = (vg_pu_str){pair.p, (size_t)(colon - pair.p)};
+		to = (vg_pu_str){colon + 1, pair.n - who.n - 1};
+		tag(ev, "authentication", ok ? "su" : "su_failed", ok ? "success" : "failure");
+		su_users(ev, who, to);
+		add_slice(ev, "process.tty.name", tty);
+	} else {
+		return 0;
+	}
+	return 1;
+}
+
+/* ---- cron --------------------------------------------------------------- */
+
+/* "(root) CMD (run-parts /etc/cron.hourly)"; other "(user) WORD ..." lines
+ * ("REPLACE", "BEGIN EDIT") keep the user only. */
+static int app_cron(vg_event *ev, const vg_syslog_msg *m, vg_pu_str s)
+{
+	vg_pu_cur c = vg_pu_cur_make(s.p, s.n);
+	vg_pu_str user;
+	(void)m;
+	if (!vg_pu_lit(&c, "(") || !vg_pu_upto(&c, ") ", &user) || memchr(user.p, ' ', user.n) != NULL)
+		return 0;
+	add_slice(ev, "user.name", user);
+	if (vg_pu_lit(&c, "CMD (")) {
+		vg_pu_str cmd = vg_pu_rest(&c);
+		if (cmd.n != 0 && cmd.p[cmd.n - 1] == ')')
+			cmd.n--;
+		tag(ev, "process", "cron_command", NULL);
+		add_slice(ev, "process.command_line", vg_pu_trim(cmd));
+	}
+	return 1;
+}
+
+/* ---- shadow-utils: useradd, groupadd, usermod, userdel, passwd ... ------- */
+
+/* "name=bob, UID=1001, GID=1001, home=/home/bob, shell=/bin/bash" */
+static void comma_kv(vg_event *ev, vg_pu_cur *c, const char *const map[][2])
+{
+	while (vg_pu_left(c) != 0) {
+		vg_pu_str seg;
+		if (!vg_pu_upto(c, ", ", &seg)) {
+			seg = vg_pu_rest(c);
+			c->p = c->end;
+		}
+		const char *eq = memchr(seg.p, '=', seg.n);
+		if (eq == NULL)
+			continue;
+		vg_pu_str k = {seg.p, (size_t)(eq - seg.p)}, v = {eq + 1, seg.n - k.n - 1};
+		for (size_t i = 0; map[i][0] != NULL; i++)
+			if (str_eq(k, map[i][0]))
+				add_slice(ev, map[i][1], v);
+	}
+}
+
+static int app_useradd(vg_event *ev, const vg_syslog_msg *m, vg_pu_str s)
+{
+	static const char *const user_map[][2] = {
+		{"name", "user.target.name"}, {"UID", "user.target.id"}, {"GID", "user.target.group.id"}, {NULL, NULL}};
+	static const char *const group_map[][2] = {{"name", "group.name"}, {"GID", "group.id"}, {NULL, NULL}};
+	vg_pu_cur c = vg_pu_cur_make(s.p, s.n);
+	vg_pu_str a, b;
+	(void)m;
+	if (vg_pu_lit(&c, "new user: ")) {
+		tag(ev, "iam", "user_created", "success");
+		comma_kv(ev, &c, user_map);
+	} else if (vg_pu_lit(&c, "new group: ")) {
+		tag(ev, "iam", "group_created", "success");
+		comma_kv(ev, &c, group_map);
+	} else if (vg_pu_lit(&c, "delete user ")) {
+		if (!quoted(&c, &a))
+			return 0;
+		tag(ev, "iam", "user_deleted", "success");
+		add_slice(ev, "user.target.name", a);
+	} else if (vg_pu_lit(&c, "delete group ")) {
+		if (!quoted(&c, &a))
+			return 0;
+		tag(ev, "iam", "group_deleted", "success");
+		add_slice(ev, "group.name", a);
+	} else if (vg_pu_lit(&c, "add ") || vg_pu_lit(&c, "delete ")) {
+		/* "add 'bob' to [shadow ]group 'sudo'", "delete 'bob' from [shadow ]group 'sudo'" */
+		int add = s.p[0] == 'a';
+		if (!quoted(&c, &a) || !vg_pu_lit(&c, add ? " to " : " from "))
+			return 0;
+		(void)vg_pu_lit(&c, "shadow ");
+		if (!vg_pu_lit(&c, "group") || !quoted(&c, &b))
+			return 0;
+		tag(ev, "iam", add ? "user_added_to_group" : "user_removed_from_group", "success");
+		add_slice(ev, "user.target.name", a);
+		add_slice(ev, "group.name", b);
+	} else if (vg_pu_lit(&c, "group ")) {
+		/* groupdel: "group 'x' removed" */
+		if (!quoted(&c, &a) || !vg_pu_lit(&c, " removed"))
+			return 0;
+		tag(ev, "iam", "group_deleted", "success");
+		add_slice(ev, "group.name", a);
+	} else if (vg_pu_lit(&c, "change user ")) {
+		if (!quoted(&c, &a))
+			return 0;
+		vg_pu_blanks(&c);
+		tag(ev, "iam", vg_pu_eq(c.p, vg_pu_left(&c), "password") ? "password_changed" : "user_modified", "success");
+		add_slice(ev, "user.target.name", a);
+	} else if (vg_pu_lit(&c, "password changed for ")) {
+		tag(ev, "iam", "password_changed", "success");
+		add_slice(ev, "user.target.name", vg_pu_trim(vg_pu_rest(&c)));
+	} else {
+		return 0;
+	}
+	return 1;
+}
+
+/* ---- ftpd --------------------------------------------------------------- */
+
+/* "connection from 24.54.76.216 (host.example.net) at Sun Jul 17 ..." */
+static int app_ftpd(vg_event *ev, const vg_syslog_msg *m, vg_pu_str s)
+{
+	vg_pu_cur c = vg_pu_cur_make(s.p, s.n);
+	vg_pu_str ip, host;
+	(void)m;
+	if (!vg_pu_lit(&c, "connection from ") || !vg_pu_token(&c, &ip) || !vg_pu_is_ip(ip.p, ip.n))
+		return 0;
+	tag(ev, "network", "ftp_connection", NULL);
+	add_slice(ev, "source.ip", ip);
+	if (vg_pu_lit(&c, " (") && vg_pu_upto(&c, ")", &host))
+		add_slice(ev, "source.domain", host);
+	return 1;
+}
+
+/* ---- kernel: iptables / nftables / UFW log lines ------------------------ */
+
+/* The value of the KEY= token (blank-delimited) or an empty slice. */
+static vg_pu_str fw_val(vg_pu_str s, const char *key)
+{
+	vg_pu_str v = {0};
+	vg_pu_kv(s.p, s.n, key, &v);
+	return v;
+}
+
+static int app_kernel(vg_event *ev, const vg_syslog_msg *m, vg_pu_str s)
+{
+	vg_pu_str src, dst, proto, v;
+	(void)m;
+	if (!vg_pu_kv(s.p, s.n, "SRC", &src) || !vg_pu_kv(s.p, s.n, "DST", &dst) || !vg_pu_kv(s.p, s.n, "PROTO", &proto))
+		return 0;
+	/* The log prefix is what precedes the first key (IN= normally), after
+	 * an optional "[ 1234.567890]" uptime stamp. */
+	const char *first = s.p + s.n;
+	static const char *const keys[] = {"IN", "OUT", "MAC", "SRC"};
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		vg_pu_str k;
+		if (vg_pu_kv(s.p, s.n, keys[i], &k) && k.p - strlen(keys[i]) - 1 < first)
+			first = k.p - strlen(keys[i]) - 1;
+	}
+	vg_pu_str prefix = {s.p, (size_t)(first - s.p)};
+	if (prefix.n != 0 && prefix.p[0] == '[') {
+		const char *rb = memchr(prefix.p, ']', prefix.n);
+		size_t i = 1;
+		while (rb != NULL && prefix.p + i < rb && (prefix.p[i] == ' ' || prefix.p[i] == '.' || (prefix.p[i] >= '0' && prefix.p[i] <= '9')))
+			i++;
+		if (rb != NULL && prefix.p + i == rb) {
+			prefix.n -= (size_t)(rb + 1 - prefix.p);
+			prefix.p = rb + 1;
+		}
+	}
+	prefix = vg_pu_trim(prefix);
+
+	ev->layer = VG_LAYER_NETWORK;
+	ev->category = VG_CATEGORY_FIREWALL;
+	(void)vg_pu_add_lit(ev, "event.category", "network");
+	if (vg_pu_prefix(prefix.p, prefix.n, "[UFW ")) {
+		if (vg_pu_find(prefix.p, prefix.n, VG_PU_LIT("BLOCK")) != NULL)
+			(void)vg_pu_add_lit(ev, "event.action", "block");
+		else if (vg_pu_find(prefix.p, prefix.n, VG_PU_LIT("ALLOW")) != NULL)
+			(void)vg_pu_add_lit(ev, "event.action", "allow");
+		else if (vg_pu_find(prefix.p, prefix.n, VG_PU_LIT("AUDIT")) != NULL)
+			(void)vg_pu_add_lit(ev, "event.action", "audit");
+		else
+			add_slice(ev, "event.action", prefix);
+	} else if (prefix.n != 0) {
+		add_slice(ev, "event.action", prefix);
+	} else {
+		(void)vg_pu_add_lit(ev, "event.action", "log");
+	}
+	(void)vg_pu_add_host(ev, "source.ip", NULL, src.p, src.n);
+	(void)vg_pu_add_host(ev, "destination.ip", NULL, dst.p, dst.n);
+	v = fw_val(s, "SPT");
+	(void)vg_pu_add_num(ev, "source.port", v.p, v.n);
+	v = fw_val(s, "DPT");
+	(void)vg_pu_add_num(ev, "destination.port", v.p, v.n);
+	if (proto.n != 0)
+		(void)vg_pu_add_lower(ev, "network.transport", proto.p, proto.n);
+	add_slice(ev, "observer.ingress.interface.name", fw_val(s, "IN"));
+	add_slice(ev, "observer.egress.interface.name", fw_val(s, "OUT"));
+	return 1;
+}
+
+/* ---- the table ---------------------------------------------------------- */
+
+static const char *const n_sshd[] = {"sshd", "sshd-session", "sshd-auth", NULL};
+static const char *const n_sudo[] = {"sudo", NULL};
+static const char *const n_su[] = {"su", NULL};
+static const char *const n_cron[] = {"cron", "CRON", "crond", NULL};
+static const char *const n_kernel[] = {"kernel", NULL};
+static const char *const n_vsftpd[] = {"vsftpd", NULL};
+static const char *const n_useradd[] = {"useradd", "usermod", "userdel", "groupadd", "groupmod", "groupdel",
+					"passwd", "chpasswd", NULL};
+static const char *const n_ftpd[] = {"ftpd", "in.ftpd", NULL};
+/* polkit's pkexec writes to auth.log; Sigma files its rules under "auth". */
+static const char *const n_auth[] = {"pkexec", NULL};
+
+static const struct app apps[] = {
+	{n_sshd, VG_SERVICE_SSHD, app_sshd},
+	{n_sudo, VG_SERVICE_SUDO, app_sudo},
+	{n_su, VG_SERVICE_SU, app_su},
+	{n_cron, VG_SERVICE_CRON, app_cron},
+	{n_kernel, VG_SERVICE_KERNEL, app_kernel},
+	{n_vsftpd, VG_SERVICE_VSFTPD, NULL},
+	{n_useradd, VG_SERVICE_USERADD, app_useradd},
+	{n_ftpd, VG_SERVICE_SYSLOG, app_ftpd},
+	{n_auth, VG_SERVICE_AUTH, NULL},
+};
+
+static const struct app *app_find(const char *prog, size_t n)
+{
+	if (n == 0)
+		return NULL;
+	for (size_t i = 0; i < sizeof(apps) / sizeof(apps[0]); i++)
+		for (const char *const *name = apps[i].names; *name != NULL; name++)
+			if (vg_pu_eq(prog, n, *name))
+				return &apps[i];
+	return NULL;
+}
+
+uint8_t vg_syslog_service(const char *prog, size_t n)
+{
+	const struct app *a = app_find(prog, n);
+	return a != NULL ? a->service : VG_SERVICE_SYSLOG;
+}
+
+/* rsyslog/syslogd fold repeats: "message repeated 5 times: [ Failed password ...]". */
+static vg_pu_str unwrap_repeated(vg_pu_str s)
+{
+	vg_pu_cur c = vg_pu_cur_make(s.p, s.n);
+	vg_pu_str count;
+	if (!vg_pu_lit(&c, "message repeated ") || !vg_pu_upto(&c, " times: [", &count) ||
+	    vg_pu_ndigits(count.p, count.n) != count.n || vg_pu_left(&c) == 0 || c.end[-1] != ']')
+		return s;
+	vg_pu_str inner = {c.p, vg_pu_left(&c) - 1};
+	return vg_pu_trim(inner);
+}
+
+void vg_syslog_apps_apply(vg_event *ev, const vg_syslog_msg *m)
+{
+	const struct app *a = app_find(m->prog.p, m->prog.n);
+	ev->service = a != NULL ? a->service : VG_SERVICE_SYSLOG;
+	vg_pu_str s = unwrap_repeated(m->msg);
+	if (pam_generic(ev, m, s))
+		return;
+	if (a != NULL && a->extract != NULL)
+		(void)a->extract(ev, m, s);
+}

@@ -1,0 +1,93 @@
+/* parse_util.h — small bounded scanning helpers shared by the text parsers
+ * (syslog and its applications, Apache/Nginx, auditd): a cursor over a byte
+ * slice, literal/token matching, strict integers, IP validation, and a few
+ * "add this kind of value" shortcuts onto an event.
+ *
+ * Contract: every function reads only inside the slice it is given and never
+ * needs NUL termination. The scanners are pure and thread-safe; the vg_pu_add_*
+ * helpers write to the event (and its arena) they are handed and return the
+ * vg_event_add codes (0 or VG_ELIMIT; a dropped field is counted on the event). */
+#ifndef VG_PARSE_UTIL_H
+#define VG_PARSE_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/event.h"
+
+/* A borrowed slice. */
+typedef struct vg_pu_str {
+	const char *p;
+	size_t n;
+} vg_pu_str;
+
+/* A read position inside [p, end). */
+typedef struct vg_pu_cur {
+	const char *p;
+	const char *end;
+} vg_pu_cur;
+
+static inline vg_pu_cur vg_pu_cur_make(const char *p, size_t n)
+{
+	vg_pu_cur c = {p, p != NULL ? p + n : p}; /* an empty slice may be {NULL, 0} */
+	return c;
+}
+
+static inline size_t vg_pu_left(const vg_pu_cur *c)
+{
+	return (size_t)(c->end - c->p);
+}
+
+/* Consume the NUL-terminated literal lit if the cursor is at it: 1, else 0. */
+int vg_pu_lit(vg_pu_cur *c, const char *lit);
+/* out = text before the first (or, for _last, the last) occurrence of lit;
+ * the cursor moves past lit. 0 (cursor unchanged) when lit does not occur. */
+int vg_pu_upto(vg_pu_cur *c, const char *lit, vg_pu_str *out);
+int vg_pu_upto_last(vg_pu_cur *c, const char *lit, vg_pu_str *out);
+/* A run of at least one non-blank byte (blank: ' ', '\t'); does not skip
+ * what follows. 0 when the cursor is at a blank or at the end. */
+int vg_pu_token(vg_pu_cur *c, vg_pu_str *out);
+/* Skip blanks; returns how many were skipped. */
+size_t vg_pu_blanks(vg_pu_cur *c);
+/* The rest of the slice. */
+vg_pu_str vg_pu_rest(const vg_pu_cur *c);
+
+/* A string literal as (pointer, length) arguments: vg_pu_find(p, n, VG_PU_LIT("x")). */
+#define VG_PU_LIT(s) (s), (sizeof(s) - 1)
+
+/* Memory search within bounds; NULL when absent (m == 0 matches at h). */
+const char *vg_pu_find(const char *h, size_t n, const char *needle, size_t m);
+const char *vg_pu_rfind(const char *h, size_t n, const char *needle, size_t m);
+/* p[0..n) equals / starts with the NUL-terminated lit. */
+int vg_pu_eq(const char *p, size_t n, const char *lit);
+int vg_pu_prefix(const char *p, size_t n, const char *lit);
+/* Length of the run of ASCII digits at p. */
+size_t vg_pu_ndigits(const char *p, size_t n);
+/* p[0..n) is 1..20 digits whose value is <= max: 1 and *out set, else 0. */
+int vg_pu_uint(const char *p, size_t n, uint64_t max, uint64_t *out);
+/* Whole slice is a textual IPv4 / IPv6 address (inet_pton rules). */
+int vg_pu_is_ipv4(const char *p, size_t n);
+int vg_pu_is_ip(const char *p, size_t n);
+/* Value of a blank-separated "key=value" pair in p[0..n): the key must start
+ * the slice or follow a blank; the value runs to the next blank (may be
+ * empty). 1 and *val set when found, else 0. */
+int vg_pu_kv(const char *p, size_t n, const char *key, vg_pu_str *val);
+/* n without trailing '\r' / '\n' bytes. */
+size_t vg_pu_chomp(const char *p, size_t n);
+/* Drop blanks at both ends of s. */
+vg_pu_str vg_pu_trim(vg_pu_str s);
+
+/* Add name = p[0..n) as a number when it is 1..20 digits; VG_EPARSE (nothing
+ * added) otherwise. */
+int vg_pu_add_num(vg_event *ev, const char *name, const char *p, size_t n);
+/* Add a number computed here (its text goes to the arena). */
+int vg_pu_add_uint(vg_event *ev, const char *name, uint64_t v);
+/* Add p[0..n) as ip_name when it is an IP address, else as domain_name
+ * (nothing for an empty value or domain_name == NULL). */
+int vg_pu_add_host(vg_event *ev, const char *ip_name, const char *domain_name, const char *p, size_t n);
+/* Add a static string value (event.action, event.outcome, ...). */
+int vg_pu_add_lit(vg_event *ev, const char *name, const char *lit);
+/* Add an ASCII-lowercased copy of p[0..n) (arena). */
+int vg_pu_add_lower(vg_event *ev, const char *name, const char *p, size_t n);
+
+#endif
