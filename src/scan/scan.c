@@ -260,12 +260,14 @@ static int scan_dir(pipeline *p, const char *dir, int depth)
 			}
 			names = nn;
 		}
-		size_t len = strlen(dir) + strlen(de->d_name) + 2;
+		size_t dl = strlen(dir), len = dl + strlen(de->d_name) + 2;
+		while (dl > 1 && dir[dl - 1] == '/')
+			dl--; /* "logs/" + "a" is "logs/a" */
 		if ((names[n] = malloc(len)) == NULL) {
 			rc = VG_ENOMEM;
 			break;
 		}
-		snprintf(names[n++], len, "%s/%s", dir, de->d_name);
+		snprintf(names[n++], len, "%.*s/%s", (int)dl, dir, de->d_name);
 	}
 	closedir(d);
 	if (rc == 0 && n > 0)

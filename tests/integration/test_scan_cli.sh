@@ -77,7 +77,7 @@ check "apache alerts = grep count ($want)" test "$(jq -r 'select(.rule.id=="5f0c
 first=$(head -n 1 "$T/plain.ndjson")
 check "alert has event.original" test "$(jq -r '.event.original | length > 0' <<<"$first")" = true
 check "alert has log.file.path" test "$(jq -r '.log.file.path' <<<"$first")" = "$LOGHUB/OpenSSH_2k.log"
-check "alert line matches raw" test "$(jq -r '.event.original' <<<"$first")" = "$(sed -n "$(jq -r '.log.file.line' <<<"$first")p" "$LOGHUB/OpenSSH_2k.log")"
+check "alert line matches raw (CR stripped)" test "$(jq -r '.event.original' <<<"$first")" = "$(sed -n "$(jq -r '.log.file.line' <<<"$first")p" "$LOGHUB/OpenSSH_2k.log" | tr -d '\r')"
 check "alert rule object" test "$(jq -r '[.rule.id,.rule.title,.rule.level,(.rule.tags|length)]|join("|")' <<<"$first")" = "5f0c1d1e-0000-4000-8000-000000000001|SSH failed password (test)|low|2"
 check "alert @timestamp" jq -e '."@timestamp" | test("^[0-9]{4}-12-10T06:5[0-9]:[0-9]{2}\\.[0-9]{6}Z$")' <<<"$first"
 
