@@ -110,9 +110,12 @@ static void *worker_main(void *arg)
 	free(arg);
 	pthread_mutex_lock(&p->mu);
 	for (;;) {
-		while (!p->stop && (p->next_work == p->tail || p->ring[p->next_work].state != SLOT_QUEUED))
+		/* Slots are queued and taken in ring order, so the state of the
+		 * next slot alone says whether there is work (head == tail is
+		 * ambiguous: the ring may be empty or full). */
+		while (!p->stop && p->ring[p->next_work].state != SLOT_QUEUED)
 			pthread_cond_wait(&p->work_cv, &p->mu);
-		if (p->stop && (p->next_work == p->tail || p->ring[p->next_work].state != SLOT_QUEUED))
+		if (p->ring[p->next_work].state != SLOT_QUEUED)
 			break;
 		slot *s = &p->ring[p->next_work];
 		s->state = SLOT_BUSY;

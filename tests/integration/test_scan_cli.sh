@@ -85,6 +85,15 @@ check "alert @timestamp" jq -e '."@timestamp" | test("^[0-9]{4}-12-10T06:5[0-9]:
 "$VIGIL" scan -q -j 2 -r "$T/rules" "$LOGHUB/OpenSSH_2k.log" "$LOGHUB/Linux_2k.log" "$LOGHUB/Apache_2k.log" >"$T/j2.ndjson"
 check "-j 2 identical" cmp -s "$T/plain.ndjson" "$T/j2.ndjson"
 
+# many more batches than ring slots (deadlock and ordering check): 20x Loghub
+for i in $(seq 1 20); do cat "$LOGHUB/OpenSSH_2k.log" "$LOGHUB/Apache_2k.log"; done >"$T/big.log"
+"$VIGIL" scan -q -j 1 -r "$T/rules" "$T/big.log" >"$T/big1.ndjson"
+for j in 2 3; do
+	timeout 120 "$VIGIL" scan -q -j $j -r "$T/rules" "$T/big.log" >"$T/big$j.ndjson"
+	check "big -j $j identical" cmp -s "$T/big1.ndjson" "$T/big$j.ndjson"
+done
+check "big alert count" test "$(wc -l <"$T/big1.ndjson")" = "$((20 * $(grep -c 'Failed password' "$LOGHUB/OpenSSH_2k.log")))"
+
 # a directory is read recursively in sorted order; gzip is read directly
 mkdir -p "$T/logs/b" "$T/logs/a"
 cp "$LOGHUB/OpenSSH_2k.log" "$T/logs/a/ssh.log"
