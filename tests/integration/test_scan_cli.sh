@@ -92,7 +92,7 @@ for j in 2 3; do
 	timeout 120 "$VIGIL" scan -q -j $j -r "$T/rules" "$T/big.log" >"$T/big$j.ndjson"
 	check "big -j $j identical" cmp -s "$T/big1.ndjson" "$T/big$j.ndjson"
 done
-check "big alert count" test "$(wc -l <"$T/big1.ndjson")" = "$((20 * $(grep -c 'Failed password' "$LOGHUB/OpenSSH_2k.log")))"
+check "big alert count" test "$(jq -r 'select(.rule.id=="5f0c1d1e-0000-4000-8000-000000000001")|1' "$T/big1.ndjson" | wc -l)" = "$(grep -c 'Failed password' "$T/big.log")"
 
 # a directory is read recursively in sorted order; gzip is read directly
 mkdir -p "$T/logs/b" "$T/logs/a"
