@@ -11,7 +11,32 @@
  *    of the correlations they reference.
  * Memory is bounded: at most VG_MAX_CORR_GROUPS groups per rule and
  * VG_MAX_CORR_EVENTS events per group (oldest evicted first, counted).
- * A group that fires is reset, so one burst gives one alert per window. */
+ * A group that fires is reset and then stays silent for one timespan, so a
+ * burst gives one alert per window, however long it lasts.
+ *
+ * Semantics (docs/correlation.md has the long form):
+ *  - Windows slide over event time: a group's window is the events within
+ *    timespan (inclusive) of its newest event. A hit without a timestamp
+ *    takes the timestamp of the previous hit fed (0 before any).
+ *  - Out of order: a late hit is inserted at its time; it counts if it lies
+ *    within timespan of the group's newest event, else it is dropped. Groups
+ *    expire once their newest event is more than timespan behind the newest
+ *    time seen by that correlation; a jump back in time by more than the
+ *    timespan (e.g. an older file fed after a newer one) restarts that clock
+ *    so the older events still correlate among themselves.
+ *  - gt/gte conditions fire as soon as they hold. Conditions that can only be
+ *    decided when a window ends (lt, lte, eq, neq) use windows opened by a
+ *    group's first event and are decided when a later hit falls past the end,
+ *    when the group expires, or by vg_corr_flush at the end of input.
+ *  - value_count counts distinct non-empty values; temporal counts distinct
+ *    referenced rules seen; temporal_ordered counts how many of the rules
+ *    occurred in the given order (greedy, earliest first).
+ *  - A hit whose event lacks a group-by field groups under "" for it (as the
+ *    alert shows); rules that must not group absent values filter them.
+ *  - cb is called only for correlations whose rule->alert is set; every
+ *    firing correlation also feeds the correlations that reference it, as an
+ *    event at its last_us carrying its group-by values and (the first and
+ *    last 32 of) its locations. Correlations in a reference cycle are ignored. */
 #ifndef VG_CORRELATE_H
 #define VG_CORRELATE_H
 
@@ -34,7 +59,7 @@ typedef struct vg_corr_alert {
 	size_t rule_idx;
 	const vg_rule_info *rule;
 	int64_t first_us, last_us; /* event times of the first and last contributing event */
-	uint64_t count;            /* events (event_count, temporal) or distinct values (value_count) */
+	uint64_t count;            /* events (event_count), distinct values (value_count), rules seen (temporal*) */
 	const char *const *group_names;  /* Sigma group-by names */
 	const char *const *group_values; /* their values ("" when the event lacked the field) */
 	size_t ngroup;
@@ -44,13 +69,30 @@ typedef struct vg_corr_alert {
 
 typedef void (*vg_corr_alert_fn)(void *ud, const vg_corr_alert *a);
 
-/* Any thread. hit lives in arena a; NULL when no correlation references idx. */
+/* Any thread. hit lives in arena a; NULL when no correlation references idx
+ * (or, rarely, when arena a is exhausted: the hit is then lost). */
 vg_corr_hit *vg_corr_hit_make(const vg_engine *e, size_t rule_idx, const vg_event *ev, vg_arena *a);
 
+/* The same through a plan built once after vg_engine_compile: what every
+ * rule's hits carry, with field mappings resolved. vg_corr_hit_make scans
+ * every rule per hit and takes the engine's field-map lock; with thousands of
+ * rules loaded the plan is some 10x faster per hit. A plan is immutable: any
+ * number of threads may use one. vg_corr_plan_new returns NULL on ENOMEM. */
+typedef struct vg_corr_plan vg_corr_plan;
+vg_corr_plan *vg_corr_plan_new(const vg_engine *e);
+void vg_corr_plan_free(vg_corr_plan *p); /* NULL is a no-op */
+vg_corr_hit *vg_corr_plan_hit(const vg_corr_plan *p, size_t rule_idx, const vg_event *ev, vg_arena *a);
+
 vg_corr *vg_corr_new(const vg_engine *e); /* NULL on ENOMEM */
-void vg_corr_free(vg_corr *c);
-/* One thread, hits in input order. The alert passed to cb is valid only during the call. */
+void vg_corr_free(vg_corr *c);             /* NULL is a no-op */
+/* One thread, hits in input order. The alert passed to cb is valid only during
+ * the call. A NULL hit is a no-op. VG_ENOMEM (that hit is lost, the state stays
+ * consistent) or VG_EINVAL (a hit made with another engine). */
 VG_WUR int vg_corr_feed(vg_corr *c, const vg_corr_hit *hit, vg_corr_alert_fn cb, void *ud);
+/* End of input: decide the open windows of lt/lte/eq/neq correlations
+ * (referenced correlations first, so chains see their alerts); those windows
+ * are then empty and feeding may continue. 0 or VG_ENOMEM. */
+VG_WUR int vg_corr_flush(vg_corr *c, vg_corr_alert_fn cb, void *ud);
 /* Evictions because a bound was hit (reported in the scan summary). */
 uint64_t vg_corr_evicted(const vg_corr *c);
 

@@ -36,7 +36,7 @@ typedef struct worker {
 	vg_event *ev;
 	vg_matcher *m;
 	slot *cur; /* the slot being processed, for the match callback */
-	const vg_engine *engine;
+	const vg_corr_plan *plan;
 } worker;
 
 typedef struct pipeline {
@@ -50,6 +50,7 @@ typedef struct pipeline {
 	worker *workers;
 	pthread_t *tids;
 	vg_corr *corr;
+	vg_corr_plan *plan;
 	vg_buf corr_out;
 	vg_scan_stats *st;
 	int out_err;
@@ -74,7 +75,7 @@ static void on_match(void *ud, size_t idx, const vg_rule_info *rule)
 		else
 			s->alerts++;
 	}
-	vg_corr_hit *h = vg_corr_hit_make(w->engine, idx, w->ev, s->arena);
+	vg_corr_hit *h = vg_corr_plan_hit(w->plan, idx, w->ev, s->arena);
 	if (h != NULL && vg_buf_append(&s->hits, &h, sizeof(h)) != 0)
 		s->err = VG_ENOMEM;
 }
@@ -313,7 +314,8 @@ int vg_scan_run(const vg_scan_opts *o, vg_scan_stats *st)
 	p.nslots = (size_t)threads * 2 + 2;
 	p.ring = calloc(p.nslots, sizeof(*p.ring));
 	p.workers = calloc((size_t)threads, sizeof(*p.workers));
-	if (p.ring == NULL || p.workers == NULL || (p.corr = vg_corr_new(o->engine)) == NULL)
+	if (p.ring == NULL || p.workers == NULL || (p.corr = vg_corr_new(o->engine)) == NULL ||
+	    (p.plan = vg_corr_plan_new(o->engine)) == NULL)
 		goto out;
 	pthread_mutex_init(&p.mu, NULL);
 	pthread_cond_init(&p.work_cv, NULL);
@@ -324,7 +326,7 @@ int vg_scan_run(const vg_scan_opts *o, vg_scan_stats *st)
 			goto out;
 	}
 	for (int i = 0; i < threads; i++) {
-		p.workers[i].engine = o->engine;
+		p.workers[i].plan = p.plan;
 		if ((p.workers[i].ev = vg_event_new()) == NULL || (p.workers[i].m = vg_matcher_new(o->engine)) == NULL)
 			goto out;
 	}
@@ -353,6 +355,11 @@ int vg_scan_run(const vg_scan_opts *o, vg_scan_stats *st)
 	}
 	while (in_flight(&p))
 		commit_head(&p);
+	/* windows still open at the end of input are decided now */
+	p.corr_out.len = 0;
+	if (rc == 0 && p.out_err == 0 && (rc = vg_corr_flush(p.corr, on_corr, &p)) == 0 && p.corr_out.len > 0 &&
+	    fwrite(p.corr_out.data, 1, p.corr_out.len, o->out) != p.corr_out.len)
+		rc = VG_EIO;
 	if (rc == 0)
 		rc = p.out_err;
 	if (fflush(o->out) != 0 && rc == 0)
@@ -371,6 +378,7 @@ out:
 	if (p.corr != NULL)
 		st->corr_evicted = vg_corr_evicted(p.corr);
 	vg_corr_free(p.corr);
+	vg_corr_plan_free(p.plan);
 	vg_buf_free(&p.corr_out);
 	for (size_t i = 0; p.ring != NULL && i < p.nslots; i++) {
 		vg_batch_clear(&p.ring[i].batch);

@@ -1,0 +1,227 @@
+/* hashmap.c — open-addressing table with keyed SipHash (see hashmap.h).
+ * SipHash-2-4 is written here from the published algorithm (Aumasson and
+ * Bernstein, 2012) and checked against its test vectors in test_hashmap.c. */
+#include "core/hashmap.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+struct slot {
+	const void *key; /* NULL: empty slot */
+	void *val;
+	uint64_t hash;
+	size_t len;
+};
+
+struct vg_hashmap {
+	struct slot *slots;
+	size_t cap; /* power of two */
+	size_t count;
+	uint8_t seed[16];
+};
+
+#define MIN_CAP 8
+
+static inline uint64_t rotl(uint64_t x, int b)
+{
+	return (x << b) | (x >> (64 - b));
+}
+
+static inline uint64_t load64_le(const uint8_t *p)
+{
+	uint64_t v = 0;
+	for (int i = 7; i >= 0; i--)
+		v = (v << 8) | p[i];
+	return v;
+}
+
+#define SIPROUND                                                               \
+	do {                                                                   \
+		v0 += v1;                                                      \
+		v1 = rotl(v1, 13);                                             \
+		v1 ^= v0;                                                      \
+		v0 = rotl(v0, 32);                                             \
+		v2 += v3;                                                      \
+		v3 = rotl(v3, 16);                                             \
+		v3 ^= v2;                                                      \
+		v0 += v3;                                                      \
+		v3 = rotl(v3, 21);                                             \
+		v3 ^= v0;                                                      \
+		v2 += v1;                                                      \
+		v1 = rotl(v1, 17);                                             \
+		v1 ^= v2;                                                      \
+		v2 = rotl(v2, 32);                                             \
+	} while (0)
+
+uint64_t vg_siphash(const uint8_t key[16], const void *data, size_t n)
+{
+	const uint8_t *p = data;
+	uint64_t k0 = load64_le(key), k1 = load64_le(key + 8);
+	uint64_t v0 = k0 ^ 0x736f6d6570736575ULL, v1 = k1 ^ 0x646f72616e646f6dULL;
+	uint64_t v2 = k0 ^ 0x6c7967656e657261ULL, v3 = k1 ^ 0x7465646279746573ULL;
+	size_t full = n & ~(size_t)7;
+	for (size_t i = 0; i < full; i += 8) {
+		uint64_t m = load64_le(p + i);
+		v3 ^= m;
+		SIPROUND;
+		SIPROUND;
+		v0 ^= m;
+	}
+	/* last block: the remaining bytes, and the length's low byte on top */
+	uint64_t b = (uint64_t)n << 56;
+	for (size_t i = 0; i < (n & 7); i++)
+		b |= (uint64_t)p[full + i] << (8 * i);
+	v3 ^= b;
+	SIPROUND;
+	SIPROUND;
+	v0 ^= b;
+	v2 ^= 0xff;
+	SIPROUND;
+	SIPROUND;
+	SIPROUND;
+	SIPROUND;
+	return v0 ^ v1 ^ v2 ^ v3;
+}
+
+vg_hashmap *vg_hashmap_new(size_t hint)
+{
+	vg_hashmap *m = calloc(1, sizeof(*m));
+	if (m == NULL)
+		return NULL;
+	size_t cap = MIN_CAP;
+	while (cap < SIZE_MAX / 8 && cap / 4 * 3 < hint)
+		cap *= 2;
+	if ((m->slots = calloc(cap, sizeof(*m->slots))) == NULL) {
+		free(m);
+		return NULL;
+	}
+	m->cap = cap;
+	/* A failed getrandom (very old kernel, seccomp) still leaves a per-table
+	 * seed that differs between runs; collisions then need more guessing. */
+	if (getrandom(m->seed, sizeof(m->seed), GRND_NONBLOCK) != (ssize_t)sizeof(m->seed)) {
+		uint64_t a = (uint64_t)(uintptr_t)m, t = (uint64_t)time(NULL) ^ (uint64_t)clock();
+		memcpy(m->seed, &a, 8);
+		memcpy(m->seed + 8, &t, 8);
+	}
+	return m;
+}
+
+void vg_hashmap_free(vg_hashmap *m)
+{
+	if (m == NULL)
+		return;
+	free(m->slots);
+	free(m);
+}
+
+size_t vg_hashmap_count(const vg_hashmap *m)
+{
+	return m->count;
+}
+
+/* Index of key's slot, or of the empty slot where it would go. */
+static size_t find(const vg_hashmap *m, const void *key, size_t len, uint64_t h)
+{
+	size_t mask = m->cap - 1, i = (size_t)h & mask;
+	for (;;) {
+		const struct slot *s = &m->slots[i];
+		if (s->key == NULL || (s->hash == h && s->len == len && memcmp(s->key, key, len) == 0))
+			return i;
+		i = (i + 1) & mask;
+	}
+}
+
+static int grow(vg_hashmap *m)
+{
+	if (m->cap > SIZE_MAX / 2 / sizeof(struct slot))
+		return VG_ENOMEM;
+	size_t ncap = m->cap * 2;
+	struct slot *ns = calloc(ncap, sizeof(*ns));
+	if (ns == NULL)
+		return VG_ENOMEM;
+	for (size_t i = 0; i < m->cap; i++) {
+		const struct slot *s = &m->slots[i];
+		if (s->key == NULL)
+			continue;
+		size_t j = (size_t)s->hash & (ncap - 1);
+		while (ns[j].key != NULL)
+			j = (j + 1) & (ncap - 1);
+		ns[j] = *s;
+	}
+	free(m->slots);
+	m->slots = ns;
+	m->cap = ncap;
+	return VG_OK;
+}
+
+void *vg_hashmap_get(const vg_hashmap *m, const void *key, size_t len)
+{
+	uint64_t h = vg_siphash(m->seed, key, len);
+	const struct slot *s = &m->slots[find(m, key, len, h)];
+	return s->key != NULL ? s->val : NULL;
+}
+
+int vg_hashmap_put(vg_hashmap *m, const void *key, size_t len, void *val)
+{
+	if (key == NULL || val == NULL)
+		return VG_EINVAL;
+	uint64_t h = vg_siphash(m->seed, key, len);
+	size_t i = find(m, key, len, h);
+	if (m->slots[i].key == NULL) {
+		if ((m->count + 1) > m->cap / 4 * 3) {
+			int r = grow(m);
+			if (r != 0)
+				return r;
+			i = find(m, key, len, h);
+		}
+		m->count++;
+	}
+	m->slots[i] = (struct slot){.key = key, .val = val, .hash = h, .len = len};
+	return VG_OK;
+}
+
+void *vg_hashmap_del(vg_hashmap *m, const void *key, size_t len)
+{
+	uint64_t h = vg_siphash(m->seed, key, len);
+	size_t mask = m->cap - 1, i = find(m, key, len, h);
+	if (m->slots[i].key == NULL)
+		return NULL;
+	void *val = m->slots[i].val;
+	/* Backward shift: pull later members of the probe run into the hole when
+	 * the hole lies between their home slot and where they sit now. */
+	size_t j = i;
+	for (;;) {
+		j = (j + 1) & mask;
+		if (m->slots[j].key == NULL)
+			break;
+		size_t home = (size_t)m->slots[j].hash & mask;
+		if (((j - home) & mask) >= ((j - i) & mask)) {
+			m->slots[i] = m->slots[j];
+			i = j;
+		}
+	}
+	m->slots[i] = (struct slot){0};
+	m->count--;
+	return val;
+}
+
+int vg_hashmap_next(const vg_hashmap *m, size_t *pos, const void **key, size_t *len, void **val)
+{
+	for (size_t i = *pos; i < m->cap; i++) {
+		const struct slot *s = &m->slots[i];
+		if (s->key == NULL)
+			continue;
+		*pos = i + 1;
+		if (key != NULL)
+			*key = s->key;
+		if (len != NULL)
+			*len = s->len;
+		if (val != NULL)
+			*val = s->val;
+		return 1;
+	}
+	*pos = m->cap;
+	return 0;
+}
