@@ -148,15 +148,17 @@ int vg_pu_is_ip(const char *p, size_t n)
 int vg_pu_kv(const char *p, size_t n, const char *key, vg_pu_str *val)
 {
 	size_t m = strlen(key);
-	for (size_t i = 0; i + m < n; i++) {
-		if ((i != 0 && p[i - 1] != ' ' && p[i - 1] != '\t') || p[i + m] != '=' || memcmp(p + i, key, m) != 0)
-			continue;
-		size_t s = i + m + 1, e = s;
+	/* visit word starts only: one pass over the text per key */
+	for (size_t i = 0; i + m < n;) {
+		size_t e = i;
 		while (e < n && p[e] != ' ' && p[e] != '\t')
 			e++;
-		val->p = p + s;
-		val->n = e - s;
-		return 1;
+		if (e - i > m && p[i + m] == '=' && memcmp(p + i, key, m) == 0) {
+			val->p = p + i + m + 1;
+			val->n = e - (i + m + 1);
+			return 1;
+		}
+		i = e + 1;
 	}
 	return 0;
 }
