@@ -1,0 +1,408 @@
+/* matcher.c — per-thread matching (vg_matcher_*, engine.h). For one event:
+ * look up its bucket, scan each field value once per group database and the
+ * raw record once per keyword database, then evaluate only the candidate
+ * rules (a lit hit, or "always") in index order. Lazy lits are computed at
+ * most once per event. No allocation per event. */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "detect/engine.h"
+#include "detect/sigma_compile.h"
+
+enum { ST_UNKNOWN = 0, ST_TRUE = 1, ST_FALSE = 2, ST_MAYBE = 3 };
+
+/* PCRE2 backtracking steps per value (the library default is 10 million). */
+#define VG_RE_MATCH_LIMIT 1000000
+
+struct vg_matcher {
+	const vg_engine *e;
+	hs_scratch_t *scratch;
+	pcre2_match_data *md;
+	pcre2_match_context *mc; /* bounds backtracking on hostile values */
+	pcre2_jit_stack *js;
+	uint8_t *st;        /* per lit: ST_* for this event */
+	uint32_t *touched;  /* lits whose st is not ST_UNKNOWN */
+	size_t ntouched;
+	uint8_t *imark;     /* per item: a lit of it was hit */
+	uint32_t *itouched; /* items marked */
+	size_t nitouched;
+	uint64_t *cand;     /* candidate rules */
+	size_t cmin, cmax;  /* candidate words in use: [cmin, cmax) */
+	const vg_event *ev;
+	size_t scan_len;        /* length of the value being scanned */
+	const uint64_t *gmask;  /* groups of the event's bucket */
+	uint8_t *fready;        /* per fdb id: built, and the scratch fits it */
+};
+
+vg_matcher *vg_matcher_new(const vg_engine *e)
+{
+	if (e == NULL || !e->compiled)
+		return NULL;
+	vg_matcher *m = calloc(1, sizeof(*m));
+	if (m == NULL)
+		return NULL;
+	m->e = e;
+	size_t nl = e->nlits ? e->nlits : 1, nw = (e->nrules + 63) / 64 + 1;
+	m->st = calloc(nl, 1);
+	m->touched = malloc(nl * sizeof(*m->touched));
+	m->cand = calloc(nw, sizeof(*m->cand));
+	m->imark = calloc(e->nitems ? e->nitems : 1, 1);
+	m->fready = calloc(e->nfdb_ids ? e->nfdb_ids : 1, 1);
+	m->itouched = malloc((e->nitems ? e->nitems : 1) * sizeof(*m->itouched));
+	m->md = pcre2_match_data_create(1, NULL);
+	m->js = pcre2_jit_stack_create(32 * 1024, 1024 * 1024, NULL);
+	if ((m->mc = pcre2_match_context_create(NULL)) != NULL) {
+		pcre2_set_match_limit(m->mc, VG_RE_MATCH_LIMIT);
+		pcre2_set_depth_limit(m->mc, VG_RE_MATCH_LIMIT / 10);
+		if (m->js != NULL)
+			pcre2_jit_stack_assign(m->mc, NULL, m->js);
+	}
+	if (m->st == NULL || m->touched == NULL || m->cand == NULL || m->md == NULL || m->mc == NULL || m->js == NULL ||
+	    m->imark == NULL ||
+	    m->itouched == NULL || m->fready == NULL) {
+		vg_matcher_free(m);
+		return NULL;
+	}
+	m->cmin = SIZE_MAX;
+	return m;
+}
+
+void vg_matcher_free(vg_matcher *m)
+{
+	if (m == NULL)
+		return;
+	hs_free_scratch(m->scratch);
+	pcre2_match_data_free(m->md);
+	pcre2_match_context_free(m->mc);
+	pcre2_jit_stack_free(m->js);
+	free(m->st);
+	free(m->touched);
+	free(m->cand);
+	free(m->imark);
+	free(m->itouched);
+	free(m->fready);
+	free(m);
+}
+
+static inline void mark_rule(vg_matcher *m, uint32_t rid)
+{
+	size_t w = rid / 64;
+	m->cand[w] |= (uint64_t)1 << (rid % 64);
+	if (w < m->cmin)
+		m->cmin = w;
+	if (w + 1 > m->cmax)
+		m->cmax = w + 1;
+}
+
+/* Lit id holds for this event (st: ST_TRUE, or ST_MAYBE for a prefilter hit). */
+static void lit_hit(vg_matcher *m, uint32_t id, uint8_t st)
+{
+	const vg_lit *l = &m->e->lits[id];
+	m->st[id] = st;
+	m->touched[m->ntouched++] = id;
+	const uint32_t *is = m->e->lit_items + l->items_off;
+	for (uint32_t i = 0; i < l->nitems; i++) {
+		uint32_t gid = is[i];
+		if (m->imark[gid])
+			continue;
+		m->imark[gid] = 1;
+		m->itouched[m->nitouched++] = gid;
+		mark_rule(m, m->e->item_rule[gid]);
+	}
+}
+
+static inline int lit_wanted(const vg_matcher *m, uint32_t id)
+{
+	const vg_lit *l = &m->e->lits[id];
+	/* not yet known, and of a group that applies to the event */
+	return m->st[id] == ST_UNKNOWN && (m->gmask[l->group / 64] >> (l->group % 64) & 1);
+}
+
+static int on_hit(unsigned int id, unsigned long long from, unsigned long long to, unsigned int flags, void *ctx)
+{
+	(void)from;
+	(void)flags;
+	vg_matcher *m = ctx;
+	const vg_lit *l = &m->e->lits[id];
+	if (!lit_wanted(m, id))
+		return 0;
+	if (((l->anch & VG_ANCH_START) && to != l->hlen) || ((l->anch & VG_ANCH_END) && to != m->scan_len))
+		return 0;
+	lit_hit(m, id, l->mode == VG_LIT_PRE ? ST_MAYBE : ST_TRUE);
+	return 0;
+}
+
+/* ---- lazy lits ------------------------------------------------------------------ */
+
+static inline unsigned char lc(unsigned char c)
+{
+	return c >= 'A' && c <= 'Z' ? (unsigned char)(c | 0x20) : c;
+}
+
+static int bytes_eq(const char *a, const char *b, size_t n, int cased)
+{
+	if (cased)
+		return memcmp(a, b, n) == 0;
+	for (size_t i = 0; i < n; i++)
+		if (lc((unsigned char)a[i]) != lc((unsigned char)b[i]))
+			return 0;
+	return 1;
+}
+
+static int contains(const char *h, size_t hn, const char *nd, size_t nn, int cased)
+{
+	if (nn == 0)
+		return 1;
+	for (size_t i = 0; i + nn <= hn; i++)
+		if (bytes_eq(h + i, nd, nn, cased))
+			return 1;
+	return 0;
+}
+
+static int fieldref_pair(const vg_atom *a, const vg_field *x, const vg_field *y)
+{
+	switch (a->op & (VG_FR_START | VG_FR_END)) {
+	case VG_FR_START:
+		return y->val_len <= x->val_len && bytes_eq(x->val, y->val, y->val_len, a->cased);
+	case VG_FR_END:
+		return y->val_len <= x->val_len && bytes_eq(x->val + x->val_len - y->val_len, y->val, y->val_len, a->cased);
+	case VG_FR_START | VG_FR_END:
+		return contains(x->val, x->val_len, y->val, y->val_len, a->cased);
+	default:
+		return x->val_len == y->val_len && bytes_eq(x->val, y->val, x->val_len, a->cased);
+	}
+}
+
+static int re_match(vg_matcher *m, const vg_lit *l, const char *v, size_t n)
+{
+	/* Hitting the limit counts as no match: one hostile value cannot stall the scan. */
+	return pcre2_match(l->re, (PCRE2_SPTR)v, n, 0, 0, m->md, m->mc) >= 0;
+}
+
+static int value_test(vg_matcher *m, const vg_lit *l, const char *v, size_t n)
+{
+	const vg_atom *a = l->atom;
+	switch (a->kind) {
+	case VG_ATOM_STR: return vg_value_wild_match(a, v, n);
+	case VG_ATOM_RE: return l->re != NULL && re_match(m, l, v, n);
+	case VG_ATOM_CIDR: return vg_value_cidr_match(a, v, n);
+	case VG_ATOM_CMP: return vg_value_cmp_match(a, v, n);
+	case VG_ATOM_TIME: return vg_value_time_match(a, v, n);
+	default: return 0;
+	}
+}
+
+static int eval_lazy(vg_matcher *m, const vg_lit *l)
+{
+	const vg_event *ev = m->ev;
+	const vg_tset *ts = l->ts;
+	const vg_atom *a = l->atom;
+	const vg_field *f;
+	if (ts->raw)
+		return ev->raw != NULL && value_test(m, l, ev->raw, ev->raw_len);
+	switch (a->kind) {
+	case VG_ATOM_EXISTS:
+	case VG_ATOM_NULL: {
+		int present = 0, nonnull = 0;
+		for (size_t k = 0; k < ts->n; k++)
+			for (size_t pos = 0; (f = vg_event_next(ev, ts->names[k], ts->lens[k], ts->hashes[k], &pos));) {
+				present = 1;
+				nonnull |= f->type != VG_V_NULL;
+			}
+		return a->kind == VG_ATOM_EXISTS ? present == (a->op != 0) : !nonnull;
+	}
+	case VG_ATOM_FIELDREF: {
+		const vg_tset *rs = l->ref_ts;
+		for (size_t k = 0; k < ts->n; k++)
+			for (size_t pos = 0; (f = vg_event_next(ev, ts->names[k], ts->lens[k], ts->hashes[k], &pos));)
+				for (size_t j = 0; j < rs->n; j++) {
+					const vg_field *g;
+					for (size_t p2 = 0; (g = vg_event_next(ev, rs->names[j], rs->lens[j], rs->hashes[j], &p2));)
+						if (fieldref_pair(a, f, g))
+							return 1;
+				}
+		return 0;
+	}
+	default:
+		for (size_t k = 0; k < ts->n; k++)
+			for (size_t pos = 0; (f = vg_event_next(ev, ts->names[k], ts->lens[k], ts->hashes[k], &pos));)
+				if (value_test(m, l, f->val, f->val_len))
+					return 1;
+		return 0;
+	}
+}
+
+static int lit_true(vg_matcher *m, uint32_t id)
+{
+	uint8_t s = m->st[id];
+	if (s == ST_TRUE)
+		return 1;
+	if (s == ST_FALSE)
+		return 0;
+	const vg_lit *l = &m->e->lits[id];
+	if (s == ST_UNKNOWN && l->mode != VG_LIT_LAZY)
+		return 0; /* Hyperscan saw no hit */
+	int v = eval_lazy(m, l);
+	if (s == ST_UNKNOWN)
+		m->touched[m->ntouched++] = id;
+	m->st[id] = v ? ST_TRUE : ST_FALSE;
+	return v;
+}
+
+static int eval_item(vg_matcher *m, const vg_item *it)
+{
+	int res = 0;
+	uint32_t a0 = 0;
+	if (!it->has_lazy && !m->imark[it->gid])
+		return it->neg; /* none of its values can hold */
+	for (uint32_t v = 0; v < it->nvals; v++) {
+		int vr = 0;
+		for (uint32_t a = a0; a < it->val_end[v] && !vr; a++)
+			vr = lit_true(m, it->atoms[a].lit);
+		a0 = it->val_end[v];
+		if (it->all && !vr) {
+			res = 0;
+			break;
+		}
+		if (!it->all && vr) {
+			res = 1;
+			break;
+		}
+		res = vr;
+	}
+	return it->neg ? !res : res;
+}
+
+static int eval_expr(vg_matcher *m, const vg_expr *x)
+{
+	switch (x->op) {
+	case VG_X_ITEM: return eval_item(m, x->item);
+	case VG_X_NOT: return !eval_expr(m, x->kids[0]);
+	case VG_X_AND:
+		for (uint32_t i = 0; i < x->n; i++)
+			if (!eval_expr(m, x->kids[i]))
+				return 0;
+		return 1;
+	case VG_X_OR:
+		for (uint32_t i = 0; i < x->n; i++)
+			if (eval_expr(m, x->kids[i]))
+				return 1;
+		return 0;
+	case VG_X_ATLEAST: {
+		uint32_t got = 0;
+		for (uint32_t i = 0; i < x->n && got < x->k; i++) {
+			got += (uint32_t)eval_expr(m, x->kids[i]);
+			if (got + (x->n - i - 1) < x->k)
+				return 0;
+		}
+		return got >= x->k;
+	}
+	default: return 0;
+	}
+}
+
+static vg_fdb *fdb_find(const vg_part *p, const vg_field *f)
+{
+	uint32_t h8 = f->hash >> 24;
+	if (!(p->filter[h8 / 64] >> (h8 % 64) & 1))
+		return NULL;
+	size_t mask = p->nslots - 1;
+	for (size_t j = f->hash & mask;; j = (j + 1) & mask) {
+		uint32_t s = p->slots[j];
+		if (s == 0)
+			return NULL;
+		vg_fdb *d = &p->fdbs[s - 1];
+		if (d->hash == f->hash && d->len == f->name_len && memcmp(d->name, f->name, f->name_len) == 0)
+			return d;
+	}
+}
+
+/* d's database is built and this matcher's scratch fits it. */
+static int fdb_use(vg_matcher *m, vg_fdb *d)
+{
+	if (m->fready[d->id])
+		return 0;
+	int r = vg_compile_fdb_ready((vg_engine *)(uintptr_t)m->e, d); /* built on first use, under a lock */
+	if (r != 0)
+		return r;
+	if (d->db != NULL && hs_alloc_scratch(d->db, &m->scratch) != HS_SUCCESS)
+		return VG_ENOMEM;
+	m->fready[d->id] = 1;
+	return 0;
+}
+
+/* Scan one value (a field's, or the raw record) for d's lits. */
+static int fdb_scan(vg_matcher *m, vg_fdb *d, const char *v, size_t n)
+{
+	int r = fdb_use(m, d);
+	if (r != 0)
+		return r;
+	m->scan_len = n;
+	if (d->db != NULL && hs_scan(d->db, v, (unsigned)n, 0, m->scratch, on_hit, m) != HS_SUCCESS)
+		return VG_EINVAL;
+	for (size_t i = 0; i < d->ndirect; i++) {
+		uint32_t id = d->direct[i];
+		if (lit_wanted(m, id) && value_test(m, &m->e->lits[id], v, n))
+			lit_hit(m, id, ST_TRUE);
+	}
+	return 0;
+}
+
+static void reset_event(vg_matcher *m)
+{
+	for (size_t i = 0; i < m->ntouched; i++)
+		m->st[m->touched[i]] = ST_UNKNOWN;
+	m->ntouched = 0;
+	for (size_t i = 0; i < m->nitouched; i++)
+		m->imark[m->itouched[i]] = 0;
+	m->nitouched = 0;
+	m->ev = NULL;
+}
+
+int vg_matcher_run(vg_matcher *m, const vg_event *ev, vg_match_fn cb, void *ud)
+{
+	const vg_engine *e = m->e;
+	if (ev->product >= VG_NPROD || ev->service >= VG_NSERV || ev->category >= VG_NCAT || e->bucket_of == NULL)
+		return 0;
+	uint16_t bi = e->bucket_of[((size_t)ev->product * VG_NSERV + ev->service) * VG_NCAT + ev->category];
+	if (bi == 0)
+		return 0;
+	const vg_bucket *b = &e->buckets[bi - 1];
+	int r = 0;
+	m->ev = ev;
+	m->gmask = b->gmask;
+	for (size_t pi = 0; pi < b->nparts && r == 0; pi++) {
+		const vg_part *p = &e->parts[b->parts[pi]];
+		if (p->nfdbs != 0) {
+			for (uint32_t i = 0; i < ev->nfields && r == 0; i++) {
+				const vg_field *f = &ev->fields[i];
+				vg_fdb *d = fdb_find(p, f);
+				if (d != NULL && d->nlits != 0 && f->val_len != 0)
+					r = fdb_scan(m, d, f->val, f->val_len);
+			}
+		}
+		if (r == 0 && p->raw.nlits != 0 && ev->raw != NULL && ev->raw_len != 0 && ev->raw_len <= UINT32_MAX)
+			r = fdb_scan(m, (vg_fdb *)(uintptr_t)&p->raw, ev->raw, ev->raw_len);
+	}
+	for (size_t gi = 0; gi < b->n && r == 0; gi++) {
+		const vg_group *g = &e->groups[b->groups[gi]];
+		for (size_t i = 0; i < g->nalways; i++)
+			mark_rule(m, g->always[i]);
+	}
+	for (size_t w = m->cmin; w < m->cmax; w++) {
+		uint64_t bits = m->cand[w];
+		m->cand[w] = 0;
+		while (bits != 0 && r == 0) {
+			uint32_t rid = (uint32_t)(w * 64 + (size_t)__builtin_ctzll(bits));
+			bits &= bits - 1;
+			const vg_srule *rl = e->rules[rid];
+			if (eval_expr(m, rl->root))
+				cb(ud, rid, &rl->info);
+		}
+	}
+	m->cmin = SIZE_MAX;
+	m->cmax = 0;
+	reset_event(m);
+	return r;
+}
