@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
@@ -115,7 +116,17 @@ static int run(int argc, char **argv)
 	if (rc != 0)
 		goto out;
 
-	if (output != NULL) {
+	struct stat ost;
+	if (output != NULL && stat(output, &ost) == 0 && !S_ISREG(ost.st_mode)) {
+		/* a device, FIFO or socket (/dev/null, /dev/stdout): write to it as is;
+		 * renaming a temporary file over it would replace the device */
+		if ((out = fopen(output, "w")) == NULL) {
+			fprintf(stderr, "vigil: %s: %s\n", output, strerror(errno));
+			out = stdout;
+			goto out;
+		}
+		output = NULL;
+	} else if (output != NULL) {
 		/* write beside the target and rename at the end: never a half-written file */
 		if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", output, (long)getpid()) >= sizeof(tmp) ||
 		    (out = fopen(tmp, "w")) == NULL) {
@@ -143,7 +154,7 @@ static int run(int argc, char **argv)
 		goto out;
 	}
 	if (out != stdout) {
-		if (fclose(out) != 0 || rename(tmp, output) != 0) {
+		if (fclose(out) != 0 || (output != NULL && rename(tmp, output) != 0)) {
 			fprintf(stderr, "vigil: %s: %s\n", output, strerror(errno));
 			out = stdout;
 			goto out;

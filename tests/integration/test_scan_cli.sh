@@ -116,6 +116,16 @@ check "-o stdout empty" test ! -s "$T/out"
 check "-o unwritable exit 2" test "$(status "$VIGIL" scan -q -r "$T/rules" -o "$T/nodir/alerts.ndjson" "$LOGHUB/OpenSSH_2k.log")" = 2
 check "-o unwritable no file" test ! -e "$T/nodir/alerts.ndjson"
 
+# -o to a device writes to it and leaves it a device (never renamed over)
+mkfifo "$T/fifo"
+(cat "$T/fifo" >"$T/fifo.out") &
+reader=$!
+check "-o fifo exit 0" test "$(status "$VIGIL" scan -q -r "$T/rules" -o "$T/fifo" "$LOGHUB/OpenSSH_2k.log")" = 0
+wait "$reader"
+check "-o fifo still a fifo" test -p "$T/fifo"
+check "-o fifo content" test "$(wc -l <"$T/fifo.out")" = "$n"
+check "-o fifo no temp left" test -z "$(ls "$T" | grep 'fifo.tmp')"
+
 # rules check: exit 0 all load, 1 some rejected (one line each), 2 I/O error
 check "rules check ok" test "$(status "$VIGIL" rules check "$T/rules")" = 0
 check "rules check ok summary" grep -q '^2 rules loaded, 0 rejected$' "$T/out"

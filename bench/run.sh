@@ -1,0 +1,322 @@
+#!/usr/bin/env bash
+# run.sh — vigil's throughput benchmark: one run, one corpus, side by side with
+# the floor (wc -l), a literal search (grep -c -F) and fail2ban-regex's sshd
+# filter; plus peak RSS with the entire SigmaHQ set and the matcher ablation
+# (what Hyperscan prefiltering and PCRE2 JIT each buy).
+#
+# usage: bench/run.sh [SIZE_MB]          (default 1024: a 1 GiB corpus)
+# Environment (all optional):
+#   REPEAT=N        runs per measurement; the median wall time is reported (default 1)
+#   F2B_LINES=N     syslog prefix fed to fail2ban-regex and to vigil (default 200000)
+#   SAMPLE_LINES=N  lines per file in the sample used for the ablation and for the
+#                   entire-SigmaHQ scan (default 300000)
+#   PERF=1          also perf stat / perf record the -j1 run on the sample
+#   SKIP_BUILD=1    reuse $BUILD/vigil as it is
+#   BUILD=DIR       build directory (default build-bench)
+#   VG_CORPUS=DIR   shared corpus: loghub + SigmaHQ (default ../shared/corpus)
+# Output: the Markdown report on stdout and in bench/data/results.md; every
+# command's output under bench/data/run-<SIZE>mb/.
+set -euo pipefail
+export LC_ALL=C
+
+BENCH=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$BENCH/.." && pwd)
+SIZE_MB=${1:-${SIZE_MB:-1024}}
+REPEAT=${REPEAT:-1}
+F2B_LINES=${F2B_LINES:-200000}
+SAMPLE_LINES=${SAMPLE_LINES:-300000}
+SEED=20240301
+VG_CORPUS=$(cd "${VG_CORPUS:-$ROOT/../shared/corpus}" && pwd)
+SIGMA=$VG_CORPUS/sigma
+BUILD=${BUILD:-$ROOT/build-bench}
+VIGIL=$BUILD/vigil
+DATA=$BENCH/data
+CORPUS=$DATA/corpus-${SIZE_MB}mb
+RUN=$DATA/run-${SIZE_MB}mb
+FILES=(syslog.log access.log apache_error.log)
+F2B_FILTER=/etc/fail2ban/filter.d/sshd.conf
+
+die() { echo "run.sh: $*" >&2; exit 2; }
+log() { echo "run.sh: $*" >&2; }
+
+[[ $SIZE_MB =~ ^[0-9]+$ && $SIZE_MB -ge 1 ]] || die "SIZE_MB must be a positive integer"
+[[ $REPEAT =~ ^[0-9]+$ && $REPEAT -ge 1 ]] || die "REPEAT must be a positive integer"
+
+# --- tools (Debian packages; installed when missing and we may) ---
+need() { # need COMMAND PACKAGE
+	command -v "$1" >/dev/null 2>&1 && return 0
+	if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; then
+		log "installing $2 (for $1)"
+		apt-get install -y "$2" >/dev/null || die "apt-get install -y $2 failed"
+	else
+		die "$1 not found; install it: apt-get install -y $2"
+	fi
+}
+need /usr/bin/time time
+need fail2ban-regex fail2ban
+need cmake cmake
+[[ -r $F2B_FILTER ]] || die "$F2B_FILTER not found (Debian's fail2ban package)"
+for d in rules/linux rules/web rules/network rules rules-emerging-threats rules-threat-hunting; do
+	[[ -d $SIGMA/$d ]] || die "$SIGMA/$d not found (set VG_CORPUS)"
+done
+
+# --- build (Release) ---
+if [[ ${SKIP_BUILD:-0} != 1 ]]; then
+	log "building vigil (Release) in $BUILD"
+	cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release >/dev/null
+	mkdir -p "$DATA"
+	cmake --build "$BUILD" -j2 --target vigil >"$DATA/build.log" 2>&1 || {
+		tail -30 "$DATA/build.log" >&2
+		die "build failed (full log: $DATA/build.log)"
+	}
+fi
+[[ -x $VIGIL ]] || die "$VIGIL not built"
+
+# --- corpus (rebuilt when missing, incomplete, or made by another generator/size) ---
+mkdir -p "$DATA"
+gen_sum=$(sha256sum "$BENCH/gen_corpus.c" | cut -c1-16)
+tmpl_sum=$(cat "$VG_CORPUS/loghub/OpenSSH_2k.log" "$VG_CORPUS/loghub/Linux_2k.log" "$VG_CORPUS/loghub/Apache_2k.log" |
+	sha256sum | cut -c1-16)
+want="size_mb=$SIZE_MB seed=$SEED gen=$gen_sum templates=$tmpl_sum"
+if [[ ! -f $CORPUS/corpus.stamp || $(cut -d' ' -f1-4 "$CORPUS/corpus.stamp") != "$want" ]]; then
+	"$BENCH/make_corpus.sh" "$SIZE_MB" "$CORPUS" "$SEED" >&2
+fi
+CFILES=()
+for f in "${FILES[@]}"; do CFILES+=("$CORPUS/$f"); done
+
+rm -rf "$RUN"
+mkdir -p "$RUN/prefix" "$RUN/sample" "$RUN/empty"
+head -n "$F2B_LINES" "$CORPUS/syslog.log" >"$RUN/prefix/syslog.log"
+SFILES=()
+for f in "${FILES[@]}"; do
+	head -n "$SAMPLE_LINES" "$CORPUS/$f" >"$RUN/sample/$f"
+	SFILES+=("$RUN/sample/$f")
+done
+: >"$RUN/empty/syslog.log"
+
+# --- rule sets ---
+RULES=(-r "$SIGMA/rules/linux" -r "$SIGMA/rules/web" -r "$SIGMA/rules/network")
+PACK_NOTE="vigil's own pack (rules/) loaded"
+if find "$ROOT/rules" -name '*.yml' -print -quit 2>/dev/null | grep -q .; then
+	RULES+=(-r "$ROOT/rules")
+else
+	PACK_NOTE="rules/ holds no .yml yet: vigil's own pack NOT loaded"
+fi
+ALL_SIGMA_DIRS=("$SIGMA/rules" "$SIGMA/rules-emerging-threats" "$SIGMA/rules-threat-hunting")
+ALL_SIGMA=()
+for d in "${ALL_SIGMA_DIRS[@]}"; do ALL_SIGMA+=(-r "$d"); done
+
+# --- measuring ---
+declare -A W M C L B RC CMD T
+KEYS=()
+bytes_of() { cat "$@" | wc -c; }
+lines_of() { cat "$@" | wc -l; }
+quote() { local s; s=$(printf '%q ' "$@"); s=${s% }; echo "${s//$ROOT\//}"; } # paths relative to ROOT
+
+median() { sort -g | awk '{ a[NR] = $1 } END { if (NR > 0) print a[int((NR + 1) / 2)] }'; }
+# the tool's own timer, when it has one: vigil's scan "elapsed", fail2ban-regex's "processed in"
+own_secs() {
+	sed -n 's/^  elapsed: \([0-9.][0-9.]*\) s.*/\1/p; s/^\[processed in \([0-9.][0-9.]*\) sec\]/\1/p' \
+		"$RUN/$1.err" "$RUN/$1.out" | head -1
+}
+
+# measure KEY LINES BYTES CMD...: CMD's stdout to $RUN/KEY.out, stderr to
+# $RUN/KEY.err; REPEAT runs: the median wall time and own timer, the largest
+# peak RSS, the CPU time (user + sys) of the last run.
+measure() {
+	local key=$1 lines=$2 bytes=$3 i t0 t1 rc r u s walls=() owns=() rss=0 cpu=0
+	shift 3
+	log "measuring $key"
+	for ((i = 0; i < REPEAT; i++)); do
+		rc=0
+		t0=$EPOCHREALTIME
+		/usr/bin/time -f '%M %U %S' -o "$RUN/$key.time" "$@" >"$RUN/$key.out" 2>"$RUN/$key.err" || rc=$?
+		t1=$EPOCHREALTIME
+		walls+=("$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.4f", b - a }')")
+		read -r r u s < <(tail -1 "$RUN/$key.time")
+		if ((r > rss)); then rss=$r; fi
+		cpu=$(awk -v u="$u" -v s="$s" 'BEGIN { printf "%.2f", u + s }')
+		owns+=("$(own_secs "$key")")
+	done
+	W[$key]=$(printf '%s\n' "${walls[@]}" | median)
+	T[$key]=$(printf '%s\n' "${owns[@]}" | grep . | median || true)
+	M[$key]=$rss C[$key]=$cpu L[$key]=$lines B[$key]=$bytes RC[$key]=$rc
+	CMD[$key]=$(quote "$@")
+	KEYS+=("$key")
+}
+
+# from vigil's summary on stderr (n/a when the summary changes shape)
+vsum() { # vsum KEY events|alerts|elapsed|loaded|rejected
+	local v
+	case $2 in
+	events) v=$(sed -n 's/^vigil scan: .* \([0-9][0-9]*\) events, .*/\1/p' "$RUN/$1.err") ;;
+	alerts) v=$(sed -n 's/^  alerts: \([0-9][0-9]*\).*/\1/p' "$RUN/$1.err") ;;
+	elapsed) v=${T[$1]:-} ;;
+	loaded) v=$(sed -n 's/^  rules: \([0-9][0-9]*\) loaded.*/\1/p; s/^\([0-9][0-9]*\) rules loaded.*/\1/p' "$RUN/$1.err" "$RUN/$1.out") ;;
+	rejected) v=$(sed -n 's/^  rules: [0-9]* loaded, \([0-9][0-9]*\) rejected.*/\1/p; s/^[0-9]* rules loaded, \([0-9][0-9]*\) rejected.*/\1/p' "$RUN/$1.err" "$RUN/$1.out") ;;
+	esac
+	echo "${v:-n/a}" | head -1
+}
+f2b_secs() { echo "${T[$1]:-n/a}"; }
+num() { awk -v x="$1" 'BEGIN { s = sprintf("%.0f", x); n = length(s); o = ""
+	for (i = 1; i <= n; i++) { o = o substr(s, i, 1); if ((n - i) % 3 == 0 && i < n) o = o "," } print o }'; }
+div() { awk -v a="$1" -v b="$2" -v f="${3:-%.2f}" 'BEGIN { if (b + 0 > 0 && a != "n/a") printf f, a / b; else printf "n/a" }'; }
+vigil_check() { # a vigil scan that failed makes the whole report meaningless
+	[[ ${RC[$1]} == 0 ]] || { tail -5 "$RUN/$1.err" >&2; die "$1 failed (exit ${RC[$1]}); see $RUN/$1.err"; }
+}
+
+# --- the runs: every one on the same files, one after the other ---
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+cat "${CFILES[@]}" >/dev/null # page cache warm for everyone (the corpus fits in RAM)
+CL=$(lines_of "${CFILES[@]}") CB=$(bytes_of "${CFILES[@]}")
+PL=$(lines_of "$RUN/prefix/syslog.log") PB=$(bytes_of "$RUN/prefix/syslog.log")
+SL=$(lines_of "${SFILES[@]}") SB=$(bytes_of "${SFILES[@]}")
+
+measure wc "$CL" "$CB" wc -l "${CFILES[@]}"
+measure grep "$CL" "$CB" grep -c -F 'Failed password' "${CFILES[@]}"
+measure vigil-j1 "$CL" "$CB" "$VIGIL" scan -j 1 "${RULES[@]}" "${CFILES[@]}"
+vigil_check vigil-j1
+measure vigil-j2 "$CL" "$CB" "$VIGIL" scan -j 2 "${RULES[@]}" "${CFILES[@]}"
+vigil_check vigil-j2
+measure vigil-startup 0 0 "$VIGIL" scan -j 1 "${RULES[@]}" "$RUN/empty/syslog.log"
+measure sigma-all-check 0 0 "$VIGIL" rules check "${ALL_SIGMA_DIRS[@]}"
+measure sigma-all-scan "$SL" "$SB" "$VIGIL" scan -j 2 "${ALL_SIGMA[@]}" "${SFILES[@]}"
+measure f2b "$PL" "$PB" fail2ban-regex -r --print-no-missed --print-no-ignored "$RUN/prefix/syslog.log" "$F2B_FILTER"
+measure f2b-first "$PL" "$PB" fail2ban-regex -r --no-check-all --print-no-missed --print-no-ignored \
+	"$RUN/prefix/syslog.log" "$F2B_FILTER"
+measure vigil-prefix "$PL" "$PB" "$VIGIL" scan -j 1 "${RULES[@]}" "$RUN/prefix/syslog.log"
+vigil_check vigil-prefix
+
+# matcher ablation, on the sample: only when the engine has the switches
+ABLATION=()
+if grep -aq VIGIL_NO_HYPERSCAN "$VIGIL" && grep -aq VIGIL_NO_JIT "$VIGIL"; then
+	measure abl-both "$SL" "$SB" "$VIGIL" scan -j 1 "${RULES[@]}" "${SFILES[@]}"
+	measure abl-nohs "$SL" "$SB" env VIGIL_NO_HYPERSCAN=1 "$VIGIL" scan -j 1 "${RULES[@]}" "${SFILES[@]}"
+	measure abl-nojit "$SL" "$SB" env VIGIL_NO_JIT=1 "$VIGIL" scan -j 1 "${RULES[@]}" "${SFILES[@]}"
+	measure abl-neither "$SL" "$SB" env VIGIL_NO_HYPERSCAN=1 VIGIL_NO_JIT=1 "$VIGIL" scan -j 1 "${RULES[@]}" "${SFILES[@]}"
+	ABLATION=(abl-both abl-nohs abl-nojit abl-neither)
+fi
+if [[ ${PERF:-0} == 1 ]] && command -v perf >/dev/null; then
+	# DWARF call graphs: the Release build keeps no frame pointers
+	log "perf on vigil -j 1 over the sample"
+	perf stat -e task-clock,context-switches,page-faults -o "$RUN/perf-stat.txt" -- \
+		"$VIGIL" scan -j 1 "${RULES[@]}" "${SFILES[@]}" >/dev/null 2>&1 || true
+	perf record -e cpu-clock -F 499 --call-graph dwarf,16384 -o "$RUN/perf.data" -- \
+		"$VIGIL" scan -j 1 "${RULES[@]}" "${SFILES[@]}" >/dev/null 2>"$RUN/perf-record.err" || true
+	{
+		echo "# inclusive (children), named symbols only"
+		perf report -i "$RUN/perf.data" --stdio --children --sort symbol -g none --percent-limit 2 2>/dev/null |
+			grep -E '^ +[0-9]' | grep -v '\] 0x' | awk '{ $NF = ""; $(NF - 1) = ""; print }' | head -40
+		echo "# self time"
+		perf report -i "$RUN/perf.data" --stdio --no-children --sort dso,symbol -g none --percent-limit 1 2>/dev/null |
+			grep -E '^ +[0-9]' | awk '{ $NF = ""; $(NF - 1) = ""; print }' | head -20
+	} >"$RUN/perf-top.txt" || true
+fi
+load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# --- the report ---
+row() { # row KEY WHAT INPUT NOTES
+	local k=$1 wall=${W[$1]} lines=${L[$1]} bytes=${B[$1]} lps="—" mbs="—" lcol="—" mbcol="—"
+	if ((lines > 0)); then
+		lps=$(num "$(div "$lines" "$wall" %.0f)") mbs=$(div "$bytes" "$(awk -v w="$wall" 'BEGIN { print w * 1e6 }')" %.1f)
+		lcol=$(num "$lines") mbcol=$(div "$bytes" 1e6 %.1f)
+	fi
+	printf '| %s | %s | %s | %s | %.2f | %s | %s | %s | %s | %s |\n' "$2" "$3" "$lcol" "$mbcol" "$wall" "$lps" "$mbs" \
+		"${C[$k]}" "$(div "${M[$k]}" 1024 %.1f)" "$4"
+}
+scanonly() { # lines/s from vigil's own elapsed (read+parse+match, no rule loading)
+	local e; e=$(vsum "$1" elapsed)
+	[[ $e == n/a ]] && { echo n/a; return; }
+	num "$(div "${L[$1]}" "$e" %.0f)"
+}
+
+j1=vigil-j1 j2=vigil-j2
+j1_lps=$(div "$CL" "${W[$j1]}" %.0f)
+speedup=$(div "${W[$j1]}" "${W[$j2]}")
+speedup_scan=$(div "$(vsum $j1 elapsed)" "$(vsum $j2 elapsed)")
+same_alerts=no
+cmp -s "$RUN/$j1.out" "$RUN/$j2.out" && same_alerts=yes
+f2b_lps=$(div "$PL" "${W[f2b-first]}" %.0f)
+vp_lps=$(div "$PL" "${W[vigil-prefix]}" %.0f)
+f2b_self=$(f2b_secs f2b-first)
+ratio_wall=$(div "$vp_lps" "$f2b_lps" %.0f)
+ratio_steady=$(div "$(div "$PL" "$(vsum vigil-prefix elapsed)" %.0f)" "$(div "$PL" "${f2b_self:-n/a}" %.0f)" %.0f)
+all_rss=$(div "${M[sigma-all-scan]}" 1024 %.1f)
+verdict() { awk -v v="$1" -v t="$2" -v op="$3" 'BEGIN { if (v == "n/a") print "n/a"; else if ((op == ">=" && v + 0 >= t) || (op == "<" && v + 0 < t)) print "**met**"; else print "**not met**" }'; }
+
+report() {
+	cat <<EOF
+# vigil benchmark — ${SIZE_MB} MiB corpus
+
+- date: $(date -u '+%Y-%m-%d %H:%M UTC'); vigil $("$VIGIL" --version 2>/dev/null | awk '{print $2}') at commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$ROOT" status --porcelain 2>/dev/null | grep -q . && echo ' (working tree modified)')
+- machine: $(nproc) cores ($(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1)), $(awk '/MemTotal/ { printf "%.0f GB", $2 / 1048576 }' /proc/meminfo) RAM, Linux $(uname -r); load average before/after: $load_before / $load_after
+- libraries: Hyperscan $(pkg-config --modversion libhs 2>/dev/null || echo ?), PCRE2 $(pkg-config --modversion libpcre2-8 2>/dev/null || echo ?); $(fail2ban-regex --version 2>/dev/null | head -1); $(grep --version | head -1)
+- corpus: $CORPUS ($(cat "$CORPUS/corpus.stamp")): $(num "$CL") lines, $(div "$CB" 1e6 %.1f) MB; page cache warm; LC_ALL=C; REPEAT=$REPEAT (medians of wall and own timers)
+- inputs: corpus = the three files; syslog prefix = the first $(num "$PL") lines of syslog.log; sample = the first $SAMPLE_LINES lines of each file ($(num "$SL") lines)
+- rules: SigmaHQ linux + web + network, and $PACK_NOTE: $(vsum $j1 loaded) loaded, $(vsum $j1 rejected) rejected
+
+| measurement | input | lines | MB | wall s | lines/s | MB/s | CPU s | peak RSS MB | notes |
+|---|---|--:|--:|--:|--:|--:|--:|--:|---|
+$(row wc "wc -l (the floor: reading lines)" "corpus" "")
+$(row grep "grep -c -F 'Failed password'" "corpus" "")
+$(row $j1 "vigil scan -j 1" "corpus" "$(vsum $j1 events) events, $(vsum $j1 alerts) alerts; scan only: $(scanonly $j1) lines/s")
+$(row $j2 "vigil scan -j 2" "corpus" "speedup over -j 1: ${speedup}x wall, ${speedup_scan}x scan only; alerts identical to -j 1: $same_alerts")
+$(row vigil-startup "vigil scan, empty input" "—" "rule loading + compiling alone")
+$(row sigma-all-check "vigil rules check, entire SigmaHQ" "—" "$(vsum sigma-all-check loaded) loaded, $(vsum sigma-all-check rejected) rejected")
+$(row sigma-all-scan "vigil scan -j 2, entire SigmaHQ" "sample" "$(vsum sigma-all-scan loaded) rules loaded, $(vsum sigma-all-scan alerts) alerts")
+$(row f2b "fail2ban-regex sshd (checks every regex)" "syslog prefix" "own timer: $(f2b_secs f2b) s")
+$(row f2b-first "fail2ban-regex sshd --no-check-all" "syslog prefix" "own timer: ${f2b_self:-n/a} s (first match wins, as the daemon does)")
+$(row vigil-prefix "vigil scan -j 1" "syslog prefix" "$(vsum vigil-prefix alerts) alerts; scan only: $(scanonly vigil-prefix) lines/s")
+EOF
+	if ((${#ABLATION[@]} > 0)); then
+		cat <<EOF
+
+Matcher ablation (vigil scan -j 1 on the sample, $(num "$SL") lines; slowdown against both on):
+
+| matcher | wall s | lines/s | scan-only lines/s | slowdown | peak RSS MB | alerts |
+|---|--:|--:|--:|--:|--:|--:|
+EOF
+		local k name
+		for k in "${ABLATION[@]}"; do
+			case $k in
+			abl-both) name="Hyperscan prefilter + PCRE2 JIT" ;;
+			abl-nohs) name="PCRE2 JIT only (VIGIL_NO_HYPERSCAN=1)" ;;
+			abl-nojit) name="Hyperscan + interpreted PCRE2 (VIGIL_NO_JIT=1)" ;;
+			abl-neither) name="neither (both switches)" ;;
+			esac
+			printf '| %s | %.2f | %s | %s | %sx | %s | %s |\n' "$name" "${W[$k]}" "$(num "$(div "$SL" "${W[$k]}" %.0f)")" \
+				"$(scanonly "$k")" "$(div "${W[$k]}" "${W[abl-both]}")" "$(div "${M[$k]}" 1024 %.1f)" "$(vsum "$k" alerts)"
+		done
+	else
+		printf '\nMatcher ablation: not run — this vigil build has no VIGIL_NO_HYPERSCAN / VIGIL_NO_JIT switch yet.\n'
+	fi
+	cat <<EOF
+
+Targets (from the issue). End to end: wall time, rule loading included. Steady state: vigil's own
+scan timer (read, parse, match, correlate, write; rule loading excluded) and fail2ban-regex's own timer.
+
+| target | end to end | | steady state | |
+|---|---|---|---|---|
+| ≥ 1,000,000 lines/s on one core (-j 1, these rules, corpus) | $(num "$j1_lps") lines/s | $(verdict "$j1_lps" 1000000 ">=") | $(scanonly $j1) lines/s | $(verdict "$(div "$CL" "$(vsum $j1 elapsed)" %.0f)" 1000000 ">=") |
+| ≥ 100x fail2ban-regex's lines/s (syslog prefix; fail2ban's faster mode) | ${ratio_wall}x ($(num "$vp_lps") vs $(num "$f2b_lps") lines/s) | $(verdict "$ratio_wall" 100 ">=") | ${ratio_steady}x | $(verdict "$ratio_steady" 100 ">=") |
+| near-linear gain from -j 2 (taken as ≥ 1.8x) | ${speedup}x | $(verdict "$speedup" 1.8 ">=") | ${speedup_scan}x | $(verdict "$speedup_scan" 1.8 ">=") |
+| peak RSS < 256 MB with the entire SigmaHQ set loaded | $all_rss MB (-j 2 scan of the sample) | $(verdict "$all_rss" 256 "<") | | |
+EOF
+	if [[ -s $RUN/perf-top.txt ]]; then
+		printf '\nperf (vigil scan -j 1 on the sample, cpu-clock samples, DWARF call graphs; rule compiling included):\n\n```\n'
+		cat "$RUN/perf-top.txt"
+		printf '```\n'
+	fi
+	printf '\nCommands, exactly as run (from %s):\n\n```sh\n' "$ROOT"
+	printf 'REPEAT=%s F2B_LINES=%s SAMPLE_LINES=%s PERF=%s bench/run.sh %s\n' "$REPEAT" "$F2B_LINES" "$SAMPLE_LINES" "${PERF:-0}" "$SIZE_MB"
+	local c=${CORPUS#"$ROOT"/} r=${RUN#"$ROOT"/} k
+	printf 'bench/make_corpus.sh %s %s %s\n' "$SIZE_MB" "$c" "$SEED"
+	printf 'head -n %s %s/syslog.log > %s/prefix/syslog.log\n' "$F2B_LINES" "$c" "$r"
+	# shellcheck disable=SC2016 # $f is for the reader's shell
+	printf 'for f in %s; do head -n %s %s/$f > %s/sample/$f; done\n' "${FILES[*]}" "$SAMPLE_LINES" "$c" "$r"
+	for k in "${KEYS[@]}"; do
+		printf '/usr/bin/time -f "%%M %%U %%S" %s >%s/%s.out 2>%s/%s.err\n' "${CMD[$k]}" "$r" "$k" "$r" "$k"
+	done
+	printf '```\n'
+}
+report | tee "$DATA/results.md" "$RUN/results.md"
