@@ -12,7 +12,9 @@
  * Ownership: the engine owns every rule string; vg_rule_info pointers stay
  * valid until vg_engine_free. Thread-safety: load/compile single-threaded;
  * after compile the engine is immutable and any number of matchers (one per
- * thread) may run concurrently. */
+ * thread) may run concurrently. (Hyperscan databases are compiled the first
+ * time an event needs them, under an internal lock; a matcher can therefore
+ * return VG_ENOMEM from that build.) */
 #ifndef VG_ENGINE_H
 #define VG_ENGINE_H
 

@@ -1,11 +1,10 @@
 /* matcher.c — per-thread matching (vg_matcher_*, engine.h). For one event:
- * look up its bucket, scan each field value once per group database and the
- * raw record once per keyword database, then evaluate only the candidate
- * rules (a lit hit, or "always") in index order. Lazy lits are computed at
- * most once per event. No allocation per event. */
+ * look up its bucket, scan each field value and the raw record once per
+ * partition database (building it on first use), then evaluate only the
+ * candidate rules (a hit, or "always") in index order. Lazy lits are computed
+ * at most once per event. No allocation per event. */
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "detect/engine.h"
 #include "detect/sigma_compile.h"

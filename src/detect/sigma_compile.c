@@ -1,6 +1,7 @@
-/* sigma_compile.c — groups, lits, Hyperscan databases, PCRE2 codes and the
- * logsource bucket table (see sigma_compile.h). Runs once per engine; any
- * pattern Hyperscan refuses falls back to lazy evaluation instead of failing. */
+/* sigma_compile.c — groups, lits, partitions, the logsource bucket table and
+ * the Hyperscan databases, which are compiled on first use (see
+ * sigma_compile.h). A pattern Hyperscan refuses is tested directly, never
+ * dropped and never a reason to reject a rule. */
 #include "detect/sigma_compile.h"
 
 #include <stdio.h>
@@ -286,6 +287,37 @@ struct hsent {
 /* Non-exact patterns this short are evaluated directly (see choose_mode). */
 #define VG_SHORT_LAZY 2
 
+/* Bounded repeats above this count make Hyperscan compile for seconds (it
+ * takes ~9 s to give up on "(a.?b){3000}"): such regexes go to PCRE2 only. */
+#define VG_HS_MAX_REPEAT 200
+
+static int big_repeat(const vg_atom *a)
+{
+	for (size_t i = 0; i + 1 < a->len; i++) {
+		if (a->pat[i] != '{' || (i > 0 && a->pat[i - 1] == '\\'))
+			continue;
+		unsigned long v = 0;
+		for (size_t k = i + 1; k < a->len && a->pat[k] >= '0' && a->pat[k] <= '9'; k++) {
+			v = v * 10 + (unsigned long)(a->pat[k] - '0');
+			if (v > VG_HS_MAX_REPEAT)
+				return 1;
+		}
+		/* the upper bound of {m,n} */
+		size_t k = i + 1;
+		while (k < a->len && a->pat[k] >= '0' && a->pat[k] <= '9')
+			k++;
+		if (k < a->len && a->pat[k] == ',') {
+			v = 0;
+			for (k++; k < a->len && a->pat[k] >= '0' && a->pat[k] <= '9'; k++) {
+				v = v * 10 + (unsigned long)(a->pat[k] - '0');
+				if (v > VG_HS_MAX_REPEAT)
+					return 1;
+			}
+		}
+	}
+	return 0;
+}
+
 static int choose_mode(vg_lit *l)
 {
 	const vg_atom *a = l->atom;
@@ -303,7 +335,7 @@ static int choose_mode(vg_lit *l)
 			return VG_LIT_LAZY;
 		return VG_LIT_HS;
 	}
-	if (a->kind != VG_ATOM_RE || memchr(a->pat, 0, a->len) != NULL)
+	if (a->kind != VG_ATOM_RE || memchr(a->pat, 0, a->len) != NULL || big_repeat(a))
 		return VG_LIT_LAZY;
 	hs_expr_info_t *info = NULL;
 	hs_compile_error_t *err = NULL;

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/jsonw.h"
 #include "core/limits.h"
 #include "core/timeparse.h"
 
@@ -84,31 +85,6 @@ static json_t *jstr(const char *p, size_t n)
 	s = json_stringn(tmp, (size_t)(o - tmp));
 	free(tmp);
 	return s;
-}
-
-static json_t *jvalue(const vg_field *f)
-{
-	switch (f->type) {
-	case VG_V_NULL: return json_null();
-	case VG_V_BOOL: return json_boolean(f->val_len == 4 && memcmp(f->val, "true", 4) == 0);
-	case VG_V_NUM: {
-		char tmp[64];
-		if (f->val_len > 0 && f->val_len < sizeof(tmp)) {
-			memcpy(tmp, f->val, f->val_len);
-			tmp[f->val_len] = '\0';
-			char *end;
-			errno = 0;
-			long long v = strtoll(tmp, &end, 10);
-			if (*end == '\0' && errno == 0)
-				return json_integer(v);
-			double d = strtod(tmp, &end);
-			if (*end == '\0')
-				return json_real(d);
-		}
-		return jstr(f->val, f->val_len);
-	}
-	default: return jstr(f->val, f->val_len);
-	}
 }
 
 /* Set root[dotted.name] = v (steals v). An existing leaf at the name becomes
@@ -196,28 +172,195 @@ static int dump(vg_buf *out, json_t *doc)
 	return r;
 }
 
+/* Event alerts are written directly with the streaming writer (the hot path:
+ * one per matching event). Fields are sorted by name with '.' below every
+ * other byte, so the fields of one object are adjacent and can be nested in
+ * one pass; repeated names become arrays. */
+
+struct ent {
+	const char *name, *val;
+	uint32_t name_len, val_len, idx;
+	uint8_t type;
+};
+
+static int name_cmp(const char *a, size_t an, const char *b, size_t bn)
+{
+	size_t n = an < bn ? an : bn;
+	for (size_t i = 0; i < n; i++) {
+		unsigned ca = (unsigned char)a[i], cb = (unsigned char)b[i];
+		if (ca == cb)
+			continue;
+		ca = ca == '.' ? 0 : ca + 1;
+		cb = cb == '.' ? 0 : cb + 1;
+		return ca < cb ? -1 : 1;
+	}
+	return an < bn ? -1 : an > bn;
+}
+
+static int ent_cmp(const void *x, const void *y)
+{
+	const struct ent *a = x, *b = y;
+	int c = name_cmp(a->name, a->name_len, b->name, b->name_len);
+	return c != 0 ? c : (a->idx > b->idx) - (a->idx < b->idx);
+}
+
+/* Names the alert sets itself; an event field of the same name is not copied. */
+static int reserved(const char *n, size_t len)
+{
+	static const char *const names[] = {"@timestamp", "event.kind", "event.original", "log.file.path",
+					    "log.file.line", "vigil.format", "vigil.layer"};
+	if ((len == 4 || (len > 4 && n[4] == '.')) && memcmp(n, "rule", 4) == 0)
+		return 1;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strlen(names[i]) == len && memcmp(names[i], n, len) == 0)
+			return 1;
+	return 0;
+}
+
+static void write_value(vg_jsonw *w, const struct ent *e)
+{
+	switch (e->type) {
+	case VG_V_NULL: vg_jsonw_null(w); break;
+	case VG_V_BOOL: vg_jsonw_bool(w, e->val_len == 4 && memcmp(e->val, "true", 4) == 0); break;
+	case VG_V_NUM: vg_jsonw_num_text(w, e->val, e->val_len); break;
+	default: vg_jsonw_str(w, e->val, e->val_len); break;
+	}
+}
+
+#define MAX_SEGS 32
+
+/* Split name at dots: offsets of segment starts and lengths. */
+static size_t segments(const struct ent *e, uint32_t *off, uint32_t *len)
+{
+	size_t n = 0;
+	uint32_t start = 0;
+	for (uint32_t i = 0; i <= e->name_len; i++) {
+		if (i == e->name_len || (e->name[i] == '.' && n < MAX_SEGS - 1)) {
+			off[n] = start;
+			len[n++] = i - start;
+			start = i + 1;
+		}
+	}
+	return n;
+}
+
+static void write_fields(vg_jsonw *w, struct ent *ents, size_t n)
+{
+	/* the open objects below the root: their keys */
+	const char *open_key[MAX_SEGS];
+	uint32_t open_len[MAX_SEGS];
+	size_t depth = 0;
+	/* last key written at each depth, to catch a leaf in the way of an object */
+	const char *last_key[MAX_SEGS + 1] = {0};
+	uint32_t last_len[MAX_SEGS + 1] = {0};
+	for (size_t i = 0; i < n;) {
+		size_t j = i + 1;
+		while (j < n && ents[j].name_len == ents[i].name_len && memcmp(ents[j].name, ents[i].name, ents[i].name_len) == 0)
+			j++;
+		uint32_t off[MAX_SEGS], len[MAX_SEGS];
+		size_t ns = segments(&ents[i], off, len), k = 0;
+		const char *nm = ents[i].name;
+		while (k < depth && k + 1 < ns && open_len[k] == len[k] && memcmp(open_key[k], nm + off[k], len[k]) == 0)
+			k++;
+		while (depth > k) {
+			vg_jsonw_obj_end(w);
+			depth--;
+		}
+		size_t s = k;
+		for (; s + 1 < ns; s++) {
+			if (last_key[depth] != NULL && last_len[depth] == len[s] && memcmp(last_key[depth], nm + off[s], len[s]) == 0)
+				break; /* a leaf of this name was written: keep the rest dotted */
+			vg_jsonw_key(w, nm + off[s], len[s]);
+			last_key[depth] = nm + off[s];
+			last_len[depth] = len[s];
+			vg_jsonw_obj_begin(w);
+			open_key[depth] = nm + off[s];
+			open_len[depth] = len[s];
+			depth++;
+			last_key[depth] = NULL;
+		}
+		/* the leaf: the remaining segments as one key */
+		vg_jsonw_key(w, nm + off[s], ents[i].name_len - off[s]);
+		last_key[depth] = nm + off[s];
+		last_len[depth] = ents[i].name_len - off[s];
+		if (j - i > 1)
+			vg_jsonw_arr_begin(w);
+		for (size_t v = i; v < j; v++)
+			write_value(w, &ents[v]);
+		if (j - i > 1)
+			vg_jsonw_arr_end(w);
+		i = j;
+	}
+	while (depth > 0) {
+		vg_jsonw_obj_end(w);
+		depth--;
+	}
+}
+
+static void write_rule(vg_jsonw *w, const vg_rule_info *r)
+{
+	vg_jsonw_key(w, "rule", 4);
+	vg_jsonw_obj_begin(w);
+	vg_jsonw_key(w, "id", 2);
+	vg_jsonw_str(w, r->id, strlen(r->id));
+	vg_jsonw_key(w, "title", 5);
+	vg_jsonw_str(w, r->title, strlen(r->title));
+	vg_jsonw_key(w, "level", 5);
+	vg_jsonw_str(w, r->level, strlen(r->level));
+	vg_jsonw_key(w, "tags", 4);
+	vg_jsonw_arr_begin(w);
+	for (size_t i = 0; i < r->ntags; i++)
+		vg_jsonw_str(w, r->tags[i], strlen(r->tags[i]));
+	vg_jsonw_arr_end(w);
+	if (r->name[0] != '\0') {
+		vg_jsonw_key(w, "name", 4);
+		vg_jsonw_str(w, r->name, strlen(r->name));
+	}
+	vg_jsonw_key(w, "path", 4);
+	vg_jsonw_str(w, r->path, strlen(r->path));
+	vg_jsonw_obj_end(w);
+}
+
 int vg_alert_json_event(vg_buf *out, const vg_event *ev, const vg_rule_info *rule)
 {
-	json_t *doc = json_object();
-	if (doc == NULL)
-		return VG_ENOMEM;
-	char ts[40];
+	struct ent ents[VG_MAX_FIELDS + 8];
+	size_t n = 0;
+	char ts[40], line[24];
+	const char *layer = vg_layer_name(ev->layer);
+#define SYN(nm, v, vl, t) ents[n] = (struct ent){nm, v, (uint32_t)strlen(nm), (uint32_t)(vl), (uint32_t)n, t}, n++
 	if (ev->ts_us != VG_TS_NONE) {
 		vg_format_ts(ev->ts_us, ts, sizeof(ts));
-		put_s(doc, "@timestamp", ts);
+		SYN("@timestamp", ts, strlen(ts), VG_V_STR);
 	}
+	SYN("event.kind", "alert", 5, VG_V_STR);
+	SYN("event.original", ev->raw, ev->raw_len, VG_V_STR);
+	SYN("log.file.path", ev->path, strlen(ev->path), VG_V_STR);
+	snprintf(line, sizeof(line), "%llu", (unsigned long long)ev->line);
+	SYN("log.file.line", line, strlen(line), VG_V_NUM);
+	SYN("vigil.format", ev->format, strlen(ev->format), VG_V_STR);
+	SYN("vigil.layer", layer, strlen(layer), VG_V_STR);
+#undef SYN
 	for (uint32_t i = 0; i < ev->nfields; i++) {
 		const vg_field *f = &ev->fields[i];
-		put(doc, f->name, f->name_len, jvalue(f));
+		if (f->name_len == 0 || reserved(f->name, f->name_len))
+			continue;
+		ents[n] = (struct ent){f->name, f->val, f->name_len, f->val_len, (uint32_t)n, f->type};
+		n++;
 	}
-	put_s(doc, "event.kind", "alert");
-	put(doc, "event.original", 14, jstr(ev->raw, ev->raw_len));
-	put_s(doc, "log.file.path", ev->path);
-	put(doc, "log.file.line", 13, json_integer((json_int_t)ev->line));
-	put_s(doc, "vigil.format", ev->format);
-	put_s(doc, "vigil.layer", vg_layer_name(ev->layer));
-	json_object_set_new(doc, "rule", rule_obj(rule));
-	return dump(out, doc);
+	qsort(ents, n, sizeof(ents[0]), ent_cmp);
+	size_t start = out->len;
+	vg_jsonw w;
+	vg_jsonw_init(&w, out);
+	vg_jsonw_obj_begin(&w);
+	write_fields(&w, ents, n);
+	write_rule(&w, rule);
+	vg_jsonw_obj_end(&w);
+	int r = vg_jsonw_finish(&w);
+	if (r == 0)
+		r = vg_buf_append(out, "\n", 1);
+	if (r != 0)
+		out->len = start; /* nothing half-written */
+	return r;
 }
 
 static const char *corr_type_name(enum vg_corr_type t)

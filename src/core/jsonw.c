@@ -1,0 +1,203 @@
+/* jsonw.c — streaming JSON writer (see jsonw.h). */
+#include "core/jsonw.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/err.h"
+
+void vg_jsonw_init(vg_jsonw *w, vg_buf *out)
+{
+	memset(w, 0, sizeof(*w));
+	w->out = out;
+	w->first[0] = 1;
+}
+
+static void put(vg_jsonw *w, const char *p, size_t n)
+{
+	if (w->err == 0 && vg_buf_append(w->out, p, n) != 0)
+		w->err = VG_ENOMEM;
+}
+
+/* Separator before a value or key at the current level. */
+static void sep(vg_jsonw *w)
+{
+	if (w->after_key) {
+		w->after_key = 0;
+		return;
+	}
+	if (!w->first[w->depth])
+		put(w, ",", 1);
+	w->first[w->depth] = 0;
+}
+
+static void begin(vg_jsonw *w, char c)
+{
+	sep(w);
+	if (w->depth + 1 >= VG_JSONW_MAX_DEPTH) {
+		w->err = VG_EINVAL;
+		return;
+	}
+	put(w, &c, 1);
+	w->first[++w->depth] = 1;
+}
+
+static void close_(vg_jsonw *w, char c)
+{
+	if (w->depth == 0 || w->after_key) {
+		w->err = VG_EINVAL;
+		return;
+	}
+	w->depth--;
+	put(w, &c, 1);
+}
+
+void vg_jsonw_obj_begin(vg_jsonw *w) { begin(w, '{'); }
+void vg_jsonw_obj_end(vg_jsonw *w) { close_(w, '}'); }
+void vg_jsonw_arr_begin(vg_jsonw *w) { begin(w, '['); }
+void vg_jsonw_arr_end(vg_jsonw *w) { close_(w, ']'); }
+
+/* Length of a valid UTF-8 sequence at p (1..4), 0 if invalid. */
+static size_t utf8_len(const unsigned char *p, size_t n)
+{
+	unsigned c = p[0];
+	size_t k = c >= 0xF0 && c <= 0xF4 ? 4 : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xC2 && c <= 0xDF ? 2 : 0;
+	if (k == 0 || k > n)
+		return 0;
+	for (size_t i = 1; i < k; i++)
+		if ((p[i] & 0xC0) != 0x80)
+			return 0;
+	if (k == 3 && ((c == 0xE0 && p[1] < 0xA0) || (c == 0xED && p[1] >= 0xA0)))
+		return 0;
+	if (k == 4 && ((c == 0xF0 && p[1] < 0x90) || (c == 0xF4 && p[1] >= 0x90)))
+		return 0;
+	return k;
+}
+
+static void quoted(vg_jsonw *w, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *u = (const unsigned char *)s;
+	put(w, "\"", 1);
+	size_t run = 0; /* start of the pending run of bytes that need no escape */
+	for (size_t i = 0; i < n;) {
+		unsigned c = u[i];
+		if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+			i++;
+			continue;
+		}
+		size_t k = c >= 0x80 ? utf8_len(u + i, n - i) : 0;
+		if (k > 0) {
+			i += k;
+			continue;
+		}
+		put(w, s + run, i - run);
+		char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+		switch (c) {
+		case '"': put(w, "\\\"", 2); break;
+		case '\\': put(w, "\\\\", 2); break;
+		case '\n': put(w, "\\n", 2); break;
+		case '\r': put(w, "\\r", 2); break;
+		case '\t': put(w, "\\t", 2); break;
+		default:
+			if (c < 0x20)
+				put(w, esc, 6);
+			else
+				put(w, "\xEF\xBF\xBD", 3); /* invalid UTF-8 byte */
+		}
+		run = ++i;
+	}
+	put(w, s + run, n - run);
+	put(w, "\"", 1);
+}
+
+void vg_jsonw_key(vg_jsonw *w, const char *k, size_t n)
+{
+	if (w->depth == 0 || w->after_key) {
+		w->err = VG_EINVAL;
+		return;
+	}
+	sep(w);
+	quoted(w, k, n);
+	put(w, ":", 1);
+	w->after_key = 1;
+}
+
+void vg_jsonw_str(vg_jsonw *w, const char *s, size_t n)
+{
+	sep(w);
+	quoted(w, s, n);
+}
+
+void vg_jsonw_int(vg_jsonw *w, int64_t v)
+{
+	char tmp[32];
+	int n = snprintf(tmp, sizeof(tmp), "%" PRId64, v);
+	sep(w);
+	put(w, tmp, (size_t)n);
+}
+
+void vg_jsonw_bool(vg_jsonw *w, int v)
+{
+	sep(w);
+	put(w, v ? "true" : "false", v ? 4 : 5);
+}
+
+void vg_jsonw_null(vg_jsonw *w)
+{
+	sep(w);
+	put(w, "null", 4);
+}
+
+int vg_json_is_number(const char *p, size_t n)
+{
+	size_t i = 0;
+	if (i < n && p[i] == '-')
+		i++;
+	if (i >= n)
+		return 0;
+	if (p[i] == '0') {
+		i++;
+	} else if (p[i] >= '1' && p[i] <= '9') {
+		while (i < n && p[i] >= '0' && p[i] <= '9')
+			i++;
+	} else {
+		return 0;
+	}
+	if (i < n && p[i] == '.') {
+		size_t d = ++i;
+		while (i < n && p[i] >= '0' && p[i] <= '9')
+			i++;
+		if (i == d)
+			return 0;
+	}
+	if (i < n && (p[i] == 'e' || p[i] == 'E')) {
+		i++;
+		if (i < n && (p[i] == '+' || p[i] == '-'))
+			i++;
+		size_t d = i;
+		while (i < n && p[i] >= '0' && p[i] <= '9')
+			i++;
+		if (i == d)
+			return 0;
+	}
+	return i == n;
+}
+
+void vg_jsonw_num_text(vg_jsonw *w, const char *p, size_t n)
+{
+	if (!vg_json_is_number(p, n)) {
+		vg_jsonw_str(w, p, n);
+		return;
+	}
+	sep(w);
+	put(w, p, n);
+}
+
+int vg_jsonw_finish(vg_jsonw *w)
+{
+	if (w->err == 0 && (w->depth != 0 || w->after_key))
+		w->err = VG_EINVAL;
+	return w->err;
+}

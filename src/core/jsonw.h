@@ -1,0 +1,43 @@
+/* jsonw.h — a streaming JSON writer into a vg_buf: objects, arrays, keys and
+ * scalars with correct escaping; invalid UTF-8 becomes U+FFFD and control
+ * characters are \u-escaped, so the output is always valid JSON. Commas are
+ * placed by the writer (a nesting stack), never by the caller.
+ * Errors are sticky: after VG_ENOMEM or a nesting misuse every call is a
+ * no-op and vg_jsonw_finish reports the first error. Not thread-safe. */
+#ifndef VG_JSONW_H
+#define VG_JSONW_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/buf.h"
+
+#define VG_JSONW_MAX_DEPTH 64
+
+typedef struct vg_jsonw {
+	vg_buf *out;
+	int err;
+	int depth;
+	uint8_t first[VG_JSONW_MAX_DEPTH]; /* nothing written yet at this level */
+	uint8_t after_key;
+} vg_jsonw;
+
+void vg_jsonw_init(vg_jsonw *w, vg_buf *out);
+void vg_jsonw_obj_begin(vg_jsonw *w);
+void vg_jsonw_obj_end(vg_jsonw *w);
+void vg_jsonw_arr_begin(vg_jsonw *w);
+void vg_jsonw_arr_end(vg_jsonw *w);
+void vg_jsonw_key(vg_jsonw *w, const char *k, size_t n);
+void vg_jsonw_str(vg_jsonw *w, const char *s, size_t n);
+void vg_jsonw_int(vg_jsonw *w, int64_t v);
+void vg_jsonw_bool(vg_jsonw *w, int v);
+void vg_jsonw_null(vg_jsonw *w);
+/* p[0..n) if it is a JSON number, else as a string. */
+void vg_jsonw_num_text(vg_jsonw *w, const char *p, size_t n);
+/* 0, or the first error (VG_ENOMEM, VG_EINVAL for unbalanced nesting). */
+int vg_jsonw_finish(vg_jsonw *w);
+
+/* 1 if p[0..n) is a number in JSON's grammar. */
+int vg_json_is_number(const char *p, size_t n);
+
+#endif
