@@ -51,7 +51,7 @@ int vg_event_add(vg_event *ev, const char *name, size_t name_len, const char *va
 	vg_field *f = &ev->fields[ev->nfields++];
 	f->name = name;
 	f->name_len = (uint16_t)name_len;
-	f->hash = vg_hash(name, name_len);
+	f->hash = vg_field_hash(name, name_len);
 	f->val = val;
 	f->val_len = (uint32_t)val_len;
 	f->type = (uint8_t)type;
@@ -89,7 +89,7 @@ const vg_field *vg_event_next(const vg_event *ev, const char *name, size_t name_
 const vg_field *vg_event_get(const vg_event *ev, const char *name)
 {
 	size_t n = strlen(name), pos = 0;
-	return vg_event_next(ev, name, n, vg_hash(name, n), &pos);
+	return vg_event_next(ev, name, n, vg_field_hash(name, n), &pos);
 }
 
 const char *vg_layer_name(uint8_t layer)

@@ -33,7 +33,7 @@ enum vg_vtype { VG_V_STR = 0, VG_V_NUM, VG_V_BOOL, VG_V_NULL };
 typedef struct vg_field {
 	const char *name;
 	const char *val;
-	uint32_t hash; /* vg_hash(name, name_len) */
+	uint32_t hash; /* vg_field_hash(name, name_len) */
 	uint16_t name_len;
 	uint8_t type; /* enum vg_vtype */
 	uint32_t val_len;
@@ -56,13 +56,29 @@ typedef struct vg_event {
 	vg_field fields[]; /* VG_MAX_FIELDS entries */
 } vg_event;
 
-/* FNV-1a over n bytes. */
+/* FNV-1a over n bytes: for tables built once (rules, atoms). */
 static inline uint32_t vg_hash(const char *p, size_t n)
 {
 	uint32_t h = 2166136261u;
 	for (size_t i = 0; i < n; i++)
 		h = (h ^ (unsigned char)p[i]) * 16777619u;
 	return h;
+}
+
+/* The hash of a field name (vg_field.hash): computed for every field of every
+ * event, so it reads at most eight bytes — the first four, the last four —
+ * and the length. Equal hashes are always confirmed by comparing names. */
+static inline uint32_t vg_field_hash(const char *p, size_t n)
+{
+	uint32_t a = 0, b = 0;
+	if (n >= 4) {
+		__builtin_memcpy(&a, p, 4);
+		__builtin_memcpy(&b, p + n - 4, 4);
+	} else {
+		for (size_t i = 0; i < n; i++)
+			a = a << 8 | (unsigned char)p[i];
+	}
+	return (a * 0x9E3779B1u) ^ (b * 0x85EBCA77u) ^ (uint32_t)n;
 }
 
 vg_event *vg_event_new(void); /* NULL on ENOMEM; vg_event_free(NULL) is a no-op */

@@ -111,7 +111,7 @@ const vg_tset *vg_compile_tset(vg_engine *e, uint8_t p, uint8_t s, uint8_t c, co
 		for (size_t i = 0; i < n; i++) {
 			size_t l = strlen(ts->names[i]);
 			ts->lens[i] = (uint16_t)(l > UINT16_MAX ? UINT16_MAX : l);
-			ts->hashes[i] = vg_hash(ts->names[i], l);
+			ts->hashes[i] = vg_field_hash(ts->names[i], l);
 		}
 	}
 	if (tmap_put(m, h, ts) != 0)
@@ -860,7 +860,7 @@ static int build_part(vg_engine *e, vg_part *p)
 			size_t len = strlen(fnames[f]);
 			d->name = fnames[f];
 			d->len = (uint16_t)(len > UINT16_MAX ? UINT16_MAX : len);
-			d->hash = vg_hash(fnames[f], len);
+			d->hash = vg_field_hash(fnames[f], len);
 		}
 		if (cnt == 0)
 			continue;
@@ -982,4 +982,63 @@ void vg_compile_free(vg_engine *e)
 	if (e->tmap != NULL)
 		free(e->tmap->t);
 	free(e->tmap);
+}
+
+/* ---- ablation: what Hyperscan and the JIT buy ------------------------------ */
+
+int vg_compile_force_direct(vg_engine *e)
+{
+	for (size_t i = 0; i < e->nlits; i++) {
+		vg_lit *l = &e->lits[i];
+		if (l->atom->kind == VG_ATOM_RE && l->re == NULL) {
+			int ec;
+			PCRE2_SIZE eo;
+			pcre2_code **nc = realloc(e->codes, (e->ncodes + 1) * sizeof(*nc));
+			if (nc == NULL)
+				return VG_ENOMEM;
+			e->codes = nc;
+			l->re = pcre2_compile(l->atom->pat, l->atom->len, l->atom->re_flags, &ec, &eo, NULL);
+			if (l->re == NULL)
+				return VG_EINVAL;
+			(void)pcre2_jit_compile(l->re, PCRE2_JIT_COMPLETE);
+			e->codes[e->ncodes++] = l->re;
+		}
+		l->mode = VG_LIT_LAZY;
+	}
+	for (size_t p = 0; p < e->nparts; p++) {
+		for (size_t f = 0; f < e->parts[p].nfdbs; f++)
+			e->parts[p].fdbs[f].nlits = 0; /* nothing left to scan for */
+		e->parts[p].raw.nlits = 0;
+	}
+	for (size_t g = 0; g < e->ngroups; g++) {
+		vg_group *gr = &e->groups[g];
+		for (size_t r = 0; r < gr->nrules; r++) {
+			vg_srule *rl = e->rules[gr->rules[r]];
+			for (size_t k = 0; k < rl->nitems; k++)
+				rl->items[k]->has_lazy = 1;
+			gr->always[r] = gr->rules[r];
+		}
+		gr->nalways = gr->nrules;
+	}
+	return 0;
+}
+
+int vg_compile_drop_jit(vg_engine *e)
+{
+	for (size_t i = 0; i < e->nlits; i++) {
+		vg_lit *l = &e->lits[i];
+		if (l->re == NULL)
+			continue;
+		int ec;
+		PCRE2_SIZE eo;
+		pcre2_code *plain = pcre2_compile(l->atom->pat, l->atom->len, l->atom->re_flags, &ec, &eo, NULL);
+		if (plain == NULL)
+			return VG_EINVAL;
+		for (size_t k = 0; k < e->ncodes; k++)
+			if (e->codes[k] == l->re)
+				e->codes[k] = plain;
+		pcre2_code_free(l->re);
+		l->re = plain;
+	}
+	return 0;
 }

@@ -180,4 +180,10 @@ const vg_tset *vg_compile_tset(vg_engine *e, uint8_t product, uint8_t service, u
  * and returned in *anch (VG_ANCH_*), its match length in *hlen. */
 size_t vg_compile_hs_expr(const vg_atom *at, int anchors, char *out, size_t cap, uint8_t *anch, uint32_t *hlen);
 
+/* Ablation for tests and benchmarks, after compile and before matching:
+ * evaluate every atom directly (no Hyperscan), or run regexes without the
+ * PCRE2 JIT. Not thread-safe; 0 or VG_ENOMEM/VG_EINVAL. */
+int vg_compile_force_direct(vg_engine *e);
+int vg_compile_drop_jit(vg_engine *e);
+
 #endif

@@ -141,7 +141,7 @@ int vg_json_flatten_root(vg_event *ev, const json_t *root)
 int vg_json_alias(vg_event *ev, const char *dst, const char *src, int lower)
 {
 	size_t n = strlen(src), pos = 0;
-	uint32_t h = vg_hash(src, n);
+	uint32_t h = vg_field_hash(src, n);
 	uint32_t end = ev->nfields; /* not the aliases added below */
 	int count = 0;
 	const vg_field *f;
@@ -231,7 +231,7 @@ static int generic_parse(vg_event *ev, const json_t *root)
 	size_t pos = 0;
 	const vg_field *f;
 	while (ev->layer == VG_LAYER_UNKNOWN &&
-	       (f = vg_event_next(ev, "event.category", 14, vg_hash("event.category", 14), &pos)) != NULL)
+	       (f = vg_event_next(ev, "event.category", 14, vg_field_hash("event.category", 14), &pos)) != NULL)
 		for (size_t i = 0; i < sizeof(layers) / sizeof(layers[0]); i++)
 			if (strlen(layers[i].category) == f->val_len &&
 			    memcmp(layers[i].category, f->val, f->val_len) == 0) {

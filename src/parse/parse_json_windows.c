@@ -47,7 +47,7 @@ static void squeeze_data_names(vg_event *ev)
 				n[k++] = f->name[j];
 		f->name = n;
 		f->name_len = (uint16_t)k;
-		f->hash = vg_hash(n, k);
+		f->hash = vg_field_hash(n, k);
 	}
 }
 

@@ -32,7 +32,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	volatile unsigned sink = 0;
 	for (uint32_t i = 0; i < ev->nfields; i++) {
 		const vg_field *f = &ev->fields[i];
-		if (f->name_len > VG_MAX_FIELD_NAME || f->hash != vg_hash(f->name, f->name_len))
+		if (f->name_len > VG_MAX_FIELD_NAME || f->hash != vg_field_hash(f->name, f->name_len))
 			abort();
 		for (uint32_t k = 0; k < f->val_len; k++)
 			sink += (unsigned char)f->val[k];

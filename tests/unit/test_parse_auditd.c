@@ -72,7 +72,7 @@ static void want_all(const char *name, const char *joined)
 	char buf[1024];
 	size_t k = 0, pos = 0, n = strlen(name);
 	const vg_field *f;
-	while ((f = vg_event_next(ev, name, n, vg_hash(name, n), &pos)) != NULL) {
+	while ((f = vg_event_next(ev, name, n, vg_field_hash(name, n), &pos)) != NULL) {
 		if (k != 0)
 			buf[k++] = '|';
 		assert_true(k + f->val_len < sizeof(buf));
@@ -274,7 +274,7 @@ static void test_bounds_and_rejects(void **state)
 	vg_event_reset(ev, rec, total, "audit.log", 1);
 	assert_int_equal(vg_parser_auditd.parse(ev), 0);
 	size_t count = 0, pos = 0;
-	while (vg_event_next(ev, "auditd.type", 11, vg_hash("auditd.type", 11), &pos) != NULL)
+	while (vg_event_next(ev, "auditd.type", 11, vg_field_hash("auditd.type", 11), &pos) != NULL)
 		count++;
 	assert_int_equal(count, VG_MAX_AUDIT_LINES);
 	free(rec);

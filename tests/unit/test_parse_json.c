@@ -33,7 +33,7 @@ static int parse_s(vg_event *ev, const char *doc)
 static size_t nvals(const vg_event *ev, const char *name)
 {
 	size_t n = strlen(name), pos = 0, count = 0;
-	while (vg_event_next(ev, name, n, vg_hash(name, n), &pos) != NULL)
+	while (vg_event_next(ev, name, n, vg_field_hash(name, n), &pos) != NULL)
 		count++;
 	return count;
 }
@@ -44,7 +44,7 @@ static void expect_nth(const vg_event *ev, const char *name, size_t k, const cha
 	size_t n = strlen(name), pos = 0;
 	const vg_field *f = NULL;
 	for (size_t i = 0; i <= k; i++) {
-		f = vg_event_next(ev, name, n, vg_hash(name, n), &pos);
+		f = vg_event_next(ev, name, n, vg_field_hash(name, n), &pos);
 		if (f == NULL)
 			fail_msg("field %s has no value #%zu", name, k);
 	}
