@@ -65,7 +65,7 @@ if [[ ${SKIP_BUILD:-0} != 1 ]]; then
 	log "building vigil (Release) in $BUILD"
 	cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release >/dev/null
 	mkdir -p "$DATA"
-	cmake --build "$BUILD" -j2 --target vigil >"$DATA/build.log" 2>&1 || {
+	cmake --build "$BUILD" -j2 --target vigil vigil_matcher_ablation >"$DATA/build.log" 2>&1 || {
 		tail -30 "$DATA/build.log" >&2
 		die "build failed (full log: $DATA/build.log)"
 	}
@@ -187,15 +187,10 @@ measure f2b-first "$PL" "$PB" fail2ban-regex -r --no-check-all --print-no-missed
 measure vigil-prefix "$PL" "$PB" "$VIGIL" scan -j 1 "${RULES[@]}" "$RUN/prefix/syslog.log"
 vigil_check vigil-prefix
 
-# matcher ablation, on the sample: only when the engine has the switches
-ABLATION=()
-if grep -aq VIGIL_NO_HYPERSCAN "$VIGIL" && grep -aq VIGIL_NO_JIT "$VIGIL"; then
-	measure abl-both "$SL" "$SB" "$VIGIL" scan -j 1 "${RULES[@]}" "${SFILES[@]}"
-	measure abl-nohs "$SL" "$SB" env VIGIL_NO_HYPERSCAN=1 "$VIGIL" scan -j 1 "${RULES[@]}" "${SFILES[@]}"
-	measure abl-nojit "$SL" "$SB" env VIGIL_NO_JIT=1 "$VIGIL" scan -j 1 "${RULES[@]}" "${SFILES[@]}"
-	measure abl-neither "$SL" "$SB" env VIGIL_NO_HYPERSCAN=1 VIGIL_NO_JIT=1 "$VIGIL" scan -j 1 "${RULES[@]}" "${SFILES[@]}"
-	ABLATION=(abl-both abl-nohs abl-nojit abl-neither)
-fi
+# matcher ablation, on the sample: the same parsed events matched with the
+# Hyperscan pre-filter and/or the PCRE2 JIT switched off (bench/matcher_ablation.c)
+ABL_CMD=("$BUILD/vigil_matcher_ablation" "${RULES[@]}" "${SFILES[@]}")
+ABL_OUT=$("${ABL_CMD[@]}")
 if [[ ${PERF:-0} == 1 ]] && command -v perf >/dev/null; then
 	# DWARF call graphs: the Release build keeps no frame pointers
 	log "perf on vigil -j 1 over the sample"
@@ -268,28 +263,14 @@ $(row f2b "fail2ban-regex sshd (checks every regex)" "syslog prefix" "own timer:
 $(row f2b-first "fail2ban-regex sshd --no-check-all" "syslog prefix" "own timer: ${f2b_self:-n/a} s (first match wins, as the daemon does)")
 $(row vigil-prefix "vigil scan -j 1" "syslog prefix" "$(vsum vigil-prefix alerts) alerts; scan only: $(scanonly vigil-prefix) lines/s")
 EOF
-	if ((${#ABLATION[@]} > 0)); then
-		cat <<EOF
+	cat <<EOF
 
-Matcher ablation (vigil scan -j 1 on the sample, $(num "$SL") lines; slowdown against both on):
+Matcher ablation: matching alone (parsing subtracted), same events and rules, each mode
+compiled fresh with every database built before timing; the match counts must agree.
+Command: \`${ABL_CMD[*]}\`
 
-| matcher | wall s | lines/s | scan-only lines/s | slowdown | peak RSS MB | alerts |
-|---|--:|--:|--:|--:|--:|--:|
+$ABL_OUT
 EOF
-		local k name
-		for k in "${ABLATION[@]}"; do
-			case $k in
-			abl-both) name="Hyperscan prefilter + PCRE2 JIT" ;;
-			abl-nohs) name="PCRE2 JIT only (VIGIL_NO_HYPERSCAN=1)" ;;
-			abl-nojit) name="Hyperscan + interpreted PCRE2 (VIGIL_NO_JIT=1)" ;;
-			abl-neither) name="neither (both switches)" ;;
-			esac
-			printf '| %s | %.2f | %s | %s | %sx | %s | %s |\n' "$name" "${W[$k]}" "$(num "$(div "$SL" "${W[$k]}" %.0f)")" \
-				"$(scanonly "$k")" "$(div "${W[$k]}" "${W[abl-both]}")" "$(div "${M[$k]}" 1024 %.1f)" "$(vsum "$k" alerts)"
-		done
-	else
-		printf '\nMatcher ablation: not run — this vigil build has no VIGIL_NO_HYPERSCAN / VIGIL_NO_JIT switch yet.\n'
-	fi
 	cat <<EOF
 
 Targets (from the issue). End to end: wall time, rule loading included. Steady state: vigil's own
