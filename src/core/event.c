@@ -58,11 +58,6 @@ int vg_event_add(vg_event *ev, const char *name, size_t name_len, const char *va
 	return VG_OK;
 }
 
-int vg_event_add_str(vg_event *ev, const char *name, const char *val, size_t val_len)
-{
-	return vg_event_add(ev, name, strlen(name), val, val_len, VG_V_STR);
-}
-
 int vg_event_add_copy(vg_event *ev, const char *name, size_t name_len, const char *val, size_t val_len, enum vg_vtype type)
 {
 	char *v = vg_arena_strndup(ev->arena, val, val_len);

@@ -90,8 +90,12 @@ void vg_event_reset(vg_event *ev, const char *raw, size_t raw_len, const char *p
  * raw record, static strings, or arena memory). Returns VG_ELIMIT (and counts
  * the drop) when the event is full. */
 int vg_event_add(vg_event *ev, const char *name, size_t name_len, const char *val, size_t val_len, enum vg_vtype type);
-/* Convenience: NUL-terminated static name, value slice, string type. */
-int vg_event_add_str(vg_event *ev, const char *name, const char *val, size_t val_len);
+/* Convenience: NUL-terminated static name, value slice, string type
+ * (inline, so the length of a literal name is a constant). */
+static inline int vg_event_add_str(vg_event *ev, const char *name, const char *val, size_t val_len)
+{
+	return vg_event_add(ev, name, __builtin_strlen(name), val, val_len, VG_V_STR);
+}
 /* Add a field whose value is copied into the arena (for decoded text). */
 int vg_event_add_copy(vg_event *ev, const char *name, size_t name_len, const char *val, size_t val_len, enum vg_vtype type);
 

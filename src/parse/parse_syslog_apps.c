@@ -101,10 +101,13 @@ static void pam_body(vg_event *ev, vg_pu_str svc, vg_pu_str body)
 	int more = d != 0 && vg_pu_prefix(c.p + d, vg_pu_left(&c) - d, " more authentication failure");
 
 	if (vg_pu_lit(&c, "authentication failure; ") || more) {
-		vg_pu_kv(body.p, body.n, "user", &user);
-		vg_pu_kv(body.p, body.n, "ruser", &ruser);
-		vg_pu_kv(body.p, body.n, "logname", &logname);
-		vg_pu_kv(body.p, body.n, "rhost", &rhost);
+		static const char *const keys[] = {"user", "ruser", "logname", "rhost"};
+		vg_pu_str kv[4] = {{0}};
+		vg_pu_kvs(body.p, body.n, keys, kv, 4);
+		user = kv[0];
+		ruser = kv[1];
+		logname = kv[2];
+		rhost = kv[3];
 		if (su && !more) {
 			tag(ev, "authentication", "su_failed", "failure");
 			add_slice(ev, "user.name", ruser.n != 0 ? ruser : logname);
@@ -608,7 +611,7 @@ static const struct app *app_find(const char *prog, size_t n)
 		return NULL;
 	for (size_t i = 0; i < sizeof(apps) / sizeof(apps[0]); i++)
 		for (const char *const *name = apps[i].names; *name != NULL; name++)
-			if (vg_pu_eq(prog, n, *name))
+			if ((*name)[0] == prog[0] && vg_pu_eq(prog, n, *name)) /* first byte: most names differ there */
 				return &apps[i];
 	return NULL;
 }

@@ -6,15 +6,6 @@
 #include <arpa/inet.h>
 #include <string.h>
 
-int vg_pu_lit(vg_pu_cur *c, const char *lit)
-{
-	size_t m = strlen(lit);
-	if (vg_pu_left(c) < m || memcmp(c->p, lit, m) != 0)
-		return 0;
-	c->p += m;
-	return 1;
-}
-
 int vg_pu_upto(vg_pu_cur *c, const char *lit, vg_pu_str *out)
 {
 	size_t m = strlen(lit);
@@ -82,18 +73,6 @@ const char *vg_pu_rfind(const char *h, size_t n, const char *needle, size_t m)
 	return NULL;
 }
 
-int vg_pu_eq(const char *p, size_t n, const char *lit)
-{
-	size_t m = strlen(lit);
-	return n == m && memcmp(p, lit, m) == 0;
-}
-
-int vg_pu_prefix(const char *p, size_t n, const char *lit)
-{
-	size_t m = strlen(lit);
-	return n >= m && memcmp(p, lit, m) == 0;
-}
-
 size_t vg_pu_ndigits(const char *p, size_t n)
 {
 	size_t i = 0;
@@ -143,6 +122,31 @@ int vg_pu_is_ip(const char *p, size_t n)
 	if (memchr(p, ':', n) != NULL)
 		return pton(AF_INET6, p, n);
 	return vg_pu_is_ipv4(p, n);
+}
+
+size_t vg_pu_kvs(const char *p, size_t n, const char *const *keys, vg_pu_str *vals, size_t nkeys)
+{
+	size_t found = 0;
+	for (size_t i = 0; i < n && found < nkeys;) {
+		size_t e = i, eq = 0;
+		while (e < n && p[e] != ' ' && p[e] != '\t') {
+			if (eq == 0 && p[e] == '=')
+				eq = e;
+			e++;
+		}
+		if (eq > i) {
+			for (size_t k = 0; k < nkeys; k++) {
+				if (vals[k].p == NULL && strlen(keys[k]) == eq - i && memcmp(p + i, keys[k], eq - i) == 0) {
+					vals[k].p = p + eq + 1;
+					vals[k].n = e - eq - 1;
+					found++;
+					break;
+				}
+			}
+		}
+		i = e + 1;
+	}
+	return found;
 }
 
 int vg_pu_kv(const char *p, size_t n, const char *key, vg_pu_str *val)

@@ -11,6 +11,7 @@
 #define VG_PARSE_UTIL_H
 
 #include <stddef.h>
+#include <string.h>
 #include <stdint.h>
 
 #include "core/event.h"
@@ -39,7 +40,15 @@ static inline size_t vg_pu_left(const vg_pu_cur *c)
 }
 
 /* Consume the NUL-terminated literal lit if the cursor is at it: 1, else 0. */
-int vg_pu_lit(vg_pu_cur *c, const char *lit);
+static inline int vg_pu_lit(vg_pu_cur *c, const char *lit)
+{
+	/* inline so that strlen of a literal folds to a constant */
+	size_t m = strlen(lit);
+	if (vg_pu_left(c) < m || memcmp(c->p, lit, m) != 0)
+		return 0;
+	c->p += m;
+	return 1;
+}
 /* out = text before the first (or, for _last, the last) occurrence of lit;
  * the cursor moves past lit. 0 (cursor unchanged) when lit does not occur. */
 int vg_pu_upto(vg_pu_cur *c, const char *lit, vg_pu_str *out);
@@ -59,8 +68,16 @@ vg_pu_str vg_pu_rest(const vg_pu_cur *c);
 const char *vg_pu_find(const char *h, size_t n, const char *needle, size_t m);
 const char *vg_pu_rfind(const char *h, size_t n, const char *needle, size_t m);
 /* p[0..n) equals / starts with the NUL-terminated lit. */
-int vg_pu_eq(const char *p, size_t n, const char *lit);
-int vg_pu_prefix(const char *p, size_t n, const char *lit);
+static inline int vg_pu_eq(const char *p, size_t n, const char *lit)
+{
+	size_t m = strlen(lit);
+	return n == m && memcmp(p, lit, m) == 0;
+}
+static inline int vg_pu_prefix(const char *p, size_t n, const char *lit)
+{
+	size_t m = strlen(lit);
+	return n >= m && memcmp(p, lit, m) == 0;
+}
 /* Length of the run of ASCII digits at p. */
 size_t vg_pu_ndigits(const char *p, size_t n);
 /* p[0..n) is 1..20 digits whose value is <= max: 1 and *out set, else 0. */
@@ -72,6 +89,9 @@ int vg_pu_is_ip(const char *p, size_t n);
  * the slice or follow a blank; the value runs to the next blank (may be
  * empty). 1 and *val set when found, else 0. */
 int vg_pu_kv(const char *p, size_t n, const char *key, vg_pu_str *val);
+/* Several keys in one pass: vals[k] (zero-initialised by the caller) gets the
+ * first value of keys[k]; returns how many keys were found. */
+size_t vg_pu_kvs(const char *p, size_t n, const char *const *keys, vg_pu_str *vals, size_t nkeys);
 /* n without trailing '\r' / '\n' bytes. */
 size_t vg_pu_chomp(const char *p, size_t n);
 /* Drop blanks at both ends of s. */
