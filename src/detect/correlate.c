@@ -87,6 +87,7 @@ struct vg_corr {
 	struct cstate **order;   /* live correlations, referenced ones before referencing ones */
 	size_t norder;
 	vg_hashmap *paths;       /* interned copies of event paths */
+	const char *last_path, *last_interned; /* hits of one file come in runs: skip the lookup */
 	char *key;               /* scratch for group keys */
 	size_t keycap;
 	uint64_t evicted;
@@ -698,8 +699,15 @@ static int build_key(vg_corr *c, const struct cstate *s, size_t pos, const vg_co
 	size_t o = 0;
 	for (size_t g = 0; g < ng; g++) {
 		const char *v = hit_value(h, s->gname[pos * ng + g]);
-		size_t vl = strlen(v);
-		o += (size_t)snprintf(c->key + o, c->keycap - o, "%zu:", vl);
+		size_t vl = strlen(v), t = vl, nd = 0;
+		char digits[24];
+		do {
+			digits[nd++] = (char)('0' + t % 10);
+			t /= 10;
+		} while (t != 0);
+		while (nd > 0)
+			c->key[o++] = digits[--nd];
+		c->key[o++] = ':';
 		memcpy(c->key + o, v, vl);
 		o += vl;
 	}
@@ -742,17 +750,23 @@ static struct group *group_new(const vg_corr *c, const struct cstate *s, size_t 
 
 static const char *intern_path(vg_corr *c, const char *path)
 {
+	/* The caller's path strings live as long as the scan (scan.h), so the
+	 * same pointer is the same path. */
+	if (path == c->last_path)
+		return c->last_interned;
 	size_t n = strlen(path);
 	char *p = vg_hashmap_get(c->paths, path, n);
-	if (p != NULL)
-		return p;
-	if ((p = malloc(n + 1)) == NULL)
-		return NULL;
-	memcpy(p, path, n + 1);
-	if (vg_hashmap_put(c->paths, p, n, p) != 0) {
-		free(p);
-		return NULL;
+	if (p == NULL) {
+		if ((p = malloc(n + 1)) == NULL)
+			return NULL;
+		memcpy(p, path, n + 1);
+		if (vg_hashmap_put(c->paths, p, n, p) != 0) {
+			free(p);
+			return NULL;
+		}
 	}
+	c->last_path = path;
+	c->last_interned = p;
 	return p;
 }
 

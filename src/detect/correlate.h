@@ -86,7 +86,10 @@ vg_corr_hit *vg_corr_plan_hit(const vg_corr_plan *p, size_t rule_idx, const vg_e
 vg_corr *vg_corr_new(const vg_engine *e); /* NULL on ENOMEM */
 void vg_corr_free(vg_corr *c);             /* NULL is a no-op */
 /* One thread, hits in input order. The alert passed to cb is valid only during
- * the call. A NULL hit is a no-op. VG_ENOMEM (that hit is lost, the state stays
+ * the call. A NULL hit is a no-op. The path strings of hits (the events'
+ * ev->path) are copied, but recognised by address: a path's address must not
+ * be reused for another path while c lives (vigil scan keeps every path to
+ * the end). VG_ENOMEM (that hit is lost, the state stays
  * consistent) or VG_EINVAL (a hit made with another engine). */
 VG_WUR int vg_corr_feed(vg_corr *c, const vg_corr_hit *hit, vg_corr_alert_fn cb, void *ud);
 /* End of input: decide the open windows of lt/lte/eq/neq correlations
