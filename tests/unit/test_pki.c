@@ -44,7 +44,8 @@ static unsigned mode_of(const char *dir, const char *file)
 {
 	char p[4096];
 	struct stat st;
-	snprintf(p, sizeof(p), "%s/%s", dir, file);
+	if ((size_t)snprintf(p, sizeof(p), "%s/%s", dir, file) >= sizeof(p))
+		return 0xffff;
 	if (stat(p, &st) != 0)
 		return 0xffff;
 	return (unsigned)(st.st_mode & 07777);
@@ -75,7 +76,7 @@ static char *slurp(const char *dir, const char *file)
 {
 	char p[4096], *data;
 	size_t len;
-	snprintf(p, sizeof(p), "%s/%s", dir, file);
+	assert_true((size_t)snprintf(p, sizeof(p), "%s/%s", dir, file) < sizeof(p));
 	assert_int_equal(vg_pki_file_read(p, 1 << 20, &data, &len), 0);
 	return data;
 }
