@@ -45,8 +45,11 @@ typedef struct pipeline {
 	size_t nslots, head, tail; /* head: next to commit; tail: next to fill */
 	size_t next_work;          /* next queued slot for a worker */
 	pthread_mutex_t mu;
-	pthread_cond_t work_cv, done_cv;
+	pthread_cond_t work_cv, done_cv, free_cv;
 	int stop;
+	int reading_done;     /* no more slots will be queued */
+	pthread_t committer;  /* with threads > 1: commits in order, off the reader */
+	int has_committer;
 	worker *workers;
 	pthread_t *tids;
 	vg_corr *corr;
@@ -56,6 +59,19 @@ typedef struct pipeline {
 	int out_err;
 	vg_buf paths; /* char* of every expanded path: correlation state may cite them until the end */
 } pipeline;
+
+/* The first error wins; the committer sets it, the reader polls it. */
+static void set_err(int *slot_err, int e)
+{
+	int zero = 0;
+	if (e != 0)
+		__atomic_compare_exchange_n(slot_err, &zero, e, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+}
+
+static int get_err(const int *slot_err)
+{
+	return __atomic_load_n(slot_err, __ATOMIC_RELAXED);
+}
 
 static size_t parser_index(const vg_parser *p)
 {
@@ -135,7 +151,7 @@ static void on_corr(void *ud, const vg_corr_alert *a)
 {
 	pipeline *p = ud;
 	if (vg_alert_json_corr(&p->corr_out, p->o->engine, a) != 0)
-		p->out_err = VG_ENOMEM;
+		set_err(&p->out_err, VG_ENOMEM);
 	else
 		p->st->corr_alerts++;
 }
@@ -150,40 +166,88 @@ static void commit(pipeline *p, slot *s)
 	st->bytes += s->batch.bytes_in;
 	for (size_t i = 0; i < VG_SCAN_MAX_FORMATS; i++)
 		st->per_format[i] += s->per_format[i];
-	if (s->err != 0 && p->out_err == 0)
-		p->out_err = s->err;
+	set_err(&p->out_err, s->err);
 	if (s->out.len > 0 && fwrite(s->out.data, 1, s->out.len, p->o->out) != s->out.len)
-		p->out_err = VG_EIO;
+		set_err(&p->out_err, VG_EIO);
 	vg_corr_hit **hits = (vg_corr_hit **)(void *)s->hits.data;
 	size_t nh = s->hits.len / sizeof(*hits);
 	for (size_t i = 0; i < nh; i++) {
 		p->corr_out.len = 0;
-		int rc = vg_corr_feed(p->corr, hits[i], on_corr, p);
-		if (rc != 0 && p->out_err == 0)
-			p->out_err = rc;
+		set_err(&p->out_err, vg_corr_feed(p->corr, hits[i], on_corr, p));
 		if (p->corr_out.len > 0 && fwrite(p->corr_out.data, 1, p->corr_out.len, p->o->out) != p->corr_out.len)
-			p->out_err = VG_EIO;
+			set_err(&p->out_err, VG_EIO);
 	}
 }
 
-/* Wait for the oldest in-flight slot, commit it, free it. */
+/* Single-threaded: commit the slot just processed and free it. */
 static void commit_head(pipeline *p)
 {
 	slot *s = &p->ring[p->head];
-	if (p->tids != NULL) {
-		pthread_mutex_lock(&p->mu);
-		while (s->state != SLOT_DONE)
-			pthread_cond_wait(&p->done_cv, &p->mu);
-		pthread_mutex_unlock(&p->mu);
-	}
 	commit(p, s);
 	s->state = SLOT_FREE;
 	p->head = (p->head + 1) % p->nslots;
 }
 
-static int in_flight(const pipeline *p)
+/* With threads > 1 a committer thread takes the slots in ring order as the
+ * workers finish them, so the reader only reads: commit work (output and
+ * correlation) no longer delays the reading. */
+static void *committer_main(void *arg)
 {
-	return p->ring[p->head].state != SLOT_FREE;
+	pipeline *p = arg;
+	pthread_mutex_lock(&p->mu);
+	for (;;) {
+		slot *s = &p->ring[p->head];
+		while (s->state != SLOT_DONE && !(p->reading_done && s->state == SLOT_FREE))
+			pthread_cond_wait(&p->done_cv, &p->mu);
+		if (s->state != SLOT_DONE)
+			break; /* reading is over and nothing is in flight */
+		pthread_mutex_unlock(&p->mu);
+		commit(p, s);
+		pthread_mutex_lock(&p->mu);
+		s->state = SLOT_FREE;
+		p->head = (p->head + 1) % p->nslots;
+		pthread_cond_broadcast(&p->free_cv);
+	}
+	pthread_mutex_unlock(&p->mu);
+	return NULL;
+}
+
+/* Reader side, threads > 1: wait until the slot at tail is free. */
+static void wait_free(pipeline *p, slot *s)
+{
+	pthread_mutex_lock(&p->mu);
+	while (s->state != SLOT_FREE)
+		pthread_cond_wait(&p->free_cv, &p->mu);
+	pthread_mutex_unlock(&p->mu);
+}
+
+/* Every batch read so far is committed (the correlation state then cites no
+ * path the caller may free). */
+static void drain(pipeline *p)
+{
+	if (!p->has_committer) {
+		while (p->ring[p->head].state != SLOT_FREE)
+			commit_head(p);
+		return;
+	}
+	pthread_mutex_lock(&p->mu);
+	for (size_t i = 0; i < p->nslots; i++)
+		while (p->ring[i].state != SLOT_FREE)
+			pthread_cond_wait(&p->free_cv, &p->mu);
+	pthread_mutex_unlock(&p->mu);
+}
+
+/* End of reading: let the committer finish and stop. */
+static void stop_committer(pipeline *p)
+{
+	if (!p->has_committer)
+		return;
+	pthread_mutex_lock(&p->mu);
+	p->reading_done = 1;
+	pthread_cond_broadcast(&p->done_cv);
+	pthread_mutex_unlock(&p->mu);
+	pthread_join(p->committer, NULL);
+	p->has_committer = 0;
 }
 
 static int scan_file(pipeline *p, const char *path)
@@ -199,8 +263,8 @@ static int scan_file(pipeline *p, const char *path)
 	int rc;
 	for (;;) {
 		slot *s = &p->ring[p->tail];
-		if (s->state != SLOT_FREE)
-			commit_head(p); /* ring full: the head is the slot at tail */
+		if (p->has_committer)
+			wait_free(p, s);
 		rc = vg_reader_next(r, &s->batch, BATCH_RECORDS, BATCH_BYTES);
 		if (rc <= 0)
 			break;
@@ -217,7 +281,7 @@ static int scan_file(pipeline *p, const char *path)
 			pthread_cond_signal(&p->work_cv);
 			pthread_mutex_unlock(&p->mu);
 		}
-		if (p->out_err != 0)
+		if (get_err(&p->out_err) != 0)
 			break;
 	}
 	p->st->truncated += vg_reader_truncated(r);
@@ -287,8 +351,7 @@ static int scan_dir(pipeline *p, const char *dir, int depth)
 	}
 	/* the names stay alive until the scan ends (p->paths frees them) */
 	if (vg_buf_append(&p->paths, names, n * sizeof(*names)) != 0) {
-		while (in_flight(p))
-			commit_head(p);
+		drain(p);
 		for (size_t i = 0; i < n; i++)
 			free(names[i]);
 		rc = VG_ENOMEM;
@@ -320,6 +383,7 @@ int vg_scan_run(const vg_scan_opts *o, vg_scan_stats *st)
 	pthread_mutex_init(&p.mu, NULL);
 	pthread_cond_init(&p.work_cv, NULL);
 	pthread_cond_init(&p.done_cv, NULL);
+	pthread_cond_init(&p.free_cv, NULL);
 	for (size_t i = 0; i < p.nslots; i++) {
 		vg_batch_init(&p.ring[i].batch);
 		if ((p.ring[i].arena = vg_arena_new(0)) == NULL)
@@ -344,17 +408,20 @@ int vg_scan_run(const vg_scan_opts *o, vg_scan_stats *st)
 				goto out;
 			}
 		}
+		if (pthread_create(&p.committer, NULL, committer_main, &p) != 0)
+			goto out;
+		p.has_committer = 1;
 	}
 	rc = 0;
-	for (size_t i = 0; i < o->npaths && rc == 0 && p.out_err == 0; i++) {
+	for (size_t i = 0; i < o->npaths && rc == 0 && get_err(&p.out_err) == 0; i++) {
 		struct stat sb;
 		if (strcmp(o->paths[i], "-") != 0 && stat(o->paths[i], &sb) == 0 && S_ISDIR(sb.st_mode))
 			rc = scan_dir(&p, o->paths[i], 0);
 		else
 			rc = scan_file(&p, o->paths[i]);
 	}
-	while (in_flight(&p))
-		commit_head(&p);
+	stop_committer(&p);
+	drain(&p);
 	/* windows still open at the end of input are decided now */
 	p.corr_out.len = 0;
 	if (rc == 0 && p.out_err == 0 && (rc = vg_corr_flush(p.corr, on_corr, &p)) == 0 && p.corr_out.len > 0 &&
@@ -365,6 +432,7 @@ int vg_scan_run(const vg_scan_opts *o, vg_scan_stats *st)
 	if (fflush(o->out) != 0 && rc == 0)
 		rc = VG_EIO;
 out:
+	stop_committer(&p); /* it drains what the workers still finish */
 	if (p.tids != NULL) {
 		pthread_mutex_lock(&p.mu);
 		p.stop = 1;
