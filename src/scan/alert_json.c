@@ -1,10 +1,9 @@
-/* alert_json.c — alert documents (see alert_json.h), built with jansson so
- * escaping and nesting are never done by hand. */
+/* alert_json.c — alert documents (see alert_json.h), written with the
+ * streaming builder of core/jsonw.h: escaping and commas are never done by
+ * hand, and no per-alert tree is built. */
 #include "scan/alert_json.h"
 
-#include <errno.h>
 #include <inttypes.h>
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,140 +39,7 @@ void vg_format_ts(int64_t us, char *buf, size_t n)
 		 (int)(rem / 60 % 60), (int)(rem % 60), frac);
 }
 
-/* Length of a valid UTF-8 sequence at p (1..4), or 0 if invalid. */
-static size_t utf8_len(const unsigned char *p, size_t n)
-{
-	unsigned c = p[0];
-	if (c < 0x80)
-		return 1;
-	size_t k = c >= 0xF0 && c <= 0xF4 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 && c < 0xE0 ? 2 : 0;
-	if (k == 0 || k > n)
-		return 0;
-	for (size_t i = 1; i < k; i++)
-		if ((p[i] & 0xC0) != 0x80)
-			return 0;
-	if (k == 3 && ((c == 0xE0 && p[1] < 0xA0) || (c == 0xED && p[1] >= 0xA0)))
-		return 0;
-	if (k == 4 && ((c == 0xF0 && p[1] < 0x90) || (c == 0xF4 && p[1] >= 0x90)))
-		return 0;
-	return k;
-}
-
-/* A JSON string of p[0..n), invalid UTF-8 bytes replaced by U+FFFD. */
-static json_t *jstr(const char *p, size_t n)
-{
-	json_t *s = json_stringn(p, n);
-	if (s != NULL)
-		return s;
-	size_t cap = n * 3 + 1;
-	char *tmp = malloc(cap), *o = tmp;
-	if (tmp == NULL)
-		return NULL;
-	const unsigned char *u = (const unsigned char *)p;
-	for (size_t i = 0; i < n;) {
-		size_t k = u[i] == 0 ? 0 : utf8_len(u + i, n - i);
-		if (k == 0) {
-			memcpy(o, "\xEF\xBF\xBD", 3);
-			o += 3;
-			i++;
-		} else {
-			memcpy(o, u + i, k);
-			o += k;
-			i += k;
-		}
-	}
-	s = json_stringn(tmp, (size_t)(o - tmp));
-	free(tmp);
-	return s;
-}
-
-/* Set root[dotted.name] = v (steals v). An existing leaf at the name becomes
- * an array of values; a leaf in the way of a deeper name keeps the dotted
- * remainder as one key. */
-static void put(json_t *root, const char *name, size_t len, json_t *v)
-{
-	if (v == NULL)
-		return;
-	json_t *obj = root;
-	char key[VG_MAX_FIELD_NAME + 1];
-	size_t start = 0;
-	for (;;) {
-		const char *dot = memchr(name + start, '.', len - start);
-		size_t end = dot != NULL ? (size_t)(dot - name) : len;
-		size_t kl = end - start;
-		if (kl > VG_MAX_FIELD_NAME)
-			kl = VG_MAX_FIELD_NAME;
-		memcpy(key, name + start, kl);
-		key[kl] = '\0';
-		json_t *cur = json_object_get(obj, key);
-		if (dot == NULL || (cur != NULL && !json_is_object(cur)) || kl == 0) {
-			if (dot != NULL && cur != NULL) {
-				/* leaf in the way: keep the rest of the name as one key */
-				size_t rl = len - start;
-				if (rl > VG_MAX_FIELD_NAME)
-					rl = VG_MAX_FIELD_NAME;
-				memcpy(key, name + start, rl);
-				key[rl] = '\0';
-				cur = json_object_get(obj, key);
-			}
-			if (cur == NULL) {
-				json_object_set_new(obj, key, v);
-			} else if (json_is_array(cur)) {
-				json_array_append_new(cur, v);
-			} else if (json_is_object(cur)) {
-				json_decref(v); /* an object already holds deeper names; the leaf loses */
-			} else {
-				json_t *arr = json_array();
-				json_array_append(arr, cur);
-				json_array_append_new(arr, v);
-				json_object_set_new(obj, key, arr);
-			}
-			return;
-		}
-		if (cur == NULL) {
-			cur = json_object();
-			json_object_set_new(obj, key, cur);
-		}
-		obj = cur;
-		start = end + 1;
-	}
-}
-
-static void put_s(json_t *root, const char *name, const char *v)
-{
-	put(root, name, strlen(name), jstr(v, strlen(v)));
-}
-
-static json_t *rule_obj(const vg_rule_info *r)
-{
-	json_t *o = json_object(), *tags = json_array();
-	json_object_set_new(o, "id", jstr(r->id, strlen(r->id)));
-	json_object_set_new(o, "title", jstr(r->title, strlen(r->title)));
-	json_object_set_new(o, "level", jstr(r->level, strlen(r->level)));
-	for (size_t i = 0; i < r->ntags; i++)
-		json_array_append_new(tags, jstr(r->tags[i], strlen(r->tags[i])));
-	json_object_set_new(o, "tags", tags);
-	if (r->name[0] != '\0')
-		json_object_set_new(o, "name", jstr(r->name, strlen(r->name)));
-	json_object_set_new(o, "path", jstr(r->path, strlen(r->path)));
-	return o;
-}
-
-static int dump(vg_buf *out, json_t *doc)
-{
-	char *s = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	json_decref(doc);
-	if (s == NULL)
-		return VG_ENOMEM;
-	int r = vg_buf_append(out, s, strlen(s));
-	if (r == 0)
-		r = vg_buf_append(out, "\n", 1);
-	free(s);
-	return r;
-}
-
-/* Event alerts are written directly with the streaming writer (the hot path:
- * one per matching event). Fields are sorted by name with '.' below every
+/* Fields are sorted by name with '.' below every
  * other byte, so the fields of one object are adjacent and can be nested in
  * one pass; repeated names become arrays. */
 
@@ -321,7 +187,9 @@ static void write_rule(vg_jsonw *w, const vg_rule_info *r)
 	vg_jsonw_obj_end(w);
 }
 
-int vg_alert_json_event(vg_buf *out, const vg_event *ev, const vg_rule_info *rule)
+/* The event document: an alert when rule is set, else a plain event (the
+ * archive's document: the same fields, event.kind "event", no rule object). */
+static int event_doc(vg_buf *out, const vg_event *ev, const vg_rule_info *rule)
 {
 	struct ent ents[VG_MAX_FIELDS + 8];
 	size_t n = 0;
@@ -332,7 +200,10 @@ int vg_alert_json_event(vg_buf *out, const vg_event *ev, const vg_rule_info *rul
 		vg_format_ts(ev->ts_us, ts, sizeof(ts));
 		SYN("@timestamp", ts, strlen(ts), VG_V_STR);
 	}
-	SYN("event.kind", "alert", 5, VG_V_STR);
+	if (rule != NULL)
+		SYN("event.kind", "alert", 5, VG_V_STR);
+	else
+		SYN("event.kind", "event", 5, VG_V_STR);
 	SYN("event.original", ev->raw, ev->raw_len, VG_V_STR);
 	SYN("log.file.path", ev->path, strlen(ev->path), VG_V_STR);
 	snprintf(line, sizeof(line), "%llu", (unsigned long long)ev->line);
@@ -353,7 +224,8 @@ int vg_alert_json_event(vg_buf *out, const vg_event *ev, const vg_rule_info *rul
 	vg_jsonw_init(&w, out);
 	vg_jsonw_obj_begin(&w);
 	write_fields(&w, ents, n);
-	write_rule(&w, rule);
+	if (rule != NULL)
+		write_rule(&w, rule);
 	vg_jsonw_obj_end(&w);
 	int r = vg_jsonw_finish(&w);
 	if (r == 0)
@@ -361,6 +233,16 @@ int vg_alert_json_event(vg_buf *out, const vg_event *ev, const vg_rule_info *rul
 	if (r != 0)
 		out->len = start; /* nothing half-written */
 	return r;
+}
+
+int vg_alert_json_event(vg_buf *out, const vg_event *ev, const vg_rule_info *rule)
+{
+	return event_doc(out, ev, rule);
+}
+
+int vg_event_json(vg_buf *out, const vg_event *ev)
+{
+	return event_doc(out, ev, NULL);
 }
 
 static const char *corr_type_name(enum vg_corr_type t)
@@ -375,45 +257,76 @@ static const char *corr_type_name(enum vg_corr_type t)
 
 int vg_alert_json_corr(vg_buf *out, const vg_engine *e, const vg_corr_alert *a)
 {
-	json_t *doc = json_object(), *corr = json_object(), *gb = json_object(), *evs = json_array();
-	if (doc == NULL || corr == NULL || gb == NULL || evs == NULL) {
-		json_decref(doc);
-		json_decref(corr);
-		json_decref(gb);
-		json_decref(evs);
-		return VG_ENOMEM;
-	}
-	char ts[40];
+	struct ent ents[8 + 64];
+	size_t n = 0;
+	char last[40], first[40], line[24];
+#define SYN(nm, v, t) ents[n] = (struct ent){nm, v, (uint32_t)strlen(nm), (uint32_t)strlen(v), (uint32_t)n, t}, n++
 	if (a->last_us != VG_TS_NONE) {
-		vg_format_ts(a->last_us, ts, sizeof(ts));
-		put_s(doc, "@timestamp", ts);
-		put_s(doc, "event.end", ts);
+		vg_format_ts(a->last_us, last, sizeof(last));
+		SYN("@timestamp", last, VG_V_STR);
+		SYN("event.end", last, VG_V_STR);
 	}
 	if (a->first_us != VG_TS_NONE) {
-		vg_format_ts(a->first_us, ts, sizeof(ts));
-		put_s(doc, "event.start", ts);
+		vg_format_ts(a->first_us, first, sizeof(first));
+		SYN("event.start", first, VG_V_STR);
 	}
-	for (size_t i = 0; i < a->ngroup; i++) {
-		put_s(doc, a->group_names[i], a->group_values[i]);
-		json_object_set_new(gb, a->group_names[i], jstr(a->group_values[i], strlen(a->group_values[i])));
-	}
-	put_s(doc, "event.kind", "alert");
+	SYN("event.kind", "alert", VG_V_STR);
 	if (a->nlocs > 0) {
-		put_s(doc, "log.file.path", a->locs[a->nlocs - 1].path);
-		put(doc, "log.file.line", 13, json_integer((json_int_t)a->locs[a->nlocs - 1].line));
+		snprintf(line, sizeof(line), "%llu", (unsigned long long)a->locs[a->nlocs - 1].line);
+		SYN("log.file.path", a->locs[a->nlocs - 1].path, VG_V_STR);
+		SYN("log.file.line", line, VG_V_NUM);
 	}
+#undef SYN
+	/* the group-by values also as fields, so a correlation alert on source.ip
+	 * can be searched like any alert on source.ip */
+	for (size_t i = 0; i < a->ngroup && n < sizeof(ents) / sizeof(ents[0]); i++) {
+		const char *nm = a->group_names[i];
+		size_t len = strlen(nm);
+		if (len == 0 || reserved(nm, len) || (len >= 5 && memcmp(nm, "event", 5) == 0 && (len == 5 || nm[5] == '.')) ||
+		    (len >= 11 && memcmp(nm, "correlation", 11) == 0 && (len == 11 || nm[11] == '.')))
+			continue;
+		ents[n] = (struct ent){nm, a->group_values[i], (uint32_t)len, (uint32_t)strlen(a->group_values[i]), (uint32_t)n, VG_V_STR};
+		n++;
+	}
+	qsort(ents, n, sizeof(ents[0]), ent_cmp);
 	const vg_corr_def *def = vg_engine_corr_def(e, a->rule_idx);
-	json_object_set_new(corr, "type", json_string(def != NULL ? corr_type_name(def->type) : "event_count"));
-	json_object_set_new(corr, "count", json_integer((json_int_t)a->count));
-	json_object_set_new(corr, "group_by", gb);
-	for (size_t i = 0; i < a->nlocs; i++) {
-		json_t *loc = json_object();
-		json_object_set_new(loc, "path", jstr(a->locs[i].path, strlen(a->locs[i].path)));
-		json_object_set_new(loc, "line", json_integer((json_int_t)a->locs[i].line));
-		json_array_append_new(evs, loc);
+	const char *type = corr_type_name(def != NULL ? def->type : VG_CORR_EVENT_COUNT);
+	size_t start = out->len;
+	vg_jsonw w;
+	vg_jsonw_init(&w, out);
+	vg_jsonw_obj_begin(&w);
+	write_fields(&w, ents, n);
+	vg_jsonw_key(&w, "correlation", 11);
+	vg_jsonw_obj_begin(&w);
+	vg_jsonw_key(&w, "type", 4);
+	vg_jsonw_str(&w, type, strlen(type));
+	vg_jsonw_key(&w, "count", 5);
+	vg_jsonw_int(&w, (int64_t)a->count);
+	vg_jsonw_key(&w, "group_by", 8);
+	vg_jsonw_obj_begin(&w);
+	for (size_t i = 0; i < a->ngroup; i++) {
+		vg_jsonw_key(&w, a->group_names[i], strlen(a->group_names[i]));
+		vg_jsonw_str(&w, a->group_values[i], strlen(a->group_values[i]));
 	}
-	json_object_set_new(corr, "events", evs);
-	json_object_set_new(doc, "correlation", corr);
-	json_object_set_new(doc, "rule", rule_obj(a->rule));
-	return dump(out, doc);
+	vg_jsonw_obj_end(&w);
+	vg_jsonw_key(&w, "events", 6);
+	vg_jsonw_arr_begin(&w);
+	for (size_t i = 0; i < a->nlocs; i++) {
+		vg_jsonw_obj_begin(&w);
+		vg_jsonw_key(&w, "path", 4);
+		vg_jsonw_str(&w, a->locs[i].path, strlen(a->locs[i].path));
+		vg_jsonw_key(&w, "line", 4);
+		vg_jsonw_int(&w, (int64_t)a->locs[i].line);
+		vg_jsonw_obj_end(&w);
+	}
+	vg_jsonw_arr_end(&w);
+	vg_jsonw_obj_end(&w);
+	write_rule(&w, a->rule);
+	vg_jsonw_obj_end(&w);
+	int r = vg_jsonw_finish(&w);
+	if (r == 0)
+		r = vg_buf_append(out, "\n", 1);
+	if (r != 0)
+		out->len = start;
+	return r;
 }
