@@ -19,6 +19,7 @@ typedef struct vg_command {
 extern const vg_command vg_cmd_scan;
 extern const vg_command vg_cmd_rules;
 extern const vg_command vg_cmd_events;
+extern const vg_command vg_cmd_server;
 
 /* Print "vigil: <msg>" and the command's usage hint to stderr; returns 2. */
 int vg_cli_usage_error(const vg_command *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -145,10 +145,12 @@ static void write_fields(vg_jsonw *w, struct ent *ents, size_t n)
 			depth++;
 			last_key[depth] = NULL;
 		}
-		/* the leaf: the remaining segments as one key */
+		/* the leaf: the remaining segments as one key. What is remembered is
+		 * its first segment, so later names under a blocked "x" also stay
+		 * dotted instead of opening a second "x". */
 		vg_jsonw_key(w, nm + off[s], ents[i].name_len - off[s]);
 		last_key[depth] = nm + off[s];
-		last_len[depth] = ents[i].name_len - off[s];
+		last_len[depth] = len[s];
 		if (j - i > 1)
 			vg_jsonw_arr_begin(w);
 		for (size_t v = i; v < j; v++)

@@ -17,6 +17,9 @@
 #include "detect/engine.h"
 
 VG_WUR int vg_alert_json_event(vg_buf *out, const vg_event *ev, const vg_rule_info *rule);
+/* The event alone, as archived: the same document as an event alert with
+ * event.kind "event" and no rule object. */
+VG_WUR int vg_event_json(vg_buf *out, const vg_event *ev);
 VG_WUR int vg_alert_json_corr(vg_buf *out, const vg_engine *e, const vg_corr_alert *a);
 
 /* "2026-04-17T05:24:53.088849Z" into buf (at least 32 bytes). */

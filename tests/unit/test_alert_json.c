@@ -26,7 +26,7 @@ static json_t *render(vg_event *ev)
 	assert_true(out.len > 0 && out.data[out.len - 1] == '\n');
 	assert_null(memchr(out.data, '\n', out.len - 1)); /* one line */
 	json_error_t err;
-	json_t *doc = json_loadb(out.data, out.len, 0, &err);
+	json_t *doc = json_loadb(out.data, out.len, JSON_REJECT_DUPLICATES, &err);
 	if (doc == NULL)
 		fail_msg("invalid JSON: %s in %.*s", err.text, (int)out.len, out.data);
 	vg_buf_free(&out);
@@ -107,11 +107,15 @@ static void test_no_timestamp_and_sorting(void **state)
 	vg_event_add_str(ev, "a-b", "2", 1);
 	vg_event_add_str(ev, "a.c", "3", 1);
 	vg_event_add_str(ev, "a.b.c", "4", 1); /* leaf a.b in the way */
+	vg_event_add_str(ev, "a.b.d.e", "5", 1); /* ... of two deeper names: no second "b" */
+	vg_event_add_str(ev, "a.b.f", "6", 1);
 	json_t *doc = render(ev);
 	assert_null(json_object_get(doc, "@timestamp"));
 	assert_string_equal(str_at(doc, "a/b"), "1");
 	assert_string_equal(str_at(doc, "a/c"), "3");
 	assert_string_equal(json_string_value(json_object_get(json_object_get(doc, "a"), "b.c")), "4");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(doc, "a"), "b.d.e")), "5");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(doc, "a"), "b.f")), "6");
 	assert_string_equal(str_at(doc, "a-b"), "2");
 	json_decref(doc);
 	vg_event_free(ev);
