@@ -2,23 +2,23 @@
 #include "core/buf.h"
 
 #include <stdlib.h>
-#include <string.h>
+#include <stdint.h>
 
-int vg_buf_append(vg_buf *b, const void *p, size_t n)
+int vg_buf_reserve(vg_buf *b, size_t n)
 {
-	if (b->cap - b->len < n) {
-		size_t nc = b->cap ? b->cap : 4096;
-		while (nc - b->len < n)
-			nc *= 2;
-		char *nd = realloc(b->data, nc);
-		if (nd == NULL)
+	if (b->cap - b->len >= n)
+		return 0;
+	size_t nc = b->cap ? b->cap : 4096;
+	while (nc - b->len < n) {
+		if (nc > SIZE_MAX / 2)
 			return VG_ENOMEM;
-		b->data = nd;
-		b->cap = nc;
+		nc *= 2;
 	}
-	if (n != 0)
-		memcpy(b->data + b->len, p, n);
-	b->len += n;
+	char *nd = realloc(b->data, nc);
+	if (nd == NULL)
+		return VG_ENOMEM;
+	b->data = nd;
+	b->cap = nc;
 	return 0;
 }
 

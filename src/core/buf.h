@@ -13,7 +13,19 @@ typedef struct vg_buf {
 	size_t len, cap;
 } vg_buf;
 
-VG_WUR int vg_buf_append(vg_buf *b, const void *p, size_t n);
+/* Grows b to hold n more bytes; 0 or VG_ENOMEM. */
+VG_WUR int vg_buf_reserve(vg_buf *b, size_t n);
+
+/* Inline: most appends are a few bytes into room that is already there. */
+static inline VG_WUR int vg_buf_append(vg_buf *b, const void *p, size_t n)
+{
+	if (b->cap - b->len < n && vg_buf_reserve(b, n) != 0)
+		return VG_ENOMEM;
+	if (n != 0)
+		__builtin_memcpy(b->data + b->len, p, n);
+	b->len += n;
+	return 0;
+}
 void vg_buf_free(vg_buf *b);
 
 #endif
