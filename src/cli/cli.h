@@ -20,6 +20,7 @@ extern const vg_command vg_cmd_scan;
 extern const vg_command vg_cmd_rules;
 extern const vg_command vg_cmd_events;
 extern const vg_command vg_cmd_server;
+extern const vg_command vg_cmd_alerts;
 
 /* Print "vigil: <msg>" and the command's usage hint to stderr; returns 2. */
 int vg_cli_usage_error(const vg_command *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -8,9 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cli/cli.h"
+#include "cli/cli_time.h"
 #include "core/timeparse.h"
 #include "store/archive.h"
 
@@ -180,53 +180,6 @@ static void scan_error(void *ud, const char *path, uint64_t offset, const char *
 	fprintf(stderr, "vigil: %s: offset %llu: %s\n", path, (unsigned long long)offset, reason);
 }
 
-static int64_t now_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-/* RFC 3339, a bare date, "now", or -N{s,m,h,d,w} before now. */
-static int parse_when(const char *s, int64_t now, int64_t *out)
-{
-	size_t n = strlen(s);
-	if (strcmp(s, "now") == 0) {
-		*out = now;
-		return 0;
-	}
-	if (s[0] == '-') {
-		static const struct {
-			char unit;
-			int64_t us;
-		} units[] = {{'s', 1000000}, {'m', 60000000}, {'h', 3600000000}, {'d', 86400000000}, {'w', 604800000000}};
-		int64_t v = 0;
-		size_t i = 1;
-		for (; i < n && s[i] >= '0' && s[i] <= '9'; i++) {
-			if (v > (INT64_MAX / 2) / 10)
-				return -1;
-			v = v * 10 + (s[i] - '0');
-		}
-		if (i == 1 || i + 1 != n)
-			return -1;
-		for (size_t u = 0; u < sizeof(units) / sizeof(units[0]); u++)
-			if (s[i] == units[u].unit) {
-				if (v > (INT64_MAX / 2) / units[u].us)
-					return -1;
-				*out = now - v * units[u].us;
-				return 0;
-			}
-		return -1;
-	}
-	char day[32];
-	if (n == 10) { /* 2026-04-17: midnight UTC */
-		snprintf(day, sizeof(day), "%sT00:00:00Z", s);
-		s = day;
-		n = strlen(day);
-	}
-	return n > 0 && vg_time_rfc3339(s, n, out) == n ? 0 : -1;
-}
-
 static void print_archive_error(const char *dir, int r)
 {
 	if (r == VG_ENOTFOUND)
@@ -248,7 +201,7 @@ static int export(int argc, char **argv)
 	const char *dir = DEFAULT_DATA;
 	vg_archive_filter f = {.on_error = scan_error};
 	int stats = 0, c, status = 2;
-	int64_t now = now_us();
+	int64_t now = vg_cli_now_us();
 	query *q = calloc((size_t)argc, sizeof(*q));
 	size_t nq = 0;
 	if (q == NULL)
@@ -260,9 +213,9 @@ static int export(int argc, char **argv)
 		case 'f':
 		case 't': {
 			int64_t *dst = c == 'f' ? &f.from_us : &f.to_us;
-			if (parse_when(optarg, now, dst) != 0) {
+			if (vg_cli_time_parse(optarg, now, dst) != 0) {
 				status = vg_cli_usage_error(&vg_cmd_events,
-							    "--%s: '%s' is not a time (RFC 3339, a date, now, or -30m/-24h/-7d)",
+							    "--%s: '%s' is not a time (" VG_CLI_TIME_HINT ")",
 							    c == 'f' ? "from" : "to", optarg);
 				goto out;
 			}

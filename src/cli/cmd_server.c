@@ -1,6 +1,6 @@
 /* cmd_server.c — `vigil server`: collect syslog over UDP and TCP, detect,
- * archive (first slice: no SQLite, TLS, agents or HTTP API yet; see
- * docs/server.md). One thread: the epoll loop, the ingest, the signals. */
+ * archive, alerts to DIR/alerts.ndjson and the state database DIR/vigil.db
+ * (no TLS, agents or HTTP API yet; see docs/server.md). One thread: the epoll loop, the ingest, the signals. */
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -14,6 +14,7 @@
 #include "detect/rulepack.h"
 #include "server/ingest.h"
 #include "server/listen_syslog.h"
+#include "store/db.h"
 
 #define DEFAULT_DATA "/var/lib/vigil"
 #define POLL_MS 50 /* a round at least this often: archive commits every 100 ms */
@@ -25,7 +26,8 @@ static const char help[] =
 	"\n"
 	"Receive syslog, parse and normalise every message, run the Sigma rules and\n"
 	"correlation rules over it, append it to the event archive (DIR/archive,\n"
-	"read with `vigil events export`) and append alerts to DIR/alerts.ndjson.\n"
+	"read with `vigil events export`) and append alerts to DIR/alerts.ndjson\n"
+	"and the state database DIR/vigil.db (SQLite; `vigil alerts export`).\n"
 	"\n"
 	"  --data DIR                 state directory, created 0700 if missing\n"
 	"                             (default " DEFAULT_DATA ")\n"
@@ -127,6 +129,7 @@ static int run(int argc, char **argv)
 	int c, status = 2, err = 0;
 	vg_engine *e = NULL;
 	vg_ingest *g = NULL;
+	vg_db *db = NULL;
 	vg_syslog_listener *l = NULL;
 	if (rules == NULL)
 		return 2;
@@ -153,10 +156,16 @@ static int run(int argc, char **argv)
 	}
 	if ((e = load_rules(rules, nrules)) == NULL)
 		goto out;
+	char why[512];
+	if ((db = vg_db_open(dir, NULL, &err, why, sizeof(why))) == NULL) {
+		fprintf(stderr, "vigil server: state database: %s\n", why);
+		goto out;
+	}
 	if ((g = vg_ingest_new(dir, e, &err)) == NULL) {
 		fprintf(stderr, "vigil server: %s: %s\n", dir, err == VG_EIO ? strerror(errno) : vg_err_str(err));
 		goto out;
 	}
+	vg_ingest_set_db(g, db);
 	if ((l = vg_syslog_listener_new(listen, g, &err)) == NULL) {
 		if (err == VG_EINVAL)
 			status = vg_cli_usage_error(&vg_cmd_server, "--listen-syslog: '%s' is not ADDR:PORT", listen);
@@ -181,7 +190,7 @@ static int run(int argc, char **argv)
 		}
 		int rc = vg_ingest_tick(g, mono_us());
 		if (rc != 0)
-			fprintf(stderr, "vigil server: archive commit failed: %s (events lost)\n",
+			fprintf(stderr, "vigil server: archive or database commit failed: %s (events or alerts lost)\n",
 				rc == VG_EIO ? strerror(errno) : vg_err_str(rc));
 		if (got_hup) {
 			got_hup = 0;
@@ -203,10 +212,12 @@ static int run(int argc, char **argv)
 	vg_ingest_stats is;
 	vg_ingest_stats_get(g, &is);
 	fprintf(stderr,
-		"vigil server: stopping: %llu events (%llu unparsed), %llu alerts, %llu correlation alerts; "
+		"vigil server: stopping: %llu events (%llu unparsed), %llu alerts, %llu correlation alerts "
+		"(%llu not stored in the database); "
 		"udp %llu datagrams, tcp %llu connections (%llu refused, %llu framing errors)\n",
 		(unsigned long long)is.messages, (unsigned long long)is.unparsed, (unsigned long long)is.alerts,
-		(unsigned long long)is.corr_alerts, (unsigned long long)ls.udp_datagrams,
+		(unsigned long long)is.corr_alerts, (unsigned long long)is.db_errors,
+		(unsigned long long)ls.udp_datagrams,
 		(unsigned long long)ls.tcp_accepted, (unsigned long long)ls.tcp_refused,
 		(unsigned long long)ls.tcp_frame_errors);
 out:
@@ -218,6 +229,7 @@ out:
 			status = 2;
 		}
 	}
+	vg_db_close(db);
 	vg_engine_free(e);
 	free(rules);
 	return status;

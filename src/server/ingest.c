@@ -19,9 +19,13 @@
 #include "parse/parse.h"
 #include "scan/alert_json.h"
 #include "store/archive.h"
+#include "store/db.h"
 
 struct vg_ingest {
 	vg_archive *ar;
+	vg_db *db;         /* borrowed; NULL: alerts.ndjson only */
+	uint64_t db_pending; /* alerts inserted since the last commit */
+	const char *src;   /* the current message's sender */
 	int alerts_fd;
 	const vg_engine *engine;
 	vg_matcher *m;
@@ -51,6 +55,23 @@ static int write_all(int fd, const char *p, size_t n)
 		n -= (size_t)w;
 	}
 	return 0;
+}
+
+static int db_commit(vg_ingest *g)
+{
+	if (g->db == NULL || !vg_db_in_txn(g->db))
+		return 0;
+	int rc = vg_db_commit(g->db);
+	if (rc != 0)
+		g->st.db_errors += g->db_pending;
+	g->db_pending = 0;
+	return rc;
+}
+
+void vg_ingest_set_db(vg_ingest *g, vg_db *db)
+{
+	(void)db_commit(g);
+	g->db = db;
 }
 
 vg_ingest *vg_ingest_new(const char *dir, const vg_engine *e, int *err)
@@ -94,8 +115,13 @@ int vg_ingest_free(vg_ingest *g)
 	if (g == NULL)
 		return 0;
 	int rc = 0;
-	if (g->ar != NULL)
-		rc = vg_archive_close(g->ar);
+	if (g->db != NULL)
+		rc = db_commit(g);
+	if (g->ar != NULL) {
+		int r2 = vg_archive_close(g->ar);
+		if (rc == 0)
+			rc = r2;
+	}
 	if (g->alerts_fd >= 0 && close(g->alerts_fd) != 0 && rc == 0)
 		rc = VG_EIO;
 	vg_matcher_free(g->m);
@@ -130,23 +156,89 @@ int vg_ingest_set_engine(vg_ingest *g, const vg_engine *e)
 	return 0;
 }
 
+static void archive_host(const vg_event *ev, const char *src, char *host, size_t n);
+
+/* the first value of field name as a C string in buf (cut to n - 1 bytes), or NULL */
+static const char *field_str(const vg_event *ev, const char *name, char *buf, size_t n)
+{
+	const vg_field *f = vg_event_get(ev, name);
+	if (f == NULL || f->val_len == 0)
+		return NULL;
+	size_t l = f->val_len < n - 1 ? f->val_len : n - 1;
+	memcpy(buf, f->val, l);
+	buf[l] = '\0';
+	return buf;
+}
+
+static const char *nonempty(const char *s)
+{
+	return s != NULL && s[0] != '\0' ? s : NULL;
+}
+
+/* The alert just appended to g->out at doc_off into the database. host and
+ * source_ip: NULL to take them from the current event. */
+static void db_alert(vg_ingest *g, size_t doc_off, int64_t ts, const vg_rule_info *rule, const char *host,
+		     const char *source_ip)
+{
+	if (g->db == NULL)
+		return;
+	char hbuf[VG_ARCHIVE_MAX_HOST + 1], ibuf[256];
+	if (host == NULL) {
+		archive_host(g->ev, g->src, hbuf, sizeof(hbuf));
+		host = hbuf;
+	}
+	if (source_ip == NULL)
+		source_ip = field_str(g->ev, "source.ip", ibuf, sizeof(ibuf));
+	vg_db_alert a = {
+		.ts_us = ts,
+		.rule_id = nonempty(rule->id),
+		.rule_title = nonempty(rule->title),
+		.level = nonempty(rule->level),
+		.host = nonempty(host),
+		.source_ip = source_ip,
+		.is_correlation = rule->is_correlation,
+		.doc = g->out.data + doc_off,
+		.doc_len = g->out.len - doc_off - 1, /* without the '\n' */
+	};
+	if (vg_db_begin(g->db) != 0 || vg_db_alert_insert(g->db, &a) != 0)
+		g->st.db_errors++;
+	else
+		g->db_pending++;
+}
+
 static void on_corr(void *ud, const vg_corr_alert *a)
 {
 	vg_ingest *g = ud;
-	if (vg_alert_json_corr(&g->out, g->engine, a) != 0)
+	size_t off = g->out.len;
+	if (vg_alert_json_corr(&g->out, g->engine, a) != 0) {
 		g->st.alert_errors++;
-	else
-		g->st.corr_alerts++;
+		return;
+	}
+	g->st.corr_alerts++;
+	/* host and source.ip: the group-by values when grouped by them, else the
+	 * event that completed the correlation */
+	const char *host = NULL, *ip = NULL;
+	for (size_t i = 0; i < a->ngroup; i++) {
+		if (strcmp(a->group_names[i], "source.ip") == 0)
+			ip = nonempty(a->group_values[i]);
+		else if (host == NULL &&
+			 (strcmp(a->group_names[i], "host.name") == 0 || strcmp(a->group_names[i], "host.hostname") == 0))
+			host = nonempty(a->group_values[i]);
+	}
+	db_alert(g, off, a->last_us != VG_TS_NONE ? a->last_us : g->ev->ts_us, a->rule, host, ip);
 }
 
 static void on_match(void *ud, size_t idx, const vg_rule_info *rule)
 {
 	vg_ingest *g = ud;
 	if (rule->alert) {
-		if (vg_alert_json_event(&g->out, g->ev, rule) != 0)
+		size_t off = g->out.len;
+		if (vg_alert_json_event(&g->out, g->ev, rule) != 0) {
 			g->st.alert_errors++;
-		else
+		} else {
 			g->st.alerts++;
+			db_alert(g, off, g->ev->ts_us, rule, NULL, NULL);
+		}
 	}
 	/* correlation state is single-threaded here: feed at once */
 	vg_corr_hit *h = vg_corr_plan_hit(g->plan, idx, g->ev, g->hit_arena);
@@ -199,6 +291,7 @@ int vg_ingest_message(vg_ingest *g, const char *msg, size_t len, const char *src
 	(void)vg_event_add_str(ev, "vigil.input", input, strlen(input));
 	g->st.messages++;
 
+	g->src = src;
 	g->out.len = 0;
 	vg_arena_reset(g->hit_arena);
 	if (vg_matcher_run(g->m, ev, on_match, g) != 0)
@@ -219,6 +312,7 @@ int vg_ingest_message(vg_ingest *g, const char *msg, size_t len, const char *src
 		g->st.archive_errors += g->pending + 1;
 		g->pending = 0;
 		g->oldest_mono_us = -1;
+		(void)db_commit(g); /* the alerts stay, as in alerts.ndjson */
 		return rc;
 	}
 	if (rc != 0) {
@@ -234,14 +328,16 @@ int vg_ingest_message(vg_ingest *g, const char *msg, size_t len, const char *src
 
 int vg_ingest_sync(vg_ingest *g)
 {
-	if (g->pending == 0)
-		return 0;
-	int rc = vg_archive_sync(g->ar);
-	if (rc != 0)
-		g->st.archive_errors += g->pending;
-	g->pending = 0;
-	g->oldest_mono_us = -1;
-	return rc;
+	int rc = 0;
+	if (g->pending > 0) {
+		rc = vg_archive_sync(g->ar);
+		if (rc != 0)
+			g->st.archive_errors += g->pending;
+		g->pending = 0;
+		g->oldest_mono_us = -1;
+	}
+	int r2 = db_commit(g);
+	return rc != 0 ? rc : r2;
 }
 
 int vg_ingest_tick(vg_ingest *g, int64_t mono_us)

@@ -13,11 +13,14 @@
  * Durability: the archive is committed (vg_archive_sync) every
  * VG_INGEST_SYNC_EVENTS events and by vg_ingest_tick once VG_INGEST_SYNC_US has
  * passed since the oldest uncommitted event; alerts are written with write(2)
- * per message (O_APPEND), so they are never half-lines in the file.
+ * per message (O_APPEND), so they are never half-lines in the file. With a
+ * state database attached (vg_ingest_set_db), every alert is also inserted
+ * there, in a transaction committed with the archive (same cadence).
  *
  * Ownership: the engine is borrowed and must outlive the ingest (or the next
  * vg_ingest_set_engine). Not thread-safe: one thread feeds one ingest. No
- * allocation per message on the path (buffers and the event are reused). */
+ * allocation per message on the path (buffers and the event are reused; the
+ * database insert reuses a prepared statement, SQLite's page cache aside). */
 #ifndef VG_INGEST_H
 #define VG_INGEST_H
 #include <stddef.h>
@@ -25,6 +28,7 @@
 
 #include "core/err.h"
 #include "detect/engine.h"
+#include "store/db.h"
 
 #define VG_INGEST_SYNC_EVENTS 1000
 #define VG_INGEST_SYNC_US 100000 /* 100 ms */
@@ -38,6 +42,7 @@ typedef struct vg_ingest_stats {
 	uint64_t corr_alerts;    /* correlation alerts written */
 	uint64_t archive_errors; /* events the archive refused or lost (rolled back) */
 	uint64_t alert_errors;   /* alert lines that could not be built or written */
+	uint64_t db_errors;      /* alerts the state database refused or lost (rolled back) */
 } vg_ingest_stats;
 
 /* Opens DIR/archive (vg_archive_open) and DIR/alerts.ndjson (append, 0600).
@@ -65,6 +70,12 @@ VG_WUR int vg_ingest_sync(vg_ingest *g);
  * correlation state (open correlation windows are dropped). On failure the
  * old engine stays in use and the error is returned. */
 VG_WUR int vg_ingest_set_engine(vg_ingest *g, const vg_engine *e);
+
+/* Also store alerts in db (borrowed: it must outlive the ingest; NULL
+ * detaches). The ingest opens a transaction at the first alert after a commit
+ * and commits it in vg_ingest_sync (and so in vg_ingest_tick and
+ * vg_ingest_free). */
+void vg_ingest_set_db(vg_ingest *g, vg_db *db);
 
 void vg_ingest_stats_get(const vg_ingest *g, vg_ingest_stats *st);
 

@@ -1,7 +1,8 @@
 /* test_ingest.c — the server's ingest pipeline fed directly: events are
  * parsed, tagged, archived (committed every 1000 events or 100 ms of ticks),
  * rule and correlation alerts land in alerts.ndjson, raw and oversized
- * messages are kept, and a rule reload swaps engines. */
+ * messages are kept, a rule reload swaps engines, and with a state database
+ * attached the alerts are stored there, committed with the archive. */
 #include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -20,6 +21,7 @@
 #include "detect/rulepack.h"
 #include "server/ingest.h"
 #include "store/archive.h"
+#include "store/db.h"
 
 #define T0 1763719200000000LL /* 2025-11-21T10:00:00Z */
 
@@ -231,12 +233,97 @@ static void test_oversized_and_reload(void **state)
 	cleanup();
 }
 
+typedef struct db_got {
+	size_t n, corr;
+	char host[64], ip[64], rule_id[64];
+	vg_buf docs;
+} db_got;
+
+static int db_collect(void *ud, const vg_db_alert *a)
+{
+	db_got *g = ud;
+	g->n++;
+	g->corr += a->is_correlation != 0;
+	if (a->is_correlation) {
+		snprintf(g->host, sizeof(g->host), "%s", a->host ? a->host : "(null)");
+		snprintf(g->ip, sizeof(g->ip), "%s", a->source_ip ? a->source_ip : "(null)");
+		snprintf(g->rule_id, sizeof(g->rule_id), "%s", a->rule_id ? a->rule_id : "(null)");
+	}
+	if (vg_buf_append(&g->docs, a->doc, a->doc_len) != 0 || vg_buf_append(&g->docs, "\n", 1) != 0)
+		return 1;
+	return 0;
+}
+
+static size_t db_count(const char *d, db_got *g)
+{
+	vg_buf_free(&g->docs);
+	memset(g, 0, sizeof(*g));
+	int err = 0;
+	vg_db_opts ro = {.readonly = 1};
+	vg_db *db = vg_db_open(d, &ro, &err, NULL, 0);
+	assert_non_null(db);
+	assert_int_equal(vg_db_alerts_scan(db, NULL, db_collect, g), 0);
+	vg_db_close(db);
+	return g->n;
+}
+
+static void test_alerts_in_db(void **state)
+{
+	(void)state;
+	const char *d = fresh("db");
+	vg_engine *e = pack_engine();
+	int err = 0;
+	vg_db *db = vg_db_open(d, NULL, &err, NULL, 0);
+	assert_non_null(db);
+	vg_ingest *g = vg_ingest_new(d, e, &err);
+	assert_non_null(g);
+	vg_ingest_set_db(g, db);
+	assert_int_equal(vg_ingest_tick(g, 1000000), 0);
+	char msg[256];
+	for (int i = 0; i < 12; i++) {
+		int n = snprintf(msg, sizeof(msg),
+				 "<38>1 2025-11-21T10:00:%02dZ web-1 sshd 4242 - - Failed password for root from "
+				 "203.0.113.9 port %d ssh2\n",
+				 i, 40000 + i);
+		assert_int_equal(vg_ingest_message(g, msg, (size_t)n, "127.0.0.1:5000", "syslog-tcp", T0), 0);
+	}
+	static const char ua[] = "<38>1 2025-11-21T10:01:00Z web-2 useradd 7 - - new user: name=bob, UID=1001, "
+				 "GID=1001, home=/home/bob, shell=/bin/bash, from=/dev/pts/0";
+	assert_int_equal(vg_ingest_message(g, ua, sizeof(ua) - 1, "127.0.0.1:5001", "syslog-tcp", T0), 0);
+	db_got got = {0};
+	assert_int_equal(db_count(d, &got), 0); /* not committed yet */
+	assert_int_equal(vg_ingest_tick(g, 1000000 + VG_INGEST_SYNC_US), 0);
+	assert_int_equal(db_count(d, &got), 2); /* committed with the archive */
+	assert_int_equal(got.corr, 1);
+	assert_string_equal(got.ip, "203.0.113.9");
+	assert_string_equal(got.host, "web-1");
+	assert_string_equal(got.rule_id, "be57ed61-fa18-403d-a898-74ba3a94fdb8");
+	vg_ingest_stats st;
+	vg_ingest_stats_get(g, &st);
+	assert_int_equal(st.db_errors, 0);
+	assert_int_equal(vg_ingest_free(g), 0);
+	vg_db_close(db);
+
+	/* the database holds exactly what alerts.ndjson holds */
+	char path[512];
+	snprintf(path, sizeof(path), "%s/alerts.ndjson", d);
+	char *alerts = read_file(path);
+	assert_int_equal(db_count(d, &got), 2);
+	assert_int_equal(vg_buf_append(&got.docs, "", 1), 0);
+	assert_string_equal(got.docs.data, alerts);
+	free(alerts);
+	vg_buf_free(&got.docs);
+	vg_engine_free(e);
+	cleanup();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_events_and_alerts),
 		cmocka_unit_test(test_commit_policy),
 		cmocka_unit_test(test_oversized_and_reload),
+		cmocka_unit_test(test_alerts_in_db),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

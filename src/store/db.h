@@ -1,0 +1,96 @@
+/* db.h — the server's state database: DIR/vigil.db (SQLite, WAL mode).
+ *
+ * Schema: versioned by PRAGMA user_version; migrations are a table of SQL
+ * scripts in db.c, each applied in its own transaction together with the new
+ * user_version, so a crash leaves the schema at one version or the next. A
+ * database of a newer version than this build knows is refused.
+ * Version 1: `alerts` (id, ts_us, rule_id, rule_title, level, host, source_ip,
+ * is_correlation, doc = the alert's JSON document as in alerts.ndjson,
+ * without its '\n'), indexed on ts_us and rule_id.
+ *
+ * Settings: journal_mode=WAL (readers never block the writer),
+ * synchronous=FULL (a commit is fsynced: the server commits alerts together
+ * with the archive, at most every 100 ms or 1000 events, so one more fsync per
+ * batch costs little and an alert committed is as durable as the events),
+ * foreign_keys=ON, busy_timeout VG_DB_BUSY_MS.
+ *
+ * Thread-safety: a vg_db is used by one thread at a time. One writer per
+ * database (the server); any number of read-only handles in other processes
+ * (`vigil alerts export`) may scan while it writes.
+ *
+ * Errors: VG_EIO (cannot open/create/write; *why names the SQLite reason),
+ * VG_EPARSE (not a database or corrupt), VG_ENOTFOUND (read-only open of a
+ * missing database), VG_EUNSUPPORTED (schema newer than this build),
+ * VG_ENOMEM. */
+#ifndef VG_DB_H
+#define VG_DB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/err.h"
+
+#define VG_DB_FILE "vigil.db"
+#define VG_DB_BUSY_MS 5000
+#define VG_DB_SCHEMA_VERSION 1
+
+typedef struct vg_db vg_db;
+
+typedef struct vg_db_opts {
+	int readonly; /* 1: open an existing database for scans only (no migration) */
+} vg_db_opts;
+
+/* Opens (creating when not read-only, mode 0600) DIR/vigil.db and migrates it
+ * to VG_DB_SCHEMA_VERSION. NULL on failure with *err set and, when why is not
+ * NULL, a message (path and reason) in why[0..why_len). */
+vg_db *vg_db_open(const char *dir, const vg_db_opts *o, int *err, char *why, size_t why_len);
+/* Rolls back an open transaction, finalises, closes. NULL is a no-op. */
+void vg_db_close(vg_db *db);
+
+/* The schema version (PRAGMA user_version) of an open database. */
+int vg_db_schema_version(vg_db *db);
+
+/* The last SQLite error message of db (borrowed; valid until the next call). */
+const char *vg_db_errmsg(vg_db *db);
+
+/* A transaction for a batch of inserts. vg_db_begin when one is already open
+ * is a no-op; vg_db_commit without one is a no-op. On a failed commit the
+ * batch is rolled back. */
+VG_WUR int vg_db_begin(vg_db *db);
+VG_WUR int vg_db_commit(vg_db *db);
+int vg_db_in_txn(const vg_db *db);
+
+typedef struct vg_db_alert {
+	int64_t id;             /* set by scans; ignored by insert */
+	int64_t ts_us;          /* the alert's @timestamp, µs since the epoch UTC */
+	const char *rule_id;    /* NULL = SQL NULL, as the four below */
+	const char *rule_title;
+	const char *level;
+	const char *host;
+	const char *source_ip;
+	int is_correlation;
+	const char *doc; /* JSON document, doc_len bytes (no '\n'); required */
+	size_t doc_len;
+} vg_db_alert;
+
+/* Inserts one alert (prepared statement; strings are copied). Inside the
+ * caller's vg_db_begin..vg_db_commit, or its own implicit transaction. */
+VG_WUR int vg_db_alert_insert(vg_db *db, const vg_db_alert *a);
+
+typedef struct vg_db_filter {
+	int has_from, has_to;
+	int64_t from_us, to_us; /* from_us <= ts_us < to_us */
+	const char *rule;       /* exact rule id; NULL = any */
+	const char *level;      /* exact level; NULL = any */
+	const char *host;       /* exact host; NULL = any */
+} vg_db_filter;
+
+/* Called per alert in (ts_us, id) order; the strings are borrowed until the
+ * callback returns. Non-zero stops the scan, which then returns that value. */
+typedef int (*vg_db_alert_fn)(void *ud, const vg_db_alert *a);
+
+/* Alerts matching f (NULL = all). 0, the callback's non-zero value, or a
+ * VG_E* code. */
+VG_WUR int vg_db_alerts_scan(vg_db *db, const vg_db_filter *f, vg_db_alert_fn fn, void *ud);
+
+#endif
