@@ -649,27 +649,12 @@ static int advance_clock(struct cstate *s, int64_t ts)
 	return restart;
 }
 
-/* Close and drop every group: their events belong to a period that ended. */
-static int close_all(vg_corr *c, struct cstate *s, vg_corr_alert_fn cb, void *ud)
+/* Close and drop groups whose newest event is older than limit, walking from
+ * the least recently updated and stopping at the first live one (updates come
+ * mostly in time order, so that is where the stale are). INT64_MAX closes
+ * every group (their period ended). */
+static int close_before(vg_corr *c, struct cstate *s, int64_t limit, vg_corr_alert_fn cb, void *ud)
 {
-	while (s->head != NULL) {
-		struct group *g = s->head;
-		if (!s->monotone && g->n > 0) {
-			int r = close_window(c, s, g, cb, ud);
-			if (r != 0)
-				return r;
-		}
-		group_free(s, g);
-	}
-	return VG_OK;
-}
-
-/* Drop groups whose newest event is more than timespan behind the clock,
- * walking from the least recently updated and stopping at the first live
- * one (updates come mostly in time order, so that is where the stale are). */
-static int expire(vg_corr *c, struct cstate *s, vg_corr_alert_fn cb, void *ud)
-{
-	int64_t limit = sat_sub(s->clock, s->span);
 	while (s->head != NULL && s->head->newest < limit) {
 		struct group *g = s->head;
 		if (!s->monotone && g->n > 0) {
@@ -854,9 +839,9 @@ nomem:
 
 static int feed_one(vg_corr *c, struct cstate *s, size_t pos, const vg_corr_hit *h, int64_t ts, vg_corr_alert_fn cb, void *ud)
 {
-	int r = advance_clock(s, ts) ? close_all(c, s, cb, ud) : VG_OK;
+	int r = advance_clock(s, ts) ? close_before(c, s, INT64_MAX, cb, ud) : VG_OK;
 	if (r == 0)
-		r = expire(c, s, cb, ud);
+		r = close_before(c, s, sat_sub(s->clock, s->span), cb, ud);
 	size_t keylen;
 	if (r != 0 || (r = build_key(c, s, pos, h, &keylen)) != 0)
 		return r;
