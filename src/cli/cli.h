@@ -9,6 +9,9 @@
 
 #include "detect/engine.h"
 
+/* The data directory of `vigil server` when --data is not given. */
+#define VG_DEFAULT_DATA_DIR "/var/lib/vigil"
+
 typedef struct vg_command {
 	const char *name;
 	const char *summary;
@@ -19,6 +22,7 @@ typedef struct vg_command {
 extern const vg_command vg_cmd_scan;
 extern const vg_command vg_cmd_rules;
 extern const vg_command vg_cmd_events;
+extern const vg_command vg_cmd_agents;
 extern const vg_command vg_cmd_server;
 extern const vg_command vg_cmd_alerts;
 

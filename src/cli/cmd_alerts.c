@@ -11,7 +11,6 @@
 #include "cli/cli_time.h"
 #include "store/db.h"
 
-#define DEFAULT_DATA "/var/lib/vigil"
 
 extern const vg_command vg_cmd_alerts;
 
@@ -24,7 +23,7 @@ static const char help[] =
 	"(@timestamp, then the order they were stored).\n"
 	"\n"
 	"  --data DIR        the data directory of `vigil server` (default\n"
-	"                    " DEFAULT_DATA "); the database is DIR/" VG_DB_FILE "\n"
+	"                    " VG_DEFAULT_DATA_DIR "); the database is DIR/" VG_DB_FILE "\n"
 	"  --from T, --to T  alerts with T_from <= @timestamp < T_to. T is RFC 3339\n"
 	"                    (2026-04-17T05:24:53Z, 2026-04-17 10:00:00+07:00, or a\n"
 	"                    date: 2026-04-17 = midnight UTC), \"now\", or relative to\n"
@@ -57,7 +56,7 @@ static int export(int argc, char **argv)
 		{"level", required_argument, NULL, 'l'}, {"host", required_argument, NULL, 'H'},
 		{"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0},
 	};
-	const char *dir = DEFAULT_DATA;
+	const char *dir = VG_DEFAULT_DATA_DIR;
 	vg_db_filter f = {0};
 	int c, err = 0;
 	int64_t now = vg_cli_now_us();

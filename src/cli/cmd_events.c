@@ -14,7 +14,6 @@
 #include "core/timeparse.h"
 #include "store/archive.h"
 
-#define DEFAULT_DATA "/var/lib/vigil"
 #define IMPORT_SYNC_EVERY 65536 /* records per commit on import */
 #define MAX_REJECT_LINES 10     /* rejected lines named individually on import */
 #define LOOKUP_BUDGET 4096      /* key lookups per query per document */
@@ -31,7 +30,7 @@ static const char help[] =
 	"arrived (time order for a source that sends in time order).\n"
 	"\n"
 	"  --data DIR           the data directory of `vigil server` (default\n"
-	"                       " DEFAULT_DATA "); the archive is DIR/archive\n"
+	"                       " VG_DEFAULT_DATA_DIR "); the archive is DIR/archive\n"
 	"  --from T, --to T     events with T_from <= @timestamp < T_to. T is RFC 3339\n"
 	"                       (2026-04-17T05:24:53Z, 2026-04-17 10:00:00+07:00, or a\n"
 	"                       date: 2026-04-17 = midnight UTC), \"now\", or relative to\n"
@@ -198,7 +197,7 @@ static int export(int argc, char **argv)
 		{"query", required_argument, NULL, 'q'}, {"stats", no_argument, NULL, 's'},
 		{"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0},
 	};
-	const char *dir = DEFAULT_DATA;
+	const char *dir = VG_DEFAULT_DATA_DIR;
 	vg_archive_filter f = {.on_error = scan_error};
 	int stats = 0, c, status = 2;
 	int64_t now = vg_cli_now_us();
@@ -344,7 +343,7 @@ static int import(int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	const char *dir = DEFAULT_DATA;
+	const char *dir = VG_DEFAULT_DATA_DIR;
 	int c;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {

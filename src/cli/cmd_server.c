@@ -16,7 +16,6 @@
 #include "server/listen_syslog.h"
 #include "store/db.h"
 
-#define DEFAULT_DATA "/var/lib/vigil"
 #define POLL_MS 50 /* a round at least this often: archive commits every 100 ms */
 
 extern const vg_command vg_cmd_server;
@@ -30,7 +29,7 @@ static const char help[] =
 	"and the state database DIR/vigil.db (SQLite; `vigil alerts export`).\n"
 	"\n"
 	"  --data DIR                 state directory, created 0700 if missing\n"
-	"                             (default " DEFAULT_DATA ")\n"
+	"                             (default " VG_DEFAULT_DATA_DIR ")\n"
 	"  --listen-syslog ADDR:PORT  syslog over UDP and TCP on the same port (TCP:\n"
 	"                             LF or RFC 6587 octet-counted framing); IPv6 as\n"
 	"                             [ADDR]:PORT (default " VG_SYSLOG_DEFAULT_LISTEN ")\n"
@@ -125,7 +124,7 @@ static int run(int argc, char **argv)
 	};
 	const char **rules = calloc((size_t)argc + 1, sizeof(*rules));
 	size_t nrules = 0;
-	const char *dir = DEFAULT_DATA, *listen = VG_SYSLOG_DEFAULT_LISTEN;
+	const char *dir = VG_DEFAULT_DATA_DIR, *listen = VG_SYSLOG_DEFAULT_LISTEN;
 	int c, status = 2, err = 0;
 	vg_engine *e = NULL;
 	vg_ingest *g = NULL;
