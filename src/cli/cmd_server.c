@@ -1,6 +1,6 @@
-/* cmd_server.c — `vigil server`: collect syslog over UDP and TCP, detect,
+/* cmd_server.c — `vigil server`: collect syslog over UDP, TCP and TLS, detect,
  * archive, alerts to DIR/alerts.ndjson and the state database DIR/vigil.db
- * (no TLS, agents or HTTP API yet; see docs/server.md). One thread: the epoll loop, the ingest, the signals. */
+ * (no agents or HTTP API yet; see docs/server.md). One thread: the epoll loop, the ingest, the signals. */
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -12,16 +12,21 @@
 
 #include "cli/cli.h"
 #include "detect/rulepack.h"
+#include "net/pki.h"
+#include "net/tls.h"
 #include "server/ingest.h"
 #include "server/listen_syslog.h"
 #include "store/db.h"
 
 #define POLL_MS 50 /* a round at least this often: archive commits every 100 ms */
+#define TLS_FAIL_LOG_US (10 * 1000000) /* failed TLS handshakes: one line per 10 s at most */
 
 extern const vg_command vg_cmd_server;
 
 static const char help[] =
-	"usage: vigil server [--data DIR] [--listen-syslog ADDR:PORT] [-r RULES]...\n"
+	"usage: vigil server [--data DIR] [--listen-syslog ADDR:PORT]\n"
+	"                    [--listen-syslog-tls ADDR:PORT [--syslog-tls-require-client-cert]]\n"
+	"                    [-r RULES]...\n"
 	"\n"
 	"Receive syslog, parse and normalise every message, run the Sigma rules and\n"
 	"correlation rules over it, append it to the event archive (DIR/archive,\n"
@@ -33,6 +38,15 @@ static const char help[] =
 	"  --listen-syslog ADDR:PORT  syslog over UDP and TCP on the same port (TCP:\n"
 	"                             LF or RFC 6587 octet-counted framing); IPv6 as\n"
 	"                             [ADDR]:PORT (default " VG_SYSLOG_DEFAULT_LISTEN ")\n"
+	"  --listen-syslog-tls ADDR:PORT\n"
+	"                             also syslog over TLS 1.3 (RFC 5425, octet-counted\n"
+	"                             or LF framing); off by default. The server's CA\n"
+	"                             and certificate are created in DIR/pki if missing;\n"
+	"                             senders trust DIR/pki/ca.crt\n"
+	"  --syslog-tls-require-client-cert\n"
+	"                             refuse TLS senders without a certificate from\n"
+	"                             vigil's CA (default: optional; one presented must\n"
+	"                             be valid and not revoked)\n"
 	"  -r, --rules PATH           Sigma rule file or directory (repeatable);\n"
 	"                             default: the built-in rule pack\n"
 	"\n"
@@ -115,17 +129,74 @@ static int make_dir(const char *dir)
 	return 0;
 }
 
+/* The TLS input: DIR/pki's CA (created if missing), a server certificate
+ * for localhost, this host's name and the listen address (issued or renewed
+ * when needed), a server context and the listening socket. 0, or -1 with the
+ * reason printed and *status set. */
+static int setup_tls(const char *dir, const char *addr, int client_auth, vg_syslog_listener *l,
+		     vg_pki_ca **ca, vg_tls_ctx **tls, int *status)
+{
+	char why[512], host[64] = "";
+	const char *names[1];
+	size_t nnames = 0;
+	/* a specific listen address also goes into the certificate; wildcards do not */
+	const char *h = addr[0] == '[' ? addr + 1 : addr;
+	const char *end = addr[0] == '[' ? strchr(h, ']') : strrchr(h, ':');
+	if (end != NULL && (size_t)(end - h) < sizeof(host)) {
+		memcpy(host, h, (size_t)(end - h));
+		host[end - h] = '\0';
+	}
+	if (host[0] != '\0' && strcmp(host, "0.0.0.0") != 0 && strcmp(host, "::") != 0)
+		names[nnames++] = host;
+	int r = vg_pki_init_ca(dir, ca, why, sizeof(why));
+	if (r == 0)
+		r = vg_pki_server_cert(*ca, names, nnames, why, sizeof(why));
+	if (r == 0)
+		r = vg_tls_server_from_pki(*ca, client_auth, tls, why, sizeof(why));
+	if (r != 0) {
+		fprintf(stderr, "vigil server: TLS: %s\n", why);
+		return -1;
+	}
+	if ((r = vg_syslog_listener_add_tls(l, addr, *tls)) != 0) {
+		if (r == VG_EINVAL)
+			*status = vg_cli_usage_error(&vg_cmd_server, "--listen-syslog-tls: '%s' is not ADDR:PORT", addr);
+		else
+			fprintf(stderr, "vigil server: listen on %s: %s\n", addr, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Says why TLS handshakes fail (a sender on TLS 1.2, without the CA...), at
+ * most once per TLS_FAIL_LOG_US so that a scan cannot flood stderr. */
+static void log_tls_failures(const vg_syslog_listener *l, uint64_t *logged, int64_t *at)
+{
+	vg_syslog_listener_stats st;
+	vg_syslog_listener_stats_get(l, &st);
+	int64_t now = mono_us();
+	if (st.tls_handshake_failures == *logged || (*at != 0 && now - *at < TLS_FAIL_LOG_US))
+		return;
+	fprintf(stderr, "vigil server: TLS input: %s (%llu failed handshakes since the last report)\n",
+		vg_syslog_listener_tls_failure(l), (unsigned long long)(st.tls_handshake_failures - *logged));
+	*logged = st.tls_handshake_failures;
+	*at = now;
+}
+
 static int run(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{"data", required_argument, NULL, 'd'}, {"listen-syslog", required_argument, NULL, 'l'},
 		{"rules", required_argument, NULL, 'r'}, {"help", no_argument, NULL, 'h'},
+		{"listen-syslog-tls", required_argument, NULL, 't'},
+		{"syslog-tls-require-client-cert", no_argument, NULL, 'C'},
 		{NULL, 0, NULL, 0},
 	};
 	const char **rules = calloc((size_t)argc + 1, sizeof(*rules));
 	size_t nrules = 0;
-	const char *dir = VG_DEFAULT_DATA_DIR, *listen = VG_SYSLOG_DEFAULT_LISTEN;
-	int c, status = 2, err = 0;
+	const char *dir = VG_DEFAULT_DATA_DIR, *listen = VG_SYSLOG_DEFAULT_LISTEN, *listen_tls = NULL;
+	int c, status = 2, err = 0, client_auth = VG_TLS_CLIENT_OPTIONAL;
+	vg_pki_ca *ca = NULL;
+	vg_tls_ctx *tls = NULL;
 	vg_engine *e = NULL;
 	vg_ingest *g = NULL;
 	vg_db *db = NULL;
@@ -138,6 +209,8 @@ static int run(int argc, char **argv)
 		case 'd': dir = optarg; break;
 		case 'l': listen = optarg; break;
 		case 'r': rules[nrules++] = optarg; break;
+		case 't': listen_tls = optarg; break;
+		case 'C': client_auth = VG_TLS_CLIENT_REQUIRED; break;
 		case 'h':
 			fputs(help, stdout);
 			status = 0;
@@ -147,6 +220,10 @@ static int run(int argc, char **argv)
 	}
 	if (optind < argc) {
 		status = vg_cli_usage_error(&vg_cmd_server, "unexpected argument '%s'", argv[optind]);
+		goto out;
+	}
+	if (client_auth == VG_TLS_CLIENT_REQUIRED && listen_tls == NULL) {
+		status = vg_cli_usage_error(&vg_cmd_server, "--syslog-tls-require-client-cert needs --listen-syslog-tls");
 		goto out;
 	}
 	if (make_dir(dir) != 0) {
@@ -173,20 +250,29 @@ static int run(int argc, char **argv)
 				err == VG_EIO ? strerror(errno) : vg_err_str(err));
 		goto out;
 	}
+	if (listen_tls != NULL && setup_tls(dir, listen_tls, client_auth, l, &ca, &tls, &status) != 0)
+		goto out;
 	struct sigaction sa = {.sa_handler = on_signal};
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	if (listen_tls != NULL)
+		fprintf(stderr, "vigil server: listening for syslog over TLS on %s (client certificate %s)\n",
+			listen_tls, client_auth == VG_TLS_CLIENT_REQUIRED ? "required" : "optional");
 	fprintf(stderr, "vigil server: listening for syslog on %s (udp, tcp); data in %s\n", listen, dir);
 	status = 0;
+	uint64_t tls_failed_logged = 0;
+	int64_t tls_failed_at = 0;
 	while (!got_stop) {
 		if (vg_syslog_listener_poll(l, POLL_MS) != 0) {
 			fprintf(stderr, "vigil server: epoll: %s\n", strerror(errno));
 			status = 2;
 			break;
 		}
+		if (listen_tls != NULL)
+			log_tls_failures(l, &tls_failed_logged, &tls_failed_at);
 		int rc = vg_ingest_tick(g, mono_us());
 		if (rc != 0)
 			fprintf(stderr, "vigil server: archive or database commit failed: %s (events or alerts lost)\n",
@@ -213,14 +299,19 @@ static int run(int argc, char **argv)
 	fprintf(stderr,
 		"vigil server: stopping: %llu events (%llu unparsed), %llu alerts, %llu correlation alerts "
 		"(%llu not stored in the database); "
-		"udp %llu datagrams, tcp %llu connections (%llu refused, %llu framing errors)\n",
+		"udp %llu datagrams, tcp %llu connections (%llu refused, %llu framing errors); "
+		"tls %llu connections (%llu handshakes failed, %llu of them timed out; %llu TLS errors)\n",
 		(unsigned long long)is.messages, (unsigned long long)is.unparsed, (unsigned long long)is.alerts,
 		(unsigned long long)is.corr_alerts, (unsigned long long)is.db_errors,
 		(unsigned long long)ls.udp_datagrams,
 		(unsigned long long)ls.tcp_accepted, (unsigned long long)ls.tcp_refused,
-		(unsigned long long)ls.tcp_frame_errors);
+		(unsigned long long)ls.tcp_frame_errors, (unsigned long long)ls.tls_accepted,
+		(unsigned long long)ls.tls_handshake_failures, (unsigned long long)ls.tls_handshake_timeouts,
+		(unsigned long long)ls.tls_errors);
 out:
 	vg_syslog_listener_free(l);
+	vg_tls_ctx_free(tls); /* after its connections */
+	vg_pki_ca_free(ca);   /* after the context that checks revocation with it */
 	if (g != NULL) {
 		int rc = vg_ingest_free(g);
 		if (rc != 0) {
@@ -237,6 +328,6 @@ out:
 const vg_command vg_cmd_server = {
 	.name = "server",
 	.summary = "collect syslog, detect, archive events and alerts",
-	.usage = "vigil server [--data DIR] [--listen-syslog ADDR:PORT] [-r RULES]...",
+	.usage = "vigil server [--data DIR] [--listen-syslog ADDR:PORT] [--listen-syslog-tls ADDR:PORT] [-r RULES]...",
 	.run = run,
 };
