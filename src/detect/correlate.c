@@ -239,19 +239,6 @@ static vg_corr_hit *build_hit(size_t rule_idx, const struct pfield *f, size_t nf
 	return h;
 }
 
-vg_corr_hit *vg_corr_hit_make(const vg_engine *e, size_t rule_idx, const vg_event *ev, vg_arena *a)
-{
-	int used;
-	size_t need = count_fields(e, rule_idx, &used);
-	if (!used)
-		return NULL;
-	struct pfield *f = vg_arena_alloc(a, (need + 1) * sizeof(*f));
-	if (f == NULL)
-		return NULL;
-	size_t nf = list_fields(e, rule_idx, f);
-	return build_hit(rule_idx, f, nf, ev, a);
-}
-
 void vg_corr_plan_free(vg_corr_plan *p)
 {
 	if (p == NULL)

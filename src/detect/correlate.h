@@ -3,9 +3,10 @@
  *
  * Split in two so the parse/match work can run on many threads while
  * correlation state stays single-threaded and ordered:
- *  - vg_corr_hit_make (any thread): when base rule idx matched ev, copy what
- *    the correlations referencing it need (time, location, group-by and
- *    counted values) into arena memory. NULL when no correlation uses idx.
+ *  - vg_corr_plan_hit (any thread, through a plan built once after compile):
+ *    when base rule idx matched ev, copy what the correlations referencing it
+ *    need (time, location, group-by and counted values) into arena memory.
+ *    NULL when no correlation uses idx.
  *  - vg_corr_feed (one thread, in input order): advance the windows and call
  *    cb for each correlation that fires; chained correlations see the alerts
  *    of the correlations they reference.
@@ -69,15 +70,12 @@ typedef struct vg_corr_alert {
 
 typedef void (*vg_corr_alert_fn)(void *ud, const vg_corr_alert *a);
 
-/* Any thread. hit lives in arena a; NULL when no correlation references idx
- * (or, rarely, when arena a is exhausted: the hit is then lost). */
-vg_corr_hit *vg_corr_hit_make(const vg_engine *e, size_t rule_idx, const vg_event *ev, vg_arena *a);
-
-/* The same through a plan built once after vg_engine_compile: what every
- * rule's hits carry, with field mappings resolved. vg_corr_hit_make scans
- * every rule per hit and takes the engine's field-map lock; with thousands of
- * rules loaded the plan is some 10x faster per hit. A plan is immutable: any
- * number of threads may use one. vg_corr_plan_new returns NULL on ENOMEM. */
+/* A plan, built once after vg_engine_compile, holds what every rule's hits
+ * carry, with field mappings resolved, so making a hit scans nothing and
+ * takes no lock. A plan is immutable: any number of threads may use one.
+ * vg_corr_plan_new returns NULL on ENOMEM. vg_corr_plan_hit (any thread): the
+ * hit lives in arena a; NULL when no correlation references idx (or, rarely,
+ * when arena a is exhausted: the hit is then lost). */
 typedef struct vg_corr_plan vg_corr_plan;
 vg_corr_plan *vg_corr_plan_new(const vg_engine *e);
 void vg_corr_plan_free(vg_corr_plan *p); /* NULL is a no-op */
