@@ -13,25 +13,10 @@
 
 #include "core/logsource.h"
 #include "parse/parse.h"
+#include "parse_test_util.h"
 
 extern const vg_parser vg_parser_apache_access;
 extern const vg_parser vg_parser_apache_error;
-
-static vg_event *ev;
-
-static int setup(void **state)
-{
-	(void)state;
-	ev = vg_event_new();
-	return ev == NULL ? -1 : 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	vg_event_free(ev);
-	return 0;
-}
 
 static int parse_with(const vg_parser *p, const char *line)
 {
@@ -47,33 +32,6 @@ static int access_line(const char *line)
 static int error_line(const char *line)
 {
 	return parse_with(&vg_parser_apache_error, line);
-}
-
-static void check(const char *name, const char *val, uint8_t type)
-{
-	const vg_field *f = vg_event_get(ev, name);
-	if (f == NULL)
-		fail_msg("field %s missing (want \"%s\")", name, val);
-	if (f->val_len != strlen(val) || memcmp(f->val, val, f->val_len) != 0)
-		fail_msg("field %s = \"%.*s\", want \"%s\"", name, (int)f->val_len, f->val, val);
-	assert_int_equal(f->type, type);
-}
-
-static void want(const char *name, const char *val)
-{
-	check(name, val, VG_V_STR);
-}
-
-static void want_num(const char *name, const char *val)
-{
-	check(name, val, VG_V_NUM);
-}
-
-static void absent(const char *name)
-{
-	const vg_field *f = vg_event_get(ev, name);
-	if (f != NULL)
-		fail_msg("field %s present (\"%.*s\"), want none", name, (int)f->val_len, f->val);
 }
 
 static void web_tags(void)

@@ -15,24 +15,9 @@
 #include "core/logsource.h"
 #include "core/timeparse.h"
 #include "parse/parse.h"
+#include "parse_test_util.h"
 
 extern const vg_parser vg_parser_syslog;
-
-static vg_event *ev;
-
-static int setup(void **state)
-{
-	(void)state;
-	ev = vg_event_new();
-	return ev == NULL ? -1 : 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	vg_event_free(ev);
-	return 0;
-}
 
 /* Parse one line (as a LINE reader hands it: no newline) with year 2005. */
 static int parse(const char *line)
@@ -40,33 +25,6 @@ static int parse(const char *line)
 	vg_event_reset(ev, line, strlen(line), "test", 1);
 	ev->year_hint = 2005;
 	return vg_parser_syslog.parse(ev);
-}
-
-static void want(const char *name, const char *val)
-{
-	const vg_field *f = vg_event_get(ev, name);
-	if (f == NULL)
-		fail_msg("field %s missing (want \"%s\")", name, val);
-	if (f->val_len != strlen(val) || memcmp(f->val, val, f->val_len) != 0)
-		fail_msg("field %s = \"%.*s\", want \"%s\"", name, (int)f->val_len, f->val, val);
-	assert_int_equal(f->type, VG_V_STR);
-}
-
-static void want_num(const char *name, const char *val)
-{
-	const vg_field *f = vg_event_get(ev, name);
-	if (f == NULL)
-		fail_msg("field %s missing (want %s)", name, val);
-	if (f->val_len != strlen(val) || memcmp(f->val, val, f->val_len) != 0)
-		fail_msg("field %s = %.*s, want %s", name, (int)f->val_len, f->val, val);
-	assert_int_equal(f->type, VG_V_NUM);
-}
-
-static void absent(const char *name)
-{
-	const vg_field *f = vg_event_get(ev, name);
-	if (f != NULL)
-		fail_msg("field %s present (\"%.*s\"), want none", name, (int)f->val_len, f->val);
 }
 
 static int64_t utc(int y, unsigned mo, unsigned d, int h, int mi, int s)
