@@ -491,12 +491,21 @@ static void test_out_of_order(void **state)
 	feed_path(x, "old.log", 3, S(12), FAIL("10.7.7.9", "a"), NULL);
 	assert_int_equal(x->ngot, 2);
 	assert_string_equal(x->got[1].vals[0], "10.7.7.9");
+	/* ... and the groups of the newer period were closed by that jump: the
+	 * same source in the older file starts afresh instead of being "too
+	 * late" against its newer events (10.7.7.8's newest is at 501 s). */
+	feed_path(x, "old.log", 4, S(13), FAIL("10.7.7.8", "a"), NULL);
+	feed_path(x, "old.log", 5, S(14), FAIL("10.7.7.8", "a"), NULL);
+	feed_path(x, "old.log", 6, S(15), FAIL("10.7.7.8", "a"), NULL);
+	assert_int_equal(x->ngot, 3);
+	assert_string_equal(x->got[2].vals[0], "10.7.7.8");
+	assert_true(x->got[2].first == S(13) && x->got[2].last == S(15));
 	/* Events without a timestamp take the previous hit's. */
 	feed(x, 7, S(700), FAIL("10.7.7.10", "a"));
 	feed(x, 8, VG_TS_NONE, FAIL("10.7.7.10", "a"));
 	feed(x, 9, VG_TS_NONE, FAIL("10.7.7.10", "a"));
-	assert_int_equal(x->ngot, 3);
-	assert_true(x->got[2].first == S(700) && x->got[2].last == S(700));
+	assert_int_equal(x->ngot, 4);
+	assert_true(x->got[3].first == S(700) && x->got[3].last == S(700));
 	ctx_free(x);
 }
 
