@@ -25,6 +25,8 @@ extern const vg_command vg_cmd_events;
 extern const vg_command vg_cmd_agents;
 extern const vg_command vg_cmd_server;
 extern const vg_command vg_cmd_alerts;
+extern const vg_command vg_cmd_agent;
+extern const vg_command vg_cmd_users;
 
 /* Print "vigil: <msg>" and the command's usage hint to stderr; returns 2. */
 int vg_cli_usage_error(const vg_command *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -1,57 +1,48 @@
-/* cmd_server.c — `vigil server`: collect syslog over UDP, TCP and TLS, detect,
- * archive, alerts to DIR/alerts.ndjson and the state database DIR/vigil.db
- * (no agents or HTTP API yet; see docs/server.md). One thread: the epoll loop, the ingest, the signals. */
-#include <errno.h>
+/* cmd_server.c — `vigil server`: settings from defaults, -c FILE and flags
+ * (server/server_config.h), then the daemon (server/server.h). */
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
 
 #include "cli/cli.h"
-#include "detect/rulepack.h"
-#include "net/pki.h"
-#include "net/tls.h"
-#include "server/ingest.h"
-#include "server/listen_syslog.h"
-#include "store/db.h"
-
-#define POLL_MS 50 /* a round at least this often: archive commits every 100 ms */
-#define TLS_FAIL_LOG_US (10 * 1000000) /* failed TLS handshakes: one line per 10 s at most */
-
-extern const vg_command vg_cmd_server;
+#include "server/server.h"
+#include "server/server_config.h"
 
 static const char help[] =
-	"usage: vigil server [--data DIR] [--listen-syslog ADDR:PORT]\n"
-	"                    [--listen-syslog-tls ADDR:PORT [--syslog-tls-require-client-cert]]\n"
+	"usage: vigil server [-c FILE] [--data DIR] [--listen-agents ADDR:PORT]\n"
+	"                    [--listen-syslog ADDR:PORT] [--listen-syslog-tls ADDR:PORT\n"
+	"                    [--syslog-tls-require-client-cert]] [--listen-api ADDR:PORT]\n"
 	"                    [-r RULES]...\n"
 	"\n"
-	"Receive syslog, parse and normalise every message, run the Sigma rules and\n"
-	"correlation rules over it, append it to the event archive (DIR/archive,\n"
-	"read with `vigil events export`) and append alerts to DIR/alerts.ndjson\n"
-	"and the state database DIR/vigil.db (SQLite; `vigil alerts export`).\n"
+	"Receive events from agents (mutual TLS), syslog (UDP, TCP, TLS) and the\n"
+	"HTTPS API (POST /api/v1/events); parse and normalise each, run the Sigma\n"
+	"and correlation rules, append it to the event archive (DIR/archive, read\n"
+	"with `vigil events export`); alerts go to DIR/alerts.ndjson and the state\n"
+	"database DIR/vigil.db (`vigil alerts export`). Zero configuration: the\n"
+	"data directory, its database and a private CA (DIR/pki) are created.\n"
 	"\n"
-	"  --data DIR                 state directory, created 0700 if missing\n"
-	"                             (default " VG_DEFAULT_DATA_DIR ")\n"
-	"  --listen-syslog ADDR:PORT  syslog over UDP and TCP on the same port (TCP:\n"
-	"                             LF or RFC 6587 octet-counted framing); IPv6 as\n"
-	"                             [ADDR]:PORT (default " VG_SYSLOG_DEFAULT_LISTEN ")\n"
+	"  -c, --config FILE          YAML settings; flags override them\n"
+	"  --data DIR                 state directory (default " VG_DEFAULT_DATA_DIR ")\n"
+	"  --listen-agents ADDR:PORT  agents, mutual TLS 1.3, and their enrolment\n"
+	"                             (default 0.0.0.0:5515)\n"
+	"  --listen-syslog ADDR:PORT  syslog over UDP and TCP on the same port, LF or\n"
+	"                             RFC 6587 octet counting (default 0.0.0.0:5514)\n"
 	"  --listen-syslog-tls ADDR:PORT\n"
-	"                             also syslog over TLS 1.3 (RFC 5425, octet-counted\n"
-	"                             or LF framing); off by default. The server's CA\n"
-	"                             and certificate are created in DIR/pki if missing;\n"
-	"                             senders trust DIR/pki/ca.crt\n"
+	"                             syslog over TLS (RFC 5425); off by default\n"
 	"  --syslog-tls-require-client-cert\n"
-	"                             refuse TLS senders without a certificate from\n"
-	"                             vigil's CA (default: optional; one presented must\n"
-	"                             be valid and not revoked)\n"
-	"  -r, --rules PATH           Sigma rule file or directory (repeatable);\n"
-	"                             default: the built-in rule pack\n"
+	"                             refuse TLS syslog senders without a certificate\n"
+	"                             of vigil's CA (default: optional)\n"
+	"  --listen-api ADDR:PORT     the HTTPS API and /metrics (default 0.0.0.0:8443)\n"
+	"  -r, --rules PATH           Sigma rule file or directory (repeatable); replaces\n"
+	"                             the built-in rule pack\n"
+	"  --help-config              every setting with its type, default and help\n"
+	"  --print-config             the effective settings as YAML, then exit\n"
 	"\n"
-	"Signals: SIGTERM/SIGINT commit the archive and exit 0; SIGHUP reloads the\n"
-	"rules (on failure the old rules stay in use). See docs/server.md.\n"
+	"IPv6 addresses as [ADDR]:PORT. Signals: SIGTERM/SIGINT commit and exit 0;\n"
+	"SIGHUP reloads the rules, keeping the state of unchanged correlation rules\n"
+	"(on failure the old rules stay). See docs/server.md and docs/config.md.\n"
 	"Exit status: 0 stopped by a signal; 2 usage error, or state, rules or\n"
 	"sockets that could not be set up.\n";
 
@@ -65,152 +56,63 @@ static void on_signal(int sig)
 		got_stop = 1;
 }
 
-static int64_t mono_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
+struct flag_key {
+	int opt;
+	const char *key, *flag;
+};
 
-/* A compiled engine from the rule paths (or the built-in pack), or NULL with
- * the reason printed. */
-static vg_engine *load_rules(const char *const *rules, size_t nrules)
-{
-	vg_reject_log log = {.f = stderr};
-	vg_engine *e = vg_engine_new();
-	if (e == NULL) {
-		fprintf(stderr, "vigil server: out of memory\n");
-		return NULL;
-	}
-	int rc = 0;
-	if (nrules == 0)
-		rc = vg_rulepack_load(e, vg_cli_reject, &log);
-	for (size_t i = 0; i < nrules && rc == 0; i++)
-		if ((rc = vg_engine_load_path(e, rules[i], vg_cli_reject, &log)) != 0)
-			fprintf(stderr, "vigil server: %s: cannot read rules: %s\n", rules[i],
-				rc == VG_EIO ? strerror(errno) : vg_err_str(rc));
-	if (rc == 0 && (rc = vg_engine_compile(e, vg_cli_reject, &log)) != 0)
-		fprintf(stderr, "vigil server: compiling rules: %s\n", vg_err_str(rc));
-	if (rc != 0) {
-		vg_engine_free(e);
-		return NULL;
-	}
-	fprintf(stderr, "vigil server: %zu rules loaded, %zu rejected\n", vg_engine_loaded(e), vg_engine_rejected(e));
-	return e;
-}
-
-/* mkdir -p, mode 0700 for what it creates */
-static int make_dir(const char *dir)
-{
-	struct stat st;
-	char tmp[4096];
-	size_t n = strlen(dir);
-	if (n == 0 || n >= sizeof(tmp)) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	memcpy(tmp, dir, n + 1);
-	for (size_t i = 1; i < n; i++) {
-		if (tmp[i] != '/')
-			continue;
-		tmp[i] = '\0';
-		if (mkdir(tmp, 0700) != 0 && errno != EEXIST)
-			return -1;
-		tmp[i] = '/';
-	}
-	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
-		return -1;
-	if (stat(dir, &st) != 0)
-		return -1;
-	if (!S_ISDIR(st.st_mode)) {
-		errno = ENOTDIR;
-		return -1;
-	}
-	return 0;
-}
-
-/* The TLS input: DIR/pki's CA (created if missing), a server certificate
- * for localhost, this host's name and the listen address (issued or renewed
- * when needed), a server context and the listening socket. 0, or -1 with the
- * reason printed and *status set. */
-static int setup_tls(const char *dir, const char *addr, int client_auth, vg_syslog_listener *l,
-		     vg_pki_ca **ca, vg_tls_ctx **tls, int *status)
-{
-	char why[512], host[64] = "";
-	const char *names[1];
-	size_t nnames = 0;
-	/* a specific listen address also goes into the certificate; wildcards do not */
-	const char *h = addr[0] == '[' ? addr + 1 : addr;
-	const char *end = addr[0] == '[' ? strchr(h, ']') : strrchr(h, ':');
-	if (end != NULL && (size_t)(end - h) < sizeof(host)) {
-		memcpy(host, h, (size_t)(end - h));
-		host[end - h] = '\0';
-	}
-	if (host[0] != '\0' && strcmp(host, "0.0.0.0") != 0 && strcmp(host, "::") != 0)
-		names[nnames++] = host;
-	int r = vg_pki_init_ca(dir, ca, why, sizeof(why));
-	if (r == 0)
-		r = vg_pki_server_cert(*ca, names, nnames, why, sizeof(why));
-	if (r == 0)
-		r = vg_tls_server_from_pki(*ca, client_auth, tls, why, sizeof(why));
-	if (r != 0) {
-		fprintf(stderr, "vigil server: TLS: %s\n", why);
-		return -1;
-	}
-	if ((r = vg_syslog_listener_add_tls(l, addr, *tls)) != 0) {
-		if (r == VG_EINVAL)
-			*status = vg_cli_usage_error(&vg_cmd_server, "--listen-syslog-tls: '%s' is not ADDR:PORT", addr);
-		else
-			fprintf(stderr, "vigil server: listen on %s: %s\n", addr, strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
-/* Says why TLS handshakes fail (a sender on TLS 1.2, without the CA...), at
- * most once per TLS_FAIL_LOG_US so that a scan cannot flood stderr. */
-static void log_tls_failures(const vg_syslog_listener *l, uint64_t *logged, int64_t *at)
-{
-	vg_syslog_listener_stats st;
-	vg_syslog_listener_stats_get(l, &st);
-	int64_t now = mono_us();
-	if (st.tls_handshake_failures == *logged || (*at != 0 && now - *at < TLS_FAIL_LOG_US))
-		return;
-	fprintf(stderr, "vigil server: TLS input: %s (%llu failed handshakes since the last report)\n",
-		vg_syslog_listener_tls_failure(l), (unsigned long long)(st.tls_handshake_failures - *logged));
-	*logged = st.tls_handshake_failures;
-	*at = now;
-}
+static const struct flag_key flag_keys[] = {
+	{'d', "data_dir", "--data"},
+	{'a', "listen.agents", "--listen-agents"},
+	{'l', "listen.syslog", "--listen-syslog"},
+	{'t', "listen.syslog_tls", "--listen-syslog-tls"},
+	{'A', "listen.api", "--listen-api"},
+};
 
 static int run(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"data", required_argument, NULL, 'd'}, {"listen-syslog", required_argument, NULL, 'l'},
-		{"rules", required_argument, NULL, 'r'}, {"help", no_argument, NULL, 'h'},
+		{"config", required_argument, NULL, 'c'},
+		{"data", required_argument, NULL, 'd'},
+		{"listen-agents", required_argument, NULL, 'a'},
+		{"listen-syslog", required_argument, NULL, 'l'},
 		{"listen-syslog-tls", required_argument, NULL, 't'},
+		{"listen-api", required_argument, NULL, 'A'},
 		{"syslog-tls-require-client-cert", no_argument, NULL, 'C'},
+		{"rules", required_argument, NULL, 'r'},
+		{"help-config", no_argument, NULL, 'K'},
+		{"print-config", no_argument, NULL, 'P'},
+		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	const char **rules = calloc((size_t)argc + 1, sizeof(*rules));
+	const char *vals[sizeof(flag_keys) / sizeof(flag_keys[0])] = {0};
+	const char *cfile = NULL;
 	size_t nrules = 0;
-	const char *dir = VG_DEFAULT_DATA_DIR, *listen = VG_SYSLOG_DEFAULT_LISTEN, *listen_tls = NULL;
-	int c, status = 2, err = 0, client_auth = VG_TLS_CLIENT_OPTIONAL;
-	vg_pki_ca *ca = NULL;
-	vg_tls_ctx *tls = NULL;
-	vg_engine *e = NULL;
-	vg_ingest *g = NULL;
-	vg_db *db = NULL;
-	vg_syslog_listener *l = NULL;
+	int c, require_cert = 0, print = 0, status = 2;
+	vg_server_config cfg;
+	int loaded = 0;
+	char why[512] = "";
 	if (rules == NULL)
 		return 2;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "r:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:r:h", longopts, NULL)) != -1) {
+		size_t i = 0;
+		while (i < sizeof(flag_keys) / sizeof(flag_keys[0]) && flag_keys[i].opt != c)
+			i++;
+		if (i < sizeof(flag_keys) / sizeof(flag_keys[0])) {
+			vals[i] = optarg;
+			continue;
+		}
 		switch (c) {
-		case 'd': dir = optarg; break;
-		case 'l': listen = optarg; break;
+		case 'c': cfile = optarg; break;
+		case 'C': require_cert = 1; break;
 		case 'r': rules[nrules++] = optarg; break;
-		case 't': listen_tls = optarg; break;
-		case 'C': client_auth = VG_TLS_CLIENT_REQUIRED; break;
+		case 'K':
+			vg_config_help(vg_server_config_keys, vg_server_config_nkeys, stdout);
+			status = 0;
+			goto out;
+		case 'P': print = 1; break;
 		case 'h':
 			fputs(help, stdout);
 			status = 0;
@@ -222,112 +124,56 @@ static int run(int argc, char **argv)
 		status = vg_cli_usage_error(&vg_cmd_server, "unexpected argument '%s'", argv[optind]);
 		goto out;
 	}
-	if (client_auth == VG_TLS_CLIENT_REQUIRED && listen_tls == NULL) {
-		status = vg_cli_usage_error(&vg_cmd_server, "--syslog-tls-require-client-cert needs --listen-syslog-tls");
+	int r = vg_server_config_load(&cfg, cfile, why, sizeof(why));
+	if (r != 0) {
+		fprintf(stderr, "vigil server: %s\n", why[0] ? why : vg_err_str(r));
 		goto out;
 	}
-	if (make_dir(dir) != 0) {
-		fprintf(stderr, "vigil server: %s: %s\n", dir, strerror(errno));
+	loaded = 1;
+	const vg_config_key *K = vg_server_config_keys;
+	size_t nk = vg_server_config_nkeys;
+	for (size_t i = 0; i < sizeof(flag_keys) / sizeof(flag_keys[0]) && r == 0; i++)
+		if (vals[i] != NULL)
+			r = vg_config_set(K, nk, &cfg, flag_keys[i].key, vals[i], flag_keys[i].flag, why, sizeof(why));
+	if (r == 0 && require_cert)
+		r = vg_config_set(K, nk, &cfg, "syslog.tls_require_client_cert", "true",
+				  "--syslog-tls-require-client-cert", why, sizeof(why));
+	if (r == 0 && nrules > 0 &&
+	    (r = vg_config_set_list(K, nk, &cfg, "rules.paths", rules, nrules, "--rules", why, sizeof(why))) == 0)
+		r = vg_config_set(K, nk, &cfg, "rules.builtin", "false", "--rules", why, sizeof(why));
+	if (r == 0 && cfg.syslog_tls_require_client_cert && cfg.listen_syslog_tls[0] == '\0') {
+		snprintf(why, sizeof(why), "--syslog-tls-require-client-cert needs --listen-syslog-tls");
+		r = VG_EINVAL;
+	}
+	if (r == 0)
+		r = vg_server_config_check(&cfg, why, sizeof(why));
+	if (r != 0) {
+		status = vg_cli_usage_error(&vg_cmd_server, "%s", why);
 		goto out;
 	}
-	if ((e = load_rules(rules, nrules)) == NULL)
-		goto out;
-	char why[512];
-	if ((db = vg_db_open(dir, NULL, &err, why, sizeof(why))) == NULL) {
-		fprintf(stderr, "vigil server: state database: %s\n", why);
+	if (print) {
+		vg_config_dump(K, nk, &cfg, stdout);
+		status = 0;
 		goto out;
 	}
-	if ((g = vg_ingest_new(dir, e, &err)) == NULL) {
-		fprintf(stderr, "vigil server: %s: %s\n", dir, err == VG_EIO ? strerror(errno) : vg_err_str(err));
-		goto out;
-	}
-	vg_ingest_set_db(g, db);
-	if ((l = vg_syslog_listener_new(listen, g, &err)) == NULL) {
-		if (err == VG_EINVAL)
-			status = vg_cli_usage_error(&vg_cmd_server, "--listen-syslog: '%s' is not ADDR:PORT", listen);
-		else
-			fprintf(stderr, "vigil server: listen on %s: %s\n", listen,
-				err == VG_EIO ? strerror(errno) : vg_err_str(err));
-		goto out;
-	}
-	if (listen_tls != NULL && setup_tls(dir, listen_tls, client_auth, l, &ca, &tls, &status) != 0)
-		goto out;
 	struct sigaction sa = {.sa_handler = on_signal};
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	if (listen_tls != NULL)
-		fprintf(stderr, "vigil server: listening for syslog over TLS on %s (client certificate %s)\n",
-			listen_tls, client_auth == VG_TLS_CLIENT_REQUIRED ? "required" : "optional");
-	fprintf(stderr, "vigil server: listening for syslog on %s (udp, tcp); data in %s\n", listen, dir);
-	status = 0;
-	uint64_t tls_failed_logged = 0;
-	int64_t tls_failed_at = 0;
-	while (!got_stop) {
-		if (vg_syslog_listener_poll(l, POLL_MS) != 0) {
-			fprintf(stderr, "vigil server: epoll: %s\n", strerror(errno));
-			status = 2;
-			break;
-		}
-		if (listen_tls != NULL)
-			log_tls_failures(l, &tls_failed_logged, &tls_failed_at);
-		int rc = vg_ingest_tick(g, mono_us());
-		if (rc != 0)
-			fprintf(stderr, "vigil server: archive or database commit failed: %s (events or alerts lost)\n",
-				rc == VG_EIO ? strerror(errno) : vg_err_str(rc));
-		if (got_hup) {
-			got_hup = 0;
-			fprintf(stderr, "vigil server: SIGHUP: reloading rules\n");
-			vg_engine *ne = load_rules(rules, nrules);
-			if (ne == NULL || vg_ingest_set_engine(g, ne) != 0) {
-				fprintf(stderr, "vigil server: reload failed; keeping the current rules\n");
-				vg_engine_free(ne);
-			} else {
-				vg_engine_free(e);
-				e = ne;
-			}
-		}
-	}
-	vg_syslog_listener_stats ls;
-	vg_syslog_listener_stats_get(l, &ls);
-	vg_syslog_listener_free(l); /* delivers the open connections' last lines */
-	l = NULL;
-	vg_ingest_stats is;
-	vg_ingest_stats_get(g, &is);
-	fprintf(stderr,
-		"vigil server: stopping: %llu events (%llu unparsed), %llu alerts, %llu correlation alerts "
-		"(%llu not stored in the database); "
-		"udp %llu datagrams, tcp %llu connections (%llu refused, %llu framing errors); "
-		"tls %llu connections (%llu handshakes failed, %llu of them timed out; %llu TLS errors)\n",
-		(unsigned long long)is.messages, (unsigned long long)is.unparsed, (unsigned long long)is.alerts,
-		(unsigned long long)is.corr_alerts, (unsigned long long)is.db_errors,
-		(unsigned long long)ls.udp_datagrams,
-		(unsigned long long)ls.tcp_accepted, (unsigned long long)ls.tcp_refused,
-		(unsigned long long)ls.tcp_frame_errors, (unsigned long long)ls.tls_accepted,
-		(unsigned long long)ls.tls_handshake_failures, (unsigned long long)ls.tls_handshake_timeouts,
-		(unsigned long long)ls.tls_errors);
+	status = vg_server_run(&cfg, &got_stop, &got_hup);
 out:
-	vg_syslog_listener_free(l);
-	vg_tls_ctx_free(tls); /* after its connections */
-	vg_pki_ca_free(ca);   /* after the context that checks revocation with it */
-	if (g != NULL) {
-		int rc = vg_ingest_free(g);
-		if (rc != 0) {
-			fprintf(stderr, "vigil server: final archive commit failed: %s\n", vg_err_str(rc));
-			status = 2;
-		}
-	}
-	vg_db_close(db);
-	vg_engine_free(e);
+	if (loaded)
+		vg_server_config_free(&cfg);
 	free(rules);
 	return status;
 }
 
 const vg_command vg_cmd_server = {
 	.name = "server",
-	.summary = "collect syslog, detect, archive events and alerts",
-	.usage = "vigil server [--data DIR] [--listen-syslog ADDR:PORT] [--listen-syslog-tls ADDR:PORT] [-r RULES]...",
+	.summary = "collect from agents, syslog and the API; detect; archive events and alerts",
+	.usage = "vigil server [-c FILE] [--data DIR] [--listen-agents ADDR:PORT] [--listen-syslog ADDR:PORT] "
+		 "[--listen-syslog-tls ADDR:PORT] [--listen-api ADDR:PORT] [-r RULES]...",
 	.run = run,
 };

@@ -4,6 +4,7 @@
  * events still inside the window. Chains are fed depth-first, in rule order. */
 #include "detect/correlate.h"
 
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,6 +77,9 @@ struct cstate {
 	size_t ngroups;
 	const char **gname; /* [pos * ngroup + g]: field read from a hit of rules[pos]; NULL: none */
 	const char **vname; /* [pos]: value_count field; NULL: none */
+	/* What the state depends on (see set_identities): equal identities in
+	 * two engines, same correlation, so vg_corr_adopt may move the state. */
+	uint8_t ident[VG_RULE_DIGEST_LEN];
 };
 
 struct vg_corr {
@@ -87,10 +91,12 @@ struct vg_corr {
 	struct cstate **order;   /* live correlations, referenced ones before referencing ones */
 	size_t norder;
 	vg_hashmap *paths;       /* interned copies of event paths */
-	const char *last_path, *last_interned; /* hits of one file come in runs: skip the lookup */
+	const char *last_interned; /* hits of one file come in runs: compare before the lookup */
 	char *key;               /* scratch for group keys */
 	size_t keycap;
 	uint64_t evicted;
+	uint64_t late;     /* hits dropped as later than the allowance */
+	int64_t lateness;  /* < 0: none set (jumps back restart the clock) */
 	int64_t last_ts; /* timestamp of the previous hit that had one */
 };
 
@@ -459,6 +465,38 @@ static int order_correlations(vg_corr *c)
 	return VG_OK;
 }
 
+/* A correlation's identity: SHA-256 over its own rule digest and, in
+ * reference order, the digest of every base rule and the identity of every
+ * correlation it reads, so a change anywhere below it changes it. c->order
+ * lists referenced correlations first, so theirs are ready. */
+static int set_identities(vg_corr *c)
+{
+	static const char tag[] = "vigil-corr-ident-1";
+	EVP_MD_CTX *h = EVP_MD_CTX_new();
+	if (h == NULL)
+		return VG_ENOMEM;
+	int r = VG_OK;
+	for (size_t i = 0; i < c->norder && r == VG_OK; i++) {
+		struct cstate *s = c->order[i];
+		const vg_corr_def *d = s->def;
+		unsigned int n = 0;
+		int ok = EVP_DigestInit_ex(h, EVP_sha256(), NULL) == 1 && EVP_DigestUpdate(h, tag, sizeof(tag)) == 1 &&
+			 EVP_DigestUpdate(h, s->info->digest, VG_RULE_DIGEST_LEN) == 1;
+		for (size_t p = 0; ok && p < d->nrules; p++) {
+			size_t ref = d->rules[p];
+			const vg_rule_info *ri = vg_engine_rule(c->e, ref);
+			uint8_t kind = ref < c->nrules && c->cs[ref] != NULL ? 'c' : ri != NULL ? 'b' : '?';
+			static const uint8_t none[VG_RULE_DIGEST_LEN];
+			const uint8_t *x = kind == 'c' ? c->cs[ref]->ident : kind == 'b' ? ri->digest : none;
+			ok = EVP_DigestUpdate(h, &kind, 1) == 1 && EVP_DigestUpdate(h, x, VG_RULE_DIGEST_LEN) == 1;
+		}
+		if (!ok || EVP_DigestFinal_ex(h, s->ident, &n) != 1 || n != VG_RULE_DIGEST_LEN)
+			r = VG_ENOMEM; /* OpenSSL fails here only when it cannot allocate */
+	}
+	EVP_MD_CTX_free(h);
+	return r;
+}
+
 vg_corr *vg_corr_new(const vg_engine *e)
 {
 	vg_corr *c = calloc(1, sizeof(*c));
@@ -466,6 +504,7 @@ vg_corr *vg_corr_new(const vg_engine *e)
 		return NULL;
 	c->e = e;
 	c->last_ts = VG_TS_NONE;
+	c->lateness = -1;
 	size_t n = c->nrules = vg_engine_rule_count(e), n1 = n ? n : 1;
 	c->cs = calloc(n1, sizeof(*c->cs));
 	c->cons = calloc(n1, sizeof(*c->cons));
@@ -479,7 +518,7 @@ vg_corr *vg_corr_new(const vg_engine *e)
 		if (d != NULL && (c->cs[i] = cstate_new(e, i, d)) == NULL)
 			goto err;
 	}
-	if (order_correlations(c) != 0)
+	if (order_correlations(c) != 0 || set_identities(c) != 0)
 		goto err;
 	/* Consumer lists, in correlation index order so output is deterministic. */
 	for (size_t i = 0; i < n; i++) {
@@ -506,6 +545,16 @@ err:
 uint64_t vg_corr_evicted(const vg_corr *c)
 {
 	return c->evicted;
+}
+
+void vg_corr_set_lateness(vg_corr *c, int64_t us)
+{
+	c->lateness = us < 0 ? -1 : us;
+}
+
+uint64_t vg_corr_late(const vg_corr *c)
+{
+	return c->late;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -722,9 +771,9 @@ static struct group *group_new(const vg_corr *c, const struct cstate *s, size_t 
 
 static const char *intern_path(vg_corr *c, const char *path)
 {
-	/* The caller's path strings live as long as the scan (scan.h), so the
-	 * same pointer is the same path. */
-	if (path == c->last_path)
+	/* By content: hit paths are arena copies, so one address serves many
+	 * paths once the arena is reset. */
+	if (c->last_interned != NULL && strcmp(path, c->last_interned) == 0)
 		return c->last_interned;
 	size_t n = strlen(path);
 	char *p = vg_hashmap_get(c->paths, path, n);
@@ -737,7 +786,6 @@ static const char *intern_path(vg_corr *c, const char *path)
 			return NULL;
 		}
 	}
-	c->last_path = path;
 	c->last_interned = p;
 	return p;
 }
@@ -826,9 +874,25 @@ nomem:
 
 static int feed_one(vg_corr *c, struct cstate *s, size_t pos, const vg_corr_hit *h, int64_t ts, vg_corr_alert_fn cb, void *ud)
 {
-	int r = advance_clock(s, ts) ? close_before(c, s, INT64_MAX, cb, ud) : VG_OK;
-	if (r == 0)
-		r = close_before(c, s, sat_sub(s->clock, s->span), cb, ud);
+	int r = VG_OK;
+	if (c->lateness >= 0) {
+		/* A stream: a hit later than the allowance is dropped (never
+		 * restarts the clock), and groups live lateness longer, so a
+		 * hit within it still finds its group. */
+		if (s->has_clock && ts < sat_sub(s->clock, c->lateness)) {
+			c->late++;
+			return VG_OK;
+		}
+		if (!s->has_clock || ts > s->clock) {
+			s->clock = ts;
+			s->has_clock = 1;
+		}
+		r = close_before(c, s, sat_sub(sat_sub(s->clock, s->span), c->lateness), cb, ud);
+	} else {
+		r = advance_clock(s, ts) ? close_before(c, s, INT64_MAX, cb, ud) : VG_OK;
+		if (r == 0)
+			r = close_before(c, s, sat_sub(s->clock, s->span), cb, ud);
+	}
 	size_t keylen;
 	if (r != 0 || (r = build_key(c, s, pos, h, &keylen)) != 0)
 		return r;
@@ -912,4 +976,143 @@ int vg_corr_flush(vg_corr *c, vg_corr_alert_fn cb, void *ud)
 		}
 	}
 	return VG_OK;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Reload */
+
+/* Interned paths vg_corr_adopt added to dst, removed again if it fails. */
+struct added {
+	char **p;
+	size_t n, cap;
+};
+
+/* dst's interned copy of path (by content), made when dst has none. */
+static int adopt_path(vg_corr *dst, const char *path, struct added *ad)
+{
+	size_t n = strlen(path);
+	if (vg_hashmap_get(dst->paths, path, n) != NULL)
+		return VG_OK;
+	if (ad->n == ad->cap) {
+		size_t nc = ad->cap ? ad->cap * 2 : 16;
+		char **np = realloc(ad->p, nc * sizeof(*np));
+		if (np == NULL)
+			return VG_ENOMEM;
+		ad->p = np;
+		ad->cap = nc;
+	}
+	char *p = malloc(n + 1);
+	if (p == NULL)
+		return VG_ENOMEM;
+	memcpy(p, path, n + 1);
+	if (vg_hashmap_put(dst->paths, p, n, p) != 0) {
+		free(p);
+		return VG_ENOMEM;
+	}
+	ad->p[ad->n++] = p;
+	return VG_OK;
+}
+
+/* Every location in t's groups. rewrite 0 (phase 1): give dst a copy of
+ * each path (may fail). rewrite 1 (phase 2): point the locations at dst's
+ * copies (cannot fail: phase 1 made them all). */
+static int adopt_locs(vg_corr *dst, struct cstate *t, struct added *ad, int rewrite)
+{
+	const char *last = NULL, *last_dst = NULL; /* runs of one path are common */
+	for (struct group *g = t->head; g != NULL; g = g->next) {
+		for (size_t i = 0; i < g->n; i++) {
+			struct cev *v = &g->ev[g->start + i];
+			vg_corr_loc *vl = v->nlocs > 1 ? v->locs : &v->loc;
+			for (uint32_t j = 0; j < v->nlocs; j++) {
+				const char *p = vl[j].path;
+				if (p == last) {
+					if (rewrite)
+						vl[j].path = last_dst;
+					continue;
+				}
+				last = p;
+				if (!rewrite) {
+					int r = adopt_path(dst, p, ad);
+					if (r != 0)
+						return r;
+					continue;
+				}
+				last_dst = vg_hashmap_get(dst->paths, p, strlen(p));
+				if (last_dst == NULL) /* never: phase 1 interned it */
+					last_dst = "-";
+				vl[j].path = last_dst;
+			}
+		}
+	}
+	return VG_OK;
+}
+
+int vg_corr_adopt(vg_corr *dst, vg_corr *src)
+{
+	if (dst == NULL || src == NULL || dst == src)
+		return VG_EINVAL;
+	struct cstate **from = calloc(dst->nrules ? dst->nrules : 1, sizeof(*from));
+	uint8_t *taken = calloc(src->norder ? src->norder : 1, 1);
+	struct added ad = {0};
+	int r = VG_ENOMEM, carried = 0;
+	if (from == NULL || taken == NULL)
+		goto out;
+	/* Pair by identity, never by index: rules come and go between the two
+	 * engines. Identical duplicates pair up in order. */
+	for (size_t i = 0; i < dst->nrules; i++) {
+		if (dst->cs[i] == NULL)
+			continue;
+		for (size_t j = 0; j < src->norder; j++) {
+			if (!taken[j] && memcmp(src->order[j]->ident, dst->cs[i]->ident, VG_RULE_DIGEST_LEN) == 0) {
+				taken[j] = 1;
+				from[i] = src->order[j];
+				break;
+			}
+		}
+	}
+	/* Phase 1, the only one that allocates: dst's copies of the paths the
+	 * carried state points to (src's copies go with src). */
+	for (size_t i = 0; i < dst->nrules; i++) {
+		if (from[i] != NULL && (r = adopt_locs(dst, from[i], &ad, 0)) != 0) {
+			for (size_t k = 0; k < ad.n; k++) {
+				vg_hashmap_del(dst->paths, ad.p[k], strlen(ad.p[k]));
+				free(ad.p[k]);
+			}
+			goto out;
+		}
+	}
+	/* Phase 2: move the groups over; nothing here can fail. */
+	for (size_t i = 0; i < dst->nrules; i++) {
+		struct cstate *s = dst->cs[i], *t = from[i];
+		if (t == NULL)
+			continue;
+		while (s->head != NULL)
+			group_free(s, s->head);
+		(void)adopt_locs(dst, t, &ad, 1);
+		vg_hashmap *empty = s->groups;
+		s->groups = t->groups;
+		t->groups = empty;
+		s->head = t->head;
+		s->tail = t->tail;
+		s->ngroups = t->ngroups;
+		s->clock = t->clock;
+		s->has_clock = t->has_clock;
+		t->head = t->tail = NULL;
+		t->ngroups = 0;
+		t->has_clock = 0;
+		carried++;
+	}
+	dst->evicted += src->evicted;
+	dst->late += src->late;
+	src->evicted = src->late = 0;
+	if (dst->lateness < 0)
+		dst->lateness = src->lateness;
+	if (dst->last_ts == VG_TS_NONE)
+		dst->last_ts = src->last_ts;
+	r = carried;
+out:
+	free(ad.p);
+	free(from);
+	free(taken);
+	return r;
 }

@@ -24,7 +24,8 @@
  *    expire once their newest event is more than timespan behind the newest
  *    time seen by that correlation; a jump back in time by more than the
  *    timespan (e.g. an older file fed after a newer one) restarts that clock
- *    so the older events still correlate among themselves.
+ *    so the older events still correlate among themselves. A live stream
+ *    sets a lateness allowance instead (vg_corr_set_lateness).
  *  - gt/gte conditions fire as soon as they hold. Conditions that can only be
  *    decided when a window ends (lt, lte, eq, neq) use windows opened by a
  *    group's first event and are decided when a later hit falls past the end,
@@ -85,9 +86,8 @@ vg_corr *vg_corr_new(const vg_engine *e); /* NULL on ENOMEM */
 void vg_corr_free(vg_corr *c);             /* NULL is a no-op */
 /* One thread, hits in input order. The alert passed to cb is valid only during
  * the call. A NULL hit is a no-op. The path strings of hits (the events'
- * ev->path) are copied, but recognised by address: a path's address must not
- * be reused for another path while c lives (vigil scan keeps every path to
- * the end). VG_ENOMEM (that hit is lost, the state stays
+ * ev->path) are copied once per distinct path (by content) and kept while c
+ * lives. VG_ENOMEM (that hit is lost, the state stays
  * consistent) or VG_EINVAL (a hit made with another engine). */
 VG_WUR int vg_corr_feed(vg_corr *c, const vg_corr_hit *hit, vg_corr_alert_fn cb, void *ud);
 /* End of input: decide the open windows of lt/lte/eq/neq correlations
@@ -96,5 +96,35 @@ VG_WUR int vg_corr_feed(vg_corr *c, const vg_corr_hit *hit, vg_corr_alert_fn cb,
 VG_WUR int vg_corr_flush(vg_corr *c, vg_corr_alert_fn cb, void *ud);
 /* Evictions because a bound was hit (reported in the scan summary). */
 uint64_t vg_corr_evicted(const vg_corr *c);
+
+/* Lateness allowance for a live stream (vigil server), in microseconds of
+ * event time; set before feeding. us >= 0: a hit more than us behind the
+ * newest time its correlation has seen is dropped and counted
+ * (vg_corr_late), never restarting the clock, and groups are kept for
+ * timespan + us after their newest event, so a hit within the allowance
+ * still finds its group and counts if it lies within timespan of the
+ * group's newest event (lt/lte/eq/neq windows are decided that much
+ * later). us < 0 (the default, for files): no allowance; a jump back by
+ * more than the timespan restarts the clock (see above). */
+void vg_corr_set_lateness(vg_corr *c, int64_t us);
+uint64_t vg_corr_late(const vg_corr *c); /* hits dropped as too late */
+
+/* Rule reload (vigil server, SIGHUP): dst is made for the new engine, src
+ * holds the state of the old one. Moves the state of every correlation of
+ * src that is unchanged in dst (open groups and their events, windows,
+ * counts, the silence after an alert, its clock) into dst, replacing what
+ * dst held for it; the eviction and late counts, the time of the last
+ * timestamped hit and (unless dst has its own) the lateness come along.
+ * Unchanged is decided by content, never by position: the same rule digest
+ * (engine.h: same id, same document) and, recursively, the same digest for
+ * every base rule and correlation it references; rules may be added,
+ * removed or reordered around it. Identical duplicates pair up in order.
+ * The state of changed or removed correlations stays in src, undecided,
+ * and goes with it; carried correlations are left empty in src, which stays
+ * valid. Carried state holds dst's own copies of paths, so src and its
+ * engine may be freed right after. Returns the number of correlations
+ * carried (>= 0), VG_ENOMEM (dst and src unchanged) or VG_EINVAL (NULL, or
+ * dst == src). Same thread as the feeding of both. */
+VG_WUR int vg_corr_adopt(vg_corr *dst, vg_corr *src);
 
 #endif

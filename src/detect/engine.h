@@ -27,6 +27,9 @@
 typedef struct vg_engine vg_engine;
 typedef struct vg_matcher vg_matcher;
 
+/* Bytes of a rule's digest (SHA-256). */
+#define VG_RULE_DIGEST_LEN 32
+
 typedef struct vg_rule_info {
 	const char *id;          /* rule id (UUID) as written; "" when missing */
 	const char *name;        /* Sigma "name" (used by correlation references); "" when missing */
@@ -40,6 +43,11 @@ typedef struct vg_rule_info {
 	const char *product, *service, *category; /* logsource strings as written, "" when absent */
 	int is_correlation;      /* 1: a correlation rule (vg_engine_corr_def gives it) */
 	int alert;               /* 0: a base rule used only by correlations (generate: false) */
+	/* SHA-256 of the rule's YAML document in canonical form (after action:
+	 * global/repeat merging; keys, values and scalar types in order, not
+	 * lines, comments or quoting): equal digests, equal rule text. Used to
+	 * recognise unchanged rules across a reload (vg_corr_adopt). */
+	uint8_t digest[VG_RULE_DIGEST_LEN];
 } vg_rule_info;
 
 enum vg_corr_type { VG_CORR_EVENT_COUNT, VG_CORR_VALUE_COUNT, VG_CORR_TEMPORAL, VG_CORR_TEMPORAL_ORDERED };

@@ -4,6 +4,7 @@
  * the one thing that is wrong. */
 #include "detect/sigma_load.h"
 
+#include <openssl/evp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -602,6 +603,48 @@ static int parse_corr(struct lctx *c, const vg_ynode *doc, vg_corr_src **out)
 	return 0;
 }
 
+/* ---- digest ------------------------------------------------------------------ */
+
+/* Feed a node to the digest: every node tagged with its type (and a scalar's
+ * YAML type) and length-prefixed, so distinct trees never encode alike;
+ * lines, columns, comments and quoting style are left out, so reformatting a
+ * rule keeps its digest. Depth is bounded by the YAML parser. */
+static int hash_node(EVP_MD_CTX *h, const vg_ynode *n)
+{
+	int scalar = n->type == VG_Y_SCALAR;
+	uint64_t len = scalar ? n->len : n->n;
+	uint8_t hdr[10] = {n->type, scalar ? n->kind : 0};
+	for (int i = 0; i < 8; i++)
+		hdr[2 + i] = (uint8_t)(len >> (8 * i));
+	if (EVP_DigestUpdate(h, hdr, sizeof(hdr)) != 1)
+		return VG_ENOMEM;
+	if (scalar)
+		return n->len == 0 || EVP_DigestUpdate(h, n->str, n->len) == 1 ? 0 : VG_ENOMEM;
+	for (size_t i = 0; i < n->n; i++) {
+		int r;
+		if (n->type == VG_Y_MAP && (r = hash_node(h, n->keys[i])) != 0)
+			return r;
+		if ((r = hash_node(h, n->items[i])) != 0)
+			return r;
+	}
+	return 0;
+}
+
+/* The rule's digest (engine.h): SHA-256 of the merged document. OpenSSL
+ * fails here only when it cannot allocate. */
+static int doc_digest(const vg_ynode *doc, uint8_t out[VG_RULE_DIGEST_LEN])
+{
+	static const char tag[] = "vigil-sigma-doc-1";
+	EVP_MD_CTX *h = EVP_MD_CTX_new();
+	unsigned int n = 0;
+	int r = VG_ENOMEM;
+	if (h != NULL && EVP_DigestInit_ex(h, EVP_sha256(), NULL) == 1 && EVP_DigestUpdate(h, tag, sizeof(tag)) == 1 &&
+	    (r = hash_node(h, doc)) == 0)
+		r = EVP_DigestFinal_ex(h, out, &n) == 1 && n == VG_RULE_DIGEST_LEN ? 0 : VG_ENOMEM;
+	EVP_MD_CTX_free(h);
+	return r;
+}
+
 /* ---- one document ----------------------------------------------------------- */
 
 static int load_doc(struct lctx *c, const vg_ynode *doc)
@@ -638,6 +681,8 @@ static int load_doc(struct lctx *c, const vg_ynode *doc)
 		return rr;
 	in->tags = rr == 0 ? tags : NULL;
 	in->ntags = rr == 0 ? ntags : 0;
+	if ((rr = doc_digest(doc, in->digest)) != 0)
+		return rr;
 	r->product = vg_product_id(in->product);
 	r->service = vg_service_id(in->service);
 	r->category = vg_category_id(in->category);

@@ -43,8 +43,8 @@ const vg_parser *vg_parser_find(const char *name);
  * or NULL when none scores. Thread-safe. */
 const vg_parser *vg_parser_detect(const char *const *lines, const size_t *lens, size_t n);
 
-/* Parse ev->raw with p; on VG_EPARSE, try the other line-framed parsers whose
- * probe accepts the line; if none does, make it a raw event whose only field
+/* Parse ev->raw with p; on VG_EPARSE, try the other line-framed parsers (and
+ * the JSON ones, for a line that starts with '{') whose probe accepts the line; if none does, make it a raw event whose only field
  * is "message". Always leaves a usable event; returns the parser used or NULL
  * for raw. */
 const vg_parser *vg_parse_record(const vg_parser *p, vg_event *ev);

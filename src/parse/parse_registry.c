@@ -69,7 +69,9 @@ const vg_parser *vg_parse_record(const vg_parser *p, vg_event *ev)
 	}
 	for (size_t i = 0; vg_parsers[i] != NULL; i++) {
 		const vg_parser *q = vg_parsers[i];
-		if (q == p || q->framing != VG_FRAME_LINE || q->probe(raw, len) < 50)
+		/* a JSON document on one line is a record too (agents, HTTP, syslog payloads) */
+		int framing_ok = q->framing == VG_FRAME_LINE || (q->framing == VG_FRAME_JSON && len > 0 && raw[0] == '{');
+		if (q == p || !framing_ok || q->probe(raw, len) < 50)
 			continue;
 		vg_event_reset(ev, raw, len, path, line);
 		ev->year_hint = year;

@@ -10,8 +10,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include "core/arena.h"
 #include "core/buf.h"
+#include "core/hashmap.h"
 #include "core/event.h"
 #include "core/limits.h"
 #include "core/timeparse.h"
@@ -21,8 +24,37 @@
 #include "store/archive.h"
 #include "store/db.h"
 
+/* What the ingest knows of one agent's sequence numbers. */
+struct agent_seq {
+	uint64_t committed; /* highest seq in the archive, durably */
+	uint64_t pending;   /* highest seq ingested (committed or not) */
+	uint64_t alerted;   /* highest seq whose alerts are in the database, durably */
+	int dirty;          /* on the dirty list */
+	char id[];
+};
+
+#define MAX_AGENTS 100000     /* agents in the sequence map */
+#define MAX_PATHS 65536       /* distinct log.file.path strings kept (interned) */
+#define ALERT_BUF_SYNC (8 << 20) /* commit early when this much alert text waits */
+#define META_MAGIC "vigil-agent-seqs 1\n"
+#define MAX_INPUTS 16            /* distinct input names counted */
+
+struct input_count {
+	const char *name; /* static, by address */
+	uint64_t messages, unparsed;
+};
+
 struct vg_ingest {
 	vg_archive *ar;
+	vg_hashmap *agents;       /* id -> struct agent_seq */
+	struct agent_seq **dirty; /* agents whose pending moved since the last commit */
+	size_t ndirty, dirty_cap;
+	vg_hashmap *paths;        /* interned path strings (correlation keeps their address) */
+	uint64_t generation;
+	int suppress;             /* the current record's alerts are already stored */
+	int64_t lateness_us;      /* correlation lateness allowance */
+	vg_buf alerts;            /* alert lines waiting for the commit */
+	sqlite3_stmt *seq_upsert;
 	vg_db *db;         /* borrowed; NULL: alerts.ndjson only */
 	uint64_t db_pending; /* alerts inserted since the last commit */
 	const char *src;   /* the current message's sender */
@@ -34,12 +66,14 @@ struct vg_ingest {
 	const vg_parser *syslog;
 	vg_event *ev;
 	vg_arena *hit_arena;
-	vg_buf doc, out;
+	vg_buf doc, out, meta;
 	uint64_t seq;
 	uint64_t pending;       /* events appended since the last commit */
 	int64_t oldest_mono_us; /* monotonic time of the first uncommitted event; -1 none */
 	int64_t last_mono_us;   /* the latest tick */
 	vg_ingest_stats st;
+	struct input_count inputs[MAX_INPUTS];
+	size_t ninputs;
 };
 
 static int write_all(int fd, const char *p, size_t n)
@@ -57,24 +91,212 @@ static int write_all(int fd, const char *p, size_t n)
 	return 0;
 }
 
+/* ---- the agents' sequence map ---- */
+
+static struct agent_seq *agent_get(vg_ingest *g, const char *id, int create)
+{
+	size_t n = strlen(id);
+	struct agent_seq *a = vg_hashmap_get(g->agents, id, n);
+	if (a != NULL || !create)
+		return a;
+	if (vg_hashmap_count(g->agents) >= MAX_AGENTS || n == 0 || n > 64)
+		return NULL;
+	if ((a = calloc(1, sizeof(*a) + n + 1)) == NULL)
+		return NULL;
+	memcpy(a->id, id, n + 1);
+	if (vg_hashmap_put(g->agents, a->id, n, a) != 0) {
+		free(a);
+		return NULL;
+	}
+	return a;
+}
+
+static int mark_dirty(vg_ingest *g, struct agent_seq *a)
+{
+	if (a->dirty)
+		return 0;
+	if (g->ndirty == g->dirty_cap) {
+		size_t cap = g->dirty_cap ? g->dirty_cap * 2 : 16;
+		struct agent_seq **d = realloc(g->dirty, cap * sizeof(*d));
+		if (d == NULL)
+			return VG_ENOMEM;
+		g->dirty = d;
+		g->dirty_cap = cap;
+	}
+	g->dirty[g->ndirty++] = a;
+	a->dirty = 1;
+	return 0;
+}
+
+uint64_t vg_ingest_agent_committed(const vg_ingest *g, const char *agent_id)
+{
+	const struct agent_seq *a = vg_hashmap_get(g->agents, agent_id, strlen(agent_id));
+	return a != NULL ? a->committed : 0;
+}
+
+uint64_t vg_ingest_agent_pending(const vg_ingest *g, const char *agent_id)
+{
+	const struct agent_seq *a = vg_hashmap_get(g->agents, agent_id, strlen(agent_id));
+	return a != NULL ? a->pending : 0;
+}
+
+uint64_t vg_ingest_generation(const vg_ingest *g)
+{
+	return g->generation;
+}
+
+/* The map as archive metadata: META_MAGIC, then "ID SEQ\n" per agent. */
+static int meta_encode(const vg_ingest *g, vg_buf *out)
+{
+	out->len = 0;
+	if (vg_buf_append(out, META_MAGIC, strlen(META_MAGIC)) != 0)
+		return VG_ENOMEM;
+	size_t pos = 0;
+	const void *k;
+	size_t kl;
+	void *v;
+	while (vg_hashmap_next(g->agents, &pos, &k, &kl, &v)) {
+		const struct agent_seq *a = v;
+		uint64_t seq = a->dirty ? a->pending : a->committed;
+		if (seq == 0)
+			continue;
+		char line[96];
+		int n = snprintf(line, sizeof(line), "%s %llu\n", a->id, (unsigned long long)seq);
+		if (n < 0 || (size_t)n >= sizeof(line) || vg_buf_append(out, line, (size_t)n) != 0)
+			return VG_ENOMEM;
+	}
+	return 0;
+}
+
+static int id_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+	       c == '-';
+}
+
+static int meta_decode(vg_ingest *g, const char *p, size_t n)
+{
+	size_t ml = strlen(META_MAGIC);
+	if (n < ml || memcmp(p, META_MAGIC, ml) != 0)
+		return VG_EPARSE;
+	size_t i = ml;
+	while (i < n) {
+		const char *nl = memchr(p + i, '\n', n - i);
+		if (nl == NULL)
+			return VG_EPARSE;
+		size_t e = (size_t)(nl - p), sp = i;
+		while (sp < e && p[sp] != ' ')
+			sp++;
+		if (sp == i || sp - i > 64 || sp == e)
+			return VG_EPARSE;
+		char id[65];
+		memcpy(id, p + i, sp - i);
+		id[sp - i] = '\0';
+		for (size_t j = 0; id[j]; j++)
+			if (!id_char(id[j]))
+				return VG_EPARSE;
+		uint64_t seq = 0;
+		for (size_t j = sp + 1; j < e; j++) {
+			if (p[j] < '0' || p[j] > '9' || seq > (UINT64_MAX - 9) / 10)
+				return VG_EPARSE;
+			seq = seq * 10 + (uint64_t)(p[j] - '0');
+		}
+		if (sp + 1 == e)
+			return VG_EPARSE;
+		struct agent_seq *a = agent_get(g, id, 1);
+		if (a == NULL)
+			return VG_ENOMEM;
+		a->committed = a->pending = seq;
+		i = e + 1;
+	}
+	return 0;
+}
+
+/* Every agent back to its committed seq (the uncommitted records are gone). */
+static void agents_rollback(vg_ingest *g)
+{
+	for (size_t i = 0; i < g->ndirty; i++) {
+		g->dirty[i]->pending = g->dirty[i]->committed;
+		g->dirty[i]->dirty = 0;
+	}
+	g->ndirty = 0;
+	g->generation++;
+}
+
+/* ---- the state database ---- */
+
+static const char *const ingest_schema[] = {
+	"CREATE TABLE agent_alerted (agent_id TEXT PRIMARY KEY, seq INTEGER NOT NULL) WITHOUT ROWID;",
+};
+
+void vg_ingest_set_db(vg_ingest *g, vg_db *db)
+{
+	if (g->ar != NULL && vg_ingest_sync(g) != 0)
+		fprintf(stderr, "vigil: commit before switching databases failed\n");
+	sqlite3_finalize(g->seq_upsert);
+	g->seq_upsert = NULL;
+	g->db = db;
+	if (db == NULL)
+		return;
+	sqlite3 *s = vg_db_sqlite(db);
+	sqlite3_stmt *q = NULL;
+	if (vg_db_migrate_module(db, "ingest", ingest_schema, sizeof(ingest_schema) / sizeof(ingest_schema[0])) != 0 ||
+	    sqlite3_prepare_v2(s, "SELECT agent_id, seq FROM agent_alerted", -1, &q, NULL) != SQLITE_OK) {
+		fprintf(stderr, "vigil: state database: %s (alerts of resent agent records may repeat)\n",
+			vg_db_errmsg(db));
+		sqlite3_finalize(q);
+		return;
+	}
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		const char *id = (const char *)sqlite3_column_text(q, 0);
+		struct agent_seq *a = id != NULL ? agent_get(g, id, 1) : NULL;
+		if (a != NULL)
+			a->alerted = (uint64_t)sqlite3_column_int64(q, 1);
+	}
+	sqlite3_finalize(q);
+	if (sqlite3_prepare_v2(s,
+			       "INSERT INTO agent_alerted (agent_id, seq) VALUES (?1, ?2) "
+			       "ON CONFLICT(agent_id) DO UPDATE SET seq = excluded.seq",
+			       -1, &g->seq_upsert, NULL) != SQLITE_OK)
+		g->seq_upsert = NULL;
+}
+
+/* Step (1) of a commit: alerts and alerted seqs in one transaction. */
 static int db_commit(vg_ingest *g)
 {
-	if (g->db == NULL || !vg_db_in_txn(g->db))
+	if (g->db == NULL)
 		return 0;
-	int rc = vg_db_commit(g->db);
-	if (rc != 0)
+	int rc = 0;
+	if (g->seq_upsert != NULL) {
+		for (size_t i = 0; i < g->ndirty && rc == 0; i++) {
+			struct agent_seq *a = g->dirty[i];
+			if (a->pending <= a->alerted)
+				continue;
+			if ((rc = vg_db_begin(g->db)) != 0)
+				break;
+			sqlite3_bind_text(g->seq_upsert, 1, a->id, -1, SQLITE_STATIC);
+			sqlite3_bind_int64(g->seq_upsert, 2, (sqlite3_int64)a->pending);
+			if (sqlite3_step(g->seq_upsert) != SQLITE_DONE)
+				rc = VG_EIO;
+			sqlite3_reset(g->seq_upsert);
+		}
+	}
+	if (rc == 0 && vg_db_in_txn(g->db))
+		rc = vg_db_commit(g->db);
+	else if (rc != 0 && vg_db_in_txn(g->db))
+		(void)vg_db_rollback(g->db);
+	if (rc != 0) {
 		g->st.db_errors += g->db_pending;
+	} else {
+		for (size_t i = 0; i < g->ndirty; i++)
+			if (g->dirty[i]->pending > g->dirty[i]->alerted)
+				g->dirty[i]->alerted = g->dirty[i]->pending;
+	}
 	g->db_pending = 0;
 	return rc;
 }
 
-void vg_ingest_set_db(vg_ingest *g, vg_db *db)
-{
-	(void)db_commit(g);
-	g->db = db;
-}
-
-vg_ingest *vg_ingest_new(const char *dir, const vg_engine *e, int *err)
+vg_ingest *vg_ingest_new(const char *dir, const vg_engine *e, const vg_archive_opts *ao_in, int *err)
 {
 	vg_ingest *g = calloc(1, sizeof(*g));
 	int e2 = VG_ENOMEM;
@@ -82,14 +304,31 @@ vg_ingest *vg_ingest_new(const char *dir, const vg_engine *e, int *err)
 		goto err;
 	g->alerts_fd = -1;
 	g->oldest_mono_us = -1;
+	g->lateness_us = VG_INGEST_LATENESS_US;
 	g->syslog = vg_parser_find("syslog");
-	if ((g->ev = vg_event_new()) == NULL || (g->hit_arena = vg_arena_new(0)) == NULL)
+	if ((g->ev = vg_event_new()) == NULL || (g->hit_arena = vg_arena_new(0)) == NULL ||
+	    (g->agents = vg_hashmap_new(64)) == NULL || (g->paths = vg_hashmap_new(64)) == NULL)
 		goto err;
 	if ((e2 = vg_ingest_set_engine(g, e)) != 0)
 		goto err;
-	vg_archive_opts ao = {.quiet = 0};
-	if ((g->ar = vg_archive_open(dir, &ao, &e2)) == NULL)
+	if ((g->ar = vg_archive_open(dir, ao_in, &e2)) == NULL)
 		goto err;
+	size_t ml = 0;
+	e2 = vg_archive_meta(g->ar, NULL, 0, &ml);
+	if (e2 == VG_ELIMIT || e2 == 0) {
+		char *mb = malloc(ml ? ml : 1);
+		if (mb == NULL) {
+			e2 = VG_ENOMEM;
+			goto err;
+		}
+		if ((e2 = vg_archive_meta(g->ar, mb, ml, &ml)) == 0)
+			e2 = meta_decode(g, mb, ml);
+		free(mb);
+		if (e2 != 0)
+			goto err;
+	} else if (e2 != VG_ENOTFOUND) {
+		goto err;
+	}
 	char path[4096];
 	if (snprintf(path, sizeof(path), "%s/alerts.ndjson", dir) >= (int)sizeof(path)) {
 		e2 = VG_EINVAL;
@@ -110,12 +349,25 @@ err:
 	return NULL;
 }
 
+static void free_values(vg_hashmap *m)
+{
+	size_t pos = 0;
+	const void *k;
+	size_t kl;
+	void *v;
+	while (m != NULL && vg_hashmap_next(m, &pos, &k, &kl, &v))
+		free(v);
+	vg_hashmap_free(m);
+}
+
 int vg_ingest_free(vg_ingest *g)
 {
 	if (g == NULL)
 		return 0;
 	int rc = 0;
-	if (g->db != NULL)
+	if (g->ar != NULL)
+		rc = vg_ingest_sync(g);
+	else if (g->db != NULL)
 		rc = db_commit(g);
 	if (g->ar != NULL) {
 		int r2 = vg_archive_close(g->ar);
@@ -124,6 +376,7 @@ int vg_ingest_free(vg_ingest *g)
 	}
 	if (g->alerts_fd >= 0 && close(g->alerts_fd) != 0 && rc == 0)
 		rc = VG_EIO;
+	sqlite3_finalize(g->seq_upsert);
 	vg_matcher_free(g->m);
 	vg_corr_plan_free(g->plan);
 	vg_corr_free(g->corr);
@@ -131,6 +384,11 @@ int vg_ingest_free(vg_ingest *g)
 	vg_arena_free(g->hit_arena);
 	vg_buf_free(&g->doc);
 	vg_buf_free(&g->out);
+	vg_buf_free(&g->alerts);
+	vg_buf_free(&g->meta);
+	free_values(g->agents);
+	free_values(g->paths);
+	free(g->dirty);
 	free(g);
 	return rc;
 }
@@ -146,6 +404,17 @@ int vg_ingest_set_engine(vg_ingest *g, const vg_engine *e)
 		vg_corr_free(corr);
 		return VG_ENOMEM;
 	}
+	vg_corr_set_lateness(corr, g->lateness_us);
+	if (g->corr != NULL) {
+		int kept = vg_corr_adopt(corr, g->corr);
+		if (kept < 0) {
+			vg_matcher_free(m);
+			vg_corr_plan_free(plan);
+			vg_corr_free(corr);
+			return kept;
+		}
+		g->st.corr_kept += (uint64_t)kept;
+	}
 	vg_matcher_free(g->m);
 	vg_corr_plan_free(g->plan);
 	vg_corr_free(g->corr);
@@ -154,6 +423,12 @@ int vg_ingest_set_engine(vg_ingest *g, const vg_engine *e)
 	g->plan = plan;
 	g->corr = corr;
 	return 0;
+}
+
+void vg_ingest_set_lateness(vg_ingest *g, int64_t us)
+{
+	g->lateness_us = us;
+	vg_corr_set_lateness(g->corr, us);
 }
 
 static void archive_host(const vg_event *ev, const char *src, char *host, size_t n);
@@ -209,6 +484,10 @@ static void db_alert(vg_ingest *g, size_t doc_off, int64_t ts, const vg_rule_inf
 static void on_corr(void *ud, const vg_corr_alert *a)
 {
 	vg_ingest *g = ud;
+	if (g->suppress) {
+		g->st.alerts_replayed++;
+		return;
+	}
 	size_t off = g->out.len;
 	if (vg_alert_json_corr(&g->out, g->engine, a) != 0) {
 		g->st.alert_errors++;
@@ -231,7 +510,9 @@ static void on_corr(void *ud, const vg_corr_alert *a)
 static void on_match(void *ud, size_t idx, const vg_rule_info *rule)
 {
 	vg_ingest *g = ud;
-	if (rule->alert) {
+	if (rule->alert && g->suppress) {
+		g->st.alerts_replayed++;
+	} else if (rule->alert) {
 		size_t off = g->out.len;
 		if (vg_alert_json_event(&g->out, g->ev, rule) != 0) {
 			g->st.alert_errors++;
@@ -272,31 +553,123 @@ static void archive_host(const vg_event *ev, const char *src, char *host, size_t
 	host[l] = '\0';
 }
 
-int vg_ingest_message(vg_ingest *g, const char *msg, size_t len, const char *src, const char *input, int64_t now_us)
+/* A stable copy of path (correlation alerts keep the address); past MAX_PATHS
+ * distinct paths, fallback. */
+static const char *intern_path(vg_ingest *g, const char *p, size_t n, const char *fallback)
 {
-	if (src == NULL)
-		src = "";
+	char *s = vg_hashmap_get(g->paths, p, n);
+	if (s != NULL)
+		return s;
+	if (vg_hashmap_count(g->paths) >= MAX_PATHS || (s = malloc(n + 1)) == NULL)
+		return fallback;
+	memcpy(s, p, n);
+	s[n] = '\0';
+	if (vg_hashmap_put(g->paths, s, n, s) != 0) {
+		free(s);
+		return fallback;
+	}
+	return s;
+}
+
+static void count_input(vg_ingest *g, const char *input, int unparsed)
+{
+	size_t i = 0;
+	while (i < g->ninputs && g->inputs[i].name != input)
+		i++;
+	if (i == g->ninputs) {
+		if (i == MAX_INPUTS)
+			return;
+		g->inputs[g->ninputs++].name = input;
+	}
+	g->inputs[i].messages++;
+	g->inputs[i].unparsed += (uint64_t)unparsed;
+}
+
+void vg_ingest_inputs(const vg_ingest *g, void (*fn)(void *ud, const char *input, uint64_t messages, uint64_t unparsed),
+		      void *ud)
+{
+	for (size_t i = 0; i < g->ninputs; i++)
+		fn(ud, g->inputs[i].name, g->inputs[i].messages, g->inputs[i].unparsed);
+}
+
+int64_t vg_ingest_retain(vg_ingest *g, int64_t now_us)
+{
+	return vg_archive_retain(g->ar, now_us);
+}
+
+void vg_ingest_archive_stats(const vg_ingest *g, vg_archive_stats *st)
+{
+	vg_archive_stats_get(g->ar, st);
+}
+
+/* Everything since the last commit is gone: forget it. */
+static void lost_uncommitted(vg_ingest *g, uint64_t also)
+{
+	g->st.last_errno = errno;
+	g->st.rollbacks++;
+	g->st.archive_errors += g->pending + also;
+	g->pending = 0;
+	g->oldest_mono_us = -1;
+	if (g->db != NULL && vg_db_in_txn(g->db)) {
+		(void)vg_db_rollback(g->db);
+		g->st.db_errors += g->db_pending;
+	}
+	g->db_pending = 0;
+	g->alerts.len = 0;
+	agents_rollback(g);
+}
+
+int vg_ingest_record(vg_ingest *g, const char *msg, size_t len, const vg_ingest_src *s, int64_t now_us)
+{
+	const char *src = s->peer != NULL ? s->peer : "";
+	struct agent_seq *agent = NULL;
+	g->suppress = 0;
+	if (s->agent_id != NULL) {
+		if ((agent = agent_get(g, s->agent_id, 1)) == NULL)
+			return VG_ENOMEM;
+		if (s->seq <= agent->pending) {
+			g->st.duplicates++;
+			return VG_INGEST_DUPLICATE;
+		}
+		if (mark_dirty(g, agent) != 0)
+			return VG_ENOMEM;
+		g->suppress = s->seq <= agent->alerted;
+	}
 	while (len > 0 && (msg[len - 1] == '\n' || msg[len - 1] == '\r' || msg[len - 1] == '\0'))
 		len--;
 	if (len > VG_MAX_LINE)
 		len = VG_MAX_LINE;
+	const char *path = s->input;
+	if (s->path != NULL)
+		path = intern_path(g, s->path, s->path_len, s->input);
 	vg_event *ev = g->ev;
-	vg_event_reset(ev, msg, len, input, ++g->seq);
+	vg_event_reset(ev, msg, len, path, s->line != 0 ? s->line : ++g->seq);
 	ev->year_hint = vg_year_of(now_us);
-	if (vg_parse_record(g->syslog, ev) == NULL)
-		g->st.unparsed++;
+	int unparsed = vg_parse_record(g->syslog, ev) == NULL;
+	g->st.unparsed += (uint64_t)unparsed;
 	if (ev->ts_us == VG_TS_NONE)
-		ev->ts_us = now_us;
-	(void)vg_event_add_copy(ev, "log.source.address", 18, src, strlen(src), VG_V_STR);
-	(void)vg_event_add_str(ev, "vigil.input", input, strlen(input));
+		ev->ts_us = s->ts_us != 0 ? s->ts_us : now_us;
+	if (src[0] != '\0')
+		(void)vg_event_add_copy(ev, "log.source.address", 18, src, strlen(src), VG_V_STR);
+	(void)vg_event_add_str(ev, "vigil.input", s->input, strlen(s->input));
+	if (agent != NULL) {
+		(void)vg_event_add_copy(ev, "agent.id", 8, agent->id, strlen(agent->id), VG_V_STR);
+		if (s->agent_host != NULL && s->agent_host[0] != '\0') {
+			size_t hl = strlen(s->agent_host);
+			(void)vg_event_add_copy(ev, "agent.name", 10, s->agent_host, hl, VG_V_STR);
+			if (vg_event_get(ev, "host.name") == NULL)
+				(void)vg_event_add_copy(ev, "host.name", 9, s->agent_host, hl, VG_V_STR);
+		}
+	}
 	g->st.messages++;
+	count_input(g, s->input, unparsed);
 
 	g->src = src;
 	g->out.len = 0;
 	vg_arena_reset(g->hit_arena);
 	if (vg_matcher_run(g->m, ev, on_match, g) != 0)
 		g->st.alert_errors++;
-	if (g->out.len > 0 && write_all(g->alerts_fd, g->out.data, g->out.len) != 0)
+	if (g->out.len > 0 && vg_buf_append(&g->alerts, g->out.data, g->out.len) != 0)
 		g->st.alert_errors++;
 
 	g->doc.len = 0;
@@ -309,42 +682,76 @@ int vg_ingest_message(vg_ingest *g, const char *msg, size_t len, const char *src
 	}
 	if (rc == VG_EIO || rc == VG_ENOMEM) {
 		/* the append rolled back everything since the last commit */
-		g->st.archive_errors += g->pending + 1;
-		g->pending = 0;
-		g->oldest_mono_us = -1;
-		(void)db_commit(g); /* the alerts stay, as in alerts.ndjson */
+		lost_uncommitted(g, 1);
 		return rc;
 	}
 	if (rc != 0) {
+		/* this record only (too long...): counted, and its seq is still taken */
 		g->st.archive_errors++;
-		return rc;
-	}
-	if (g->pending++ == 0)
+	} else if (g->pending++ == 0) {
 		g->oldest_mono_us = g->last_mono_us;
-	if (g->pending >= VG_INGEST_SYNC_EVENTS)
+	}
+	if (agent != NULL)
+		agent->pending = s->seq;
+	if (g->pending >= VG_INGEST_SYNC_EVENTS || g->alerts.len >= ALERT_BUF_SYNC)
 		return vg_ingest_sync(g);
 	return 0;
 }
 
+int vg_ingest_message(vg_ingest *g, const char *msg, size_t len, const char *src, const char *input, int64_t now_us)
+{
+	vg_ingest_src s = {.input = input, .peer = src};
+	return vg_ingest_record(g, msg, len, &s, now_us);
+}
+
 int vg_ingest_sync(vg_ingest *g)
 {
-	int rc = 0;
-	if (g->pending > 0) {
-		rc = vg_archive_sync(g->ar);
-		if (rc != 0)
-			g->st.archive_errors += g->pending;
-		g->pending = 0;
-		g->oldest_mono_us = -1;
+	if (g->pending == 0 && g->ndirty == 0 && g->alerts.len == 0 && (g->db == NULL || !vg_db_in_txn(g->db)))
+		return 0;
+	uint64_t pending = g->pending;
+	/* (1) the database: alerts and the seqs whose alerts are stored */
+	int rc = db_commit(g);
+	if (rc != 0) {
+		if (pending > 0 && vg_archive_rollback(g->ar) != 0)
+			rc = VG_EIO;
+		lost_uncommitted(g, 0);
+		return rc;
 	}
-	int r2 = db_commit(g);
-	return rc != 0 ? rc : r2;
+	/* (2) alerts.ndjson */
+	if (g->alerts.len > 0 && write_all(g->alerts_fd, g->alerts.data, g->alerts.len) != 0)
+		g->st.alert_errors++;
+	g->alerts.len = 0;
+	/* (3) the archive, with the agents' seqs as its metadata */
+	if (g->ndirty > 0) {
+		if ((rc = meta_encode(g, &g->meta)) == 0)
+			rc = vg_archive_sync_meta(g->ar, g->meta.data, g->meta.len);
+	} else if (pending > 0) {
+		rc = vg_archive_sync(g->ar);
+	}
+	if (rc != 0) {
+		if (rc == VG_ENOMEM && vg_archive_rollback(g->ar) != 0)
+			rc = VG_EIO;
+		lost_uncommitted(g, 0);
+		return rc;
+	}
+	for (size_t i = 0; i < g->ndirty; i++) {
+		g->dirty[i]->committed = g->dirty[i]->pending;
+		g->dirty[i]->dirty = 0;
+	}
+	g->ndirty = 0;
+	g->pending = 0;
+	g->oldest_mono_us = -1;
+	return 0;
 }
 
 int vg_ingest_tick(vg_ingest *g, int64_t mono_us)
 {
 	g->last_mono_us = mono_us;
-	if (g->pending > 0 && g->oldest_mono_us >= 0 && mono_us - g->oldest_mono_us >= VG_INGEST_SYNC_US)
+	if ((g->pending > 0 || g->ndirty > 0) && g->oldest_mono_us >= 0 &&
+	    mono_us - g->oldest_mono_us >= VG_INGEST_SYNC_US)
 		return vg_ingest_sync(g);
+	if (g->ndirty > 0 && g->oldest_mono_us < 0)
+		g->oldest_mono_us = mono_us; /* only duplicates or rejected records: commit their seqs soon */
 	return 0;
 }
 

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "core/limits.h"
+#include "net/netaddr.h"
 #include "net/syslog_frame.h"
 #include "net/tls.h"
 
@@ -23,7 +24,7 @@
 #define UDP_PER_ROUND 512  /* datagrams per round */
 #define TCP_READS_PER_ROUND 4 /* reads per ready connection per round */
 #define MAX_EVENTS 256
-#define ADDR_STR 64 /* "[v6]:port" */
+#define ADDR_STR VG_ADDR_STR
 #define HANDSHAKE_US ((int64_t)VG_SYSLOG_TLS_HANDSHAKE_MS * 1000)
 
 typedef struct conn {
@@ -70,100 +71,16 @@ static int64_t mono_us(void)
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-static void addr_str(const struct sockaddr *sa, socklen_t len, char *out, size_t n)
-{
-	char host[INET6_ADDRSTRLEN], serv[8]; /* numeric: always fit */
-	if (getnameinfo(sa, len, host, sizeof(host), serv, sizeof(serv), NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
-		snprintf(out, n, "?");
-		return;
-	}
-	if (sa->sa_family == AF_INET6)
-		snprintf(out, n, "[%s]:%s", host, serv);
-	else
-		snprintf(out, n, "%s:%s", host, serv);
-}
-
-/* "1.2.3.4:514" or "[::1]:514" into host and port; -1 when malformed. */
-static int split_addr(const char *addr, char *host, size_t hn, char *port, size_t pn)
-{
-	const char *colon, *h = addr;
-	size_t hl;
-	if (addr[0] == '[') {
-		const char *end = strchr(addr, ']');
-		if (end == NULL || end[1] != ':')
-			return -1;
-		h = addr + 1;
-		hl = (size_t)(end - h);
-		colon = end + 1;
-	} else {
-		colon = strrchr(addr, ':');
-		if (colon == NULL || memchr(addr, ':', (size_t)(colon - addr)) != NULL)
-			return -1;
-		hl = (size_t)(colon - addr);
-	}
-	const char *p = colon + 1;
-	size_t plen = strlen(p);
-	if (hl == 0 || hl >= hn || plen == 0 || plen >= pn || plen > 5)
-		return -1;
-	long v = 0;
-	for (size_t i = 0; i < plen; i++) {
-		if (p[i] < '0' || p[i] > '9')
-			return -1;
-		v = v * 10 + (p[i] - '0');
-	}
-	if (v < 1 || v > 65535)
-		return -1;
-	memcpy(host, h, hl);
-	host[hl] = '\0';
-	memcpy(port, p, plen + 1);
-	return 0;
-}
-
-static int bind_one(const struct addrinfo *ai, int type)
-{
-	int fd = socket(ai->ai_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -1;
-	int one = 1;
-	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (ai->ai_family == AF_INET6)
-		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-	if (type == SOCK_DGRAM) {
-		int rcv = 4 * 1024 * 1024; /* absorb bursts; the kernel caps it */
-		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
-	}
-	if (bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || (type == SOCK_STREAM && listen(fd, 128) != 0)) {
-		int saved = errno;
-		close(fd);
-		errno = saved;
-		return -1;
-	}
-	return fd;
-}
-
 static int ep_add(int ep, int fd, void *ptr)
 {
 	struct epoll_event e = {.events = EPOLLIN, .data.ptr = ptr};
 	return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &e);
 }
 
-/* "1.2.3.4:514" into one resolved numeric address; VG_EINVAL when malformed. */
-static int resolve(const char *addr, struct addrinfo **ai)
-{
-	char host[INET6_ADDRSTRLEN + 1], port[8];
-	if (split_addr(addr, host, sizeof(host), port, sizeof(port)) != 0)
-		return VG_EINVAL;
-	struct addrinfo hints = {.ai_flags = AI_PASSIVE | AI_NUMERICHOST | AI_NUMERICSERV};
-	*ai = NULL;
-	if (getaddrinfo(host, port, &hints, ai) != 0 || *ai == NULL)
-		return VG_EINVAL;
-	return 0;
-}
-
 vg_syslog_listener *vg_syslog_listener_new(const char *addr, vg_ingest *g, int *err)
 {
 	struct addrinfo *ai = NULL;
-	if ((*err = resolve(addr, &ai)) != 0)
+	if ((*err = vg_addr_resolve(addr, &ai)) != 0)
 		return NULL;
 	vg_syslog_listener *l = calloc(1, sizeof(*l));
 	int e2 = VG_ENOMEM;
@@ -175,8 +92,8 @@ vg_syslog_listener *vg_syslog_listener_new(const char *addr, vg_ingest *g, int *
 	if ((l->buf = malloc(l->buf_cap)) == NULL)
 		goto err;
 	e2 = VG_EIO;
-	if ((l->ep = epoll_create1(EPOLL_CLOEXEC)) < 0 || (l->udp_fd = bind_one(ai, SOCK_DGRAM)) < 0 ||
-	    (l->tcp_fd = bind_one(ai, SOCK_STREAM)) < 0 || ep_add(l->ep, l->udp_fd, &l->udp_fd) != 0 ||
+	if ((l->ep = epoll_create1(EPOLL_CLOEXEC)) < 0 || (l->udp_fd = vg_addr_bind(ai, SOCK_DGRAM)) < 0 ||
+	    (l->tcp_fd = vg_addr_bind(ai, SOCK_STREAM)) < 0 || ep_add(l->ep, l->udp_fd, &l->udp_fd) != 0 ||
 	    ep_add(l->ep, l->tcp_fd, &l->tcp_fd) != 0)
 		goto err;
 	freeaddrinfo(ai);
@@ -198,9 +115,9 @@ int vg_syslog_listener_add_tls(vg_syslog_listener *l, const char *addr, vg_tls_c
 	int r;
 	if (l->tls_fd >= 0)
 		return VG_EINVAL;
-	if ((r = resolve(addr, &ai)) != 0)
+	if ((r = vg_addr_resolve(addr, &ai)) != 0)
 		return r;
-	if ((l->tls_fd = bind_one(ai, SOCK_STREAM)) < 0 || ep_add(l->ep, l->tls_fd, &l->tls_fd) != 0) {
+	if ((l->tls_fd = vg_addr_bind(ai, SOCK_STREAM)) < 0 || ep_add(l->ep, l->tls_fd, &l->tls_fd) != 0) {
 		int saved = errno;
 		if (l->tls_fd >= 0)
 			close(l->tls_fd);
@@ -281,7 +198,7 @@ static void accept_all(vg_syslog_listener *l, int lfd)
 		c->fd = fd;
 		c->l = l;
 		c->ev = EPOLLIN;
-		addr_str((struct sockaddr *)&ss, sl, c->peer, sizeof(c->peer));
+		vg_addr_str((struct sockaddr *)&ss, sl, c->peer, sizeof(c->peer));
 		if (lfd == l->tls_fd && vg_tls_conn_new(l->tls, fd, NULL, &c->tls) != 0) {
 			c->tls = NULL;
 			c->fd = -1;
@@ -320,7 +237,7 @@ static void read_udp(vg_syslog_listener *l)
 			return;
 		size_t len = (size_t)n < l->buf_cap ? (size_t)n : l->buf_cap; /* truncated: the ingest cuts */
 		char peer[ADDR_STR];
-		addr_str((struct sockaddr *)&ss, sl, peer, sizeof(peer));
+		vg_addr_str((struct sockaddr *)&ss, sl, peer, sizeof(peer));
 		l->st.udp_datagrams++;
 		if (vg_ingest_message(l->g, l->buf, len, peer, INPUT_UDP, wall_us()) != 0)
 			l->st.ingest_errors++;
@@ -470,6 +387,11 @@ void vg_syslog_listener_free(vg_syslog_listener *l)
 		close(l->ep);
 	free(l->buf);
 	free(l);
+}
+
+int vg_syslog_listener_fd(const vg_syslog_listener *l)
+{
+	return l->ep;
 }
 
 void vg_syslog_listener_stats_get(const vg_syslog_listener *l, vg_syslog_listener_stats *st)

@@ -58,6 +58,10 @@ VG_WUR int vg_syslog_listener_add_tls(vg_syslog_listener *l, const char *addr, v
  * last LF-framed line first). NULL is a no-op. */
 void vg_syslog_listener_free(vg_syslog_listener *l);
 
+/* An fd readable when vg_syslog_listener_poll has work (its epoll fd: add
+ * it to an outer poll set and call poll with timeout 0 when it is ready). */
+int vg_syslog_listener_fd(const vg_syslog_listener *l);
+
 /* One round: wait up to timeout_ms for traffic, then serve what is ready
  * (bounded work per round). Returns 0 (also when a signal interrupted the
  * wait) or VG_EIO (epoll failed). */

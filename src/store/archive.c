@@ -1,6 +1,7 @@
 /* archive.c — the archive writer: open and crash recovery, append into
- * blocks, commit (sync) and rollback, sealing segments with their index, and
- * retention. The format is in archive_fmt.c; the reader in archive_scan.c. */
+ * blocks, commit (sync, with or without metadata) and rollback, sealing
+ * segments with their index, and retention. The format is in archive_fmt.c;
+ * the reader in archive_scan.c. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -35,6 +36,8 @@ typedef struct seg_info {
 	uint64_t bytes; /* segment + index file */
 	uint64_t records;
 	int64_t min_ts, max_ts;
+	int has_meta; /* holds a committed META block */
+	int damaged;  /* rebuilt with unreadable blocks */
 } seg_info;
 
 struct vg_archive {
@@ -69,6 +72,14 @@ struct vg_archive {
 	uint8_t *out;
 	size_t out_cap;
 	ZSTD_CCtx *cctx;
+
+	/* the committed metadata: the blob, and its META|COMMIT block (header +
+	 * frame) ready to be written again at the start of the next segment */
+	int has_meta;
+	uint8_t *meta, *meta_blk;
+	size_t meta_len, meta_blk_len;
+	uint64_t meta_seq; /* the newest segment holding it (kept by retention) */
+	int seg_meta;      /* the active segment holds it, committed */
 
 	int broken; /* a rollback failed: the tail on disk is unknown until reopen */
 	vg_archive_stats st;
@@ -156,7 +167,7 @@ static int pwrite_all(int fd, const void *p, size_t n, uint64_t off)
 /* Writes seg's index (summary + host table) beside it: temp file, fsync,
  * rename, directory fsync, so an index is whole or absent. *bytes = its size. */
 static int write_idx(vg_archive *a, uint64_t seq, int64_t first_ts, uint64_t seg_bytes, uint64_t records, int64_t min_ts,
-		     int64_t max_ts, vg_hashmap *hosts, uint64_t *bytes)
+		     int64_t max_ts, vg_hashmap *hosts, int has_meta, uint64_t *bytes)
 {
 	size_t n = AR_IDX_HDR + 4, pos = 0, len;
 	const void *k;
@@ -170,6 +181,7 @@ static int write_idx(vg_archive *a, uint64_t seq, int64_t first_ts, uint64_t seg
 		return VG_ENOMEM;
 	ar_put32(p, AR_IDX_MAGIC);
 	ar_put16(p + 4, AR_VERSION);
+	ar_put16(p + 6, has_meta ? AR_IDX_FLAG_META : 0);
 	ar_put64(p + 8, seg_bytes);
 	ar_put64(p + 16, records);
 	ar_put64(p + 24, (uint64_t)min_ts);
@@ -265,6 +277,8 @@ static int rebuild(vg_archive *a, const char *name, int fd, uint64_t size, int c
 		}
 		if (r != 0)
 			goto out;
+		if (b->flags & AR_FLAG_META)
+			si->has_meta = 1;
 		size_t off = 0;
 		for (uint32_t k = 0; k < b->count; k++) {
 			ar_rec rec;
@@ -296,9 +310,13 @@ static int rebuild(vg_archive *a, const char *name, int fd, uint64_t size, int c
 	if (si->records == 0)
 		si->min_ts = si->max_ts = 0;
 	si->bytes = size;
+	si->damaged = bad > 0;
 	uint64_t ib = 0;
-	if (si->records > 0) {
-		if (write_idx(a, si->seq, si->first_ts, size, si->records, si->min_ts, si->max_ts, hosts, &ib) != 0)
+	/* an index with no record says "metadata only", which retention may
+	 * delete once superseded: never written for a damaged segment */
+	if (si->records > 0 || (si->has_meta && bad == 0)) {
+		if (write_idx(a, si->seq, si->first_ts, size, si->records, si->min_ts, si->max_ts, hosts, si->has_meta,
+			      &ib) != 0)
 			a->st.index_errors++;
 		si->bytes += ib;
 	}
@@ -345,6 +363,7 @@ static int load_segments(vg_archive *a)
 			si.records = ix.records;
 			si.min_ts = ix.min_ts;
 			si.max_ts = ix.max_ts;
+			si.has_meta = (ix.flags & AR_IDX_FLAG_META) != 0;
 			ar_idx_free(&ix);
 		} else {
 			ar_idx_free(&ix);
@@ -353,7 +372,7 @@ static int load_segments(vg_archive *a)
 			r = rebuild(a, vga, fd, (uint64_t)st.st_size, last, &si);
 		}
 		close(fd);
-		if (r == 0 && si.records == 0 && (last || st.st_size == 0)) {
+		if (r == 0 && si.records == 0 && !si.has_meta && (last || st.st_size == 0)) {
 			/* nothing committed (a crash before the first sync): drop it.
 			 * An older segment with nothing readable is damage, kept for
 			 * inspection. */
@@ -367,6 +386,103 @@ static int load_segments(vg_archive *a)
 	}
 	free(v);
 	return r;
+}
+
+/* ---- metadata ---- */
+
+/* Makes blob[0..len) the current meta, with its block (header b, frame
+ * frame[0..b->clen)) for the next segments; copies both. 0 or VG_ENOMEM
+ * (nothing changed). */
+static int meta_adopt(vg_archive *a, const void *blob, size_t len, const ar_block *b, const uint8_t *frame)
+{
+	uint8_t *m = malloc(len > 0 ? len : 1), *blk = malloc(AR_HDR + (size_t)b->clen);
+	if (m == NULL || blk == NULL) {
+		free(m);
+		free(blk);
+		return VG_ENOMEM;
+	}
+	if (len > 0)
+		memcpy(m, blob, len);
+	ar_block_encode(blk, b);
+	if (b->clen > 0)
+		memcpy(blk + AR_HDR, frame, b->clen);
+	free(a->meta);
+	free(a->meta_blk);
+	a->meta = m;
+	a->meta_len = len;
+	a->meta_blk = blk;
+	a->meta_blk_len = AR_HDR + (size_t)b->clen;
+	a->has_meta = 1;
+	return 0;
+}
+
+/* Loads the last readable META block of segment s. 0, VG_ENOTFOUND (none),
+ * VG_EIO, VG_ENOMEM. Every META block is a commit block, so the last one
+ * is committed wherever it lies; recovery has already cut the last
+ * segment's uncommitted tail. */
+static int meta_load(vg_archive *a, const seg_info *s)
+{
+	char name[AR_NAME_MAX];
+	ar_seg_name(name, s->seq, s->first_ts, "vga");
+	int fd = openat(a->dirfd, name, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return VG_EIO;
+	ar_walk w = {0};
+	ar_io io = {0};
+	struct stat st;
+	int r = fstat(fd, &st) != 0 ? VG_EIO : ar_walk_segment(fd, (uint64_t)st.st_size, &w);
+	for (size_t j = w.n; r == 0 && j-- > 0;) {
+		const ar_block *b = &w.blocks[j];
+		if (!(b->flags & AR_FLAG_META))
+			continue;
+		const char *why;
+		r = ar_block_load(fd, b, &io, &why);
+		if (r == VG_EPARSE) {
+			note(a, "%s: metadata block at offset %" PRIu64 " unreadable (%s); using an older one", name,
+			     b->off, why);
+			r = 0;
+			continue;
+		}
+		if (r == 0) {
+			r = meta_adopt(a, io.ubuf, b->ulen, b, io.cbuf);
+			if (r == 0)
+				a->meta_seq = s->seq;
+			goto out;
+		}
+	}
+	if (r == 0)
+		r = VG_ENOTFOUND;
+out:
+	ar_walk_free(&w);
+	ar_io_free(&io);
+	close(fd);
+	return r;
+}
+
+/* The committed meta at open: the last META block of the newest segment that
+ * has a readable one (each segment's first commit carries it). */
+static int recover_meta(vg_archive *a)
+{
+	for (size_t i = a->nsegs; i-- > 0;) {
+		if (!a->segs[i].has_meta)
+			continue;
+		int r = meta_load(a, &a->segs[i]);
+		if (r != VG_ENOTFOUND)
+			return r;
+	}
+	return 0;
+}
+
+int vg_archive_meta(const vg_archive *a, void *buf, size_t cap, size_t *len)
+{
+	if (!a->has_meta)
+		return VG_ENOTFOUND;
+	*len = a->meta_len;
+	if (cap < a->meta_len)
+		return VG_ELIMIT;
+	if (a->meta_len > 0)
+		memcpy(buf, a->meta, a->meta_len);
+	return 0;
 }
 
 static int valid_opts(vg_archive_opts *o)
@@ -415,7 +531,7 @@ vg_archive *vg_archive_open(const char *dir, const vg_archive_opts *o, int *err)
 		r = VG_EINVAL;
 		goto fail;
 	}
-	if ((r = load_segments(a)) != 0)
+	if ((r = load_segments(a)) != 0 || (r = recover_meta(a)) != 0)
 		goto fail;
 	return a;
 fail:
@@ -570,14 +686,19 @@ int vg_archive_append(vg_archive *a, int64_t ts_us, const char *host, const char
  * write is only counted (open rebuilds it). */
 static int seal(vg_archive *a)
 {
+	if (a->act_records == 0) /* metadata only */
+		a->act_min = a->act_max = 0;
 	seg_info si = {.seq = a->seq, .first_ts = a->first_ts, .bytes = a->size, .records = a->act_records,
 		       .min_ts = a->act_min, .max_ts = a->act_max};
+	si.has_meta = a->seg_meta;
 	uint64_t ib = 0;
-	if (write_idx(a, a->seq, a->first_ts, a->size, a->act_records, a->act_min, a->act_max, a->hosts, &ib) != 0)
+	if (write_idx(a, a->seq, a->first_ts, a->size, a->act_records, a->act_min, a->act_max, a->hosts, a->seg_meta,
+		      &ib) != 0)
 		a->st.index_errors++;
 	si.bytes += ib;
 	close(a->fd);
 	a->fd = -1;
+	a->seg_meta = 0;
 	a->size = a->committed = 0;
 	a->act_records = 0;
 	hosts_free(a->hosts);
@@ -591,13 +712,26 @@ static int seal(vg_archive *a)
 	return r;
 }
 
-int vg_archive_sync(vg_archive *a)
+/* Writes the commit and fsyncs: the buffered records as the commit block, or,
+ * with blk (an encoded META|COMMIT block), the records in a plain block and
+ * blk as the commit block, so that a torn write loses the meta with the
+ * commit. Rolled back on failure. Does not seal. */
+static int commit(vg_archive *a, const uint8_t *blk, size_t blen)
 {
-	if (a->broken)
-		return VG_EIO;
-	if (a->count == 0 && (a->fd < 0 || a->size == a->committed))
-		return 0;
-	int r = write_block(a, 1);
+	int r = 0;
+	if (blk == NULL) {
+		r = write_block(a, 1);
+	} else {
+		if (a->count > 0)
+			r = write_block(a, 0);
+		else if (a->fd < 0)
+			r = create_segment(a);
+		if (r == 0 && (r = pwrite_all(a->fd, blk, blen, a->size)) == 0) {
+			a->size += blen;
+			a->st.stored_bytes += blen;
+			a->st.blocks_written++;
+		}
+	}
 	if (r == 0 && fsync(a->fd) != 0)
 		r = VG_EIO;
 	if (r == 0 && a->dir_dirty && fsync(a->dirfd) != 0)
@@ -614,10 +748,77 @@ int vg_archive_sync(vg_archive *a)
 		a->act_records += a->pend_records;
 		a->pend_records = 0;
 	}
+	if (blk != NULL) {
+		a->seg_meta = 1;
+		a->meta_seq = a->seq;
+	}
 	a->st.syncs++;
+	return 0;
+}
+
+static int seal_if_full(vg_archive *a)
+{
 	if (a->size >= a->o.segment_bytes || vg_hashmap_count(a->hosts) >= VG_ARCHIVE_MAX_SEG_HOSTS)
 		return seal(a);
 	return 0;
+}
+
+int vg_archive_sync(vg_archive *a)
+{
+	if (a->broken)
+		return VG_EIO;
+	if (a->count == 0 && (a->fd < 0 || a->size == a->committed))
+		return 0;
+	/* a segment's first commit carries the current meta: every segment then
+	 * holds it, and no segment older than the newest need be kept for it */
+	int carry = a->has_meta && !a->seg_meta;
+	int r = commit(a, carry ? a->meta_blk : NULL, carry ? a->meta_blk_len : 0);
+	return r != 0 ? r : seal_if_full(a);
+}
+
+int vg_archive_sync_meta(vg_archive *a, const void *meta, size_t len)
+{
+	if (a->broken)
+		return VG_EIO;
+	if (meta == NULL)
+		return VG_EINVAL;
+	if (len > VG_ARCHIVE_MAX_META)
+		return VG_ELIMIT;
+	/* unchanged and already in this segment: nothing to write but the records */
+	if (a->has_meta && a->seg_meta && len == a->meta_len && (len == 0 || memcmp(meta, a->meta, len) == 0))
+		return vg_archive_sync(a);
+	ar_block b = {.flags = AR_FLAG_COMMIT | AR_FLAG_META, .ulen = (uint32_t)len};
+	size_t bound = len > 0 ? ZSTD_compressBound(len) : 0;
+	uint8_t *blk = malloc(AR_HDR + bound), *copy = malloc(len > 0 ? len : 1);
+	if (blk == NULL || copy == NULL)
+		goto nomem;
+	if (len > 0) {
+		size_t c = ZSTD_compress2(a->cctx, blk + AR_HDR, bound, meta, len);
+		if (ZSTD_isError(c))
+			goto nomem;
+		b.clen = (uint32_t)c;
+		b.pcrc = ar_crc(blk + AR_HDR, c);
+		memcpy(copy, meta, len);
+	}
+	ar_block_encode(blk, &b);
+	int r = commit(a, blk, AR_HDR + b.clen);
+	if (r != 0) {
+		free(blk);
+		free(copy);
+		return r;
+	}
+	free(a->meta);
+	free(a->meta_blk);
+	a->meta = copy;
+	a->meta_len = len;
+	a->meta_blk = blk;
+	a->meta_blk_len = AR_HDR + b.clen;
+	a->has_meta = 1;
+	return seal_if_full(a);
+nomem:
+	free(blk);
+	free(copy);
+	return fail_rollback(a, VG_ENOMEM);
 }
 
 /* ---- retention ---- */
@@ -688,6 +889,13 @@ static int expired_by_host(vg_archive *a, const seg_info *s, int64_t now, int *o
 	return 0;
 }
 
+/* The sealed segment holding the current meta (none once the active segment
+ * has committed it): never deleted, or a crash could lose the meta. */
+static int holds_meta(const vg_archive *a, const seg_info *s)
+{
+	return a->has_meta && !a->seg_meta && s->seq == a->meta_seq;
+}
+
 int64_t vg_archive_retain(vg_archive *a, int64_t now_us)
 {
 	if (a->broken)
@@ -696,7 +904,11 @@ int64_t vg_archive_retain(vg_archive *a, int64_t now_us)
 	int r = 0;
 	for (size_t i = 0; i < a->nsegs && r == 0;) {
 		int expired = 0;
-		if (a->o.max_age_for_host != NULL)
+		if (holds_meta(a, &a->segs[i]))
+			expired = 0;
+		else if (a->segs[i].records == 0 && a->segs[i].has_meta && !a->segs[i].damaged)
+			expired = 1; /* superseded metadata and nothing else */
+		else if (a->o.max_age_for_host != NULL)
 			r = expired_by_host(a, &a->segs[i], now_us, &expired);
 		else
 			expired = a->o.max_age_us > 0 && a->segs[i].records > 0 &&
@@ -713,9 +925,13 @@ int64_t vg_archive_retain(vg_archive *a, int64_t now_us)
 		vg_archive_stats st;
 		vg_archive_stats_get(a, &st);
 		uint64_t total = st.bytes;
-		while (r == 0 && total > a->o.max_bytes && a->nsegs > 0) {
-			uint64_t b = a->segs[0].bytes;
-			if ((r = delete_seg(a, 0)) == 0) {
+		for (size_t i = 0; r == 0 && total > a->o.max_bytes && i < a->nsegs;) {
+			if (holds_meta(a, &a->segs[i])) {
+				i++;
+				continue;
+			}
+			uint64_t b = a->segs[i].bytes;
+			if ((r = delete_seg(a, i)) == 0) {
 				freed += (int64_t)b;
 				total -= b;
 			}
@@ -769,6 +985,8 @@ int vg_archive_close(vg_archive *a)
 		close(a->dirfd);
 	free(a->raw);
 	free(a->out);
+	free(a->meta);
+	free(a->meta_blk);
 	free(a->segs);
 	free(a->root);
 	free(a);

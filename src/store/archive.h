@@ -14,6 +14,10 @@
  * I/O error) the archive stays usable: re-append the batch and sync again.
  * A segment is sealed (and its index written) at the first sync after it
  * passes segment_bytes; segments are read and deleted whole.
+ * Metadata: vg_archive_sync_meta() commits an opaque blob (the server's
+ * per-agent sequence map) in the same commit as the records, so after a crash
+ * the meta and the records are both those of the last durable commit. The
+ * archive keeps it across reopen, sealing and retention; readers never see it.
  *
  * Reader (vg_archive_scan): needs no lock and may run while a writer appends;
  * it sees committed records only. Reentrant. */
@@ -28,6 +32,7 @@
 #define VG_ARCHIVE_MAX_HOST 255          /* bytes in a record's host name */
 #define VG_ARCHIVE_MAX_DOC (1024 * 1024) /* bytes in one document (= VG_MAX_RECORD) */
 #define VG_ARCHIVE_MAX_SEG_HOSTS 65536   /* distinct hosts before a segment is sealed early */
+#define VG_ARCHIVE_MAX_META (4 * 1024 * 1024) /* bytes of committed metadata */
 
 typedef struct vg_archive vg_archive;
 
@@ -61,7 +66,8 @@ typedef struct vg_archive_stats {
 
 /* Opens (creating DIR and DIR/archive, mode 0750, if missing) and recovers the
  * archive: the last segment's torn or uncommitted tail is cut off (noted once
- * on stderr) and new records go to a new segment. o may be NULL (defaults).
+ * on stderr), the meta of the last durable commit is loaded (vg_archive_meta)
+ * and new records go to a new segment. o may be NULL (defaults).
  * NULL on failure with *err = VG_EIO (errno set), VG_EINVAL (bad option),
  * VG_ENOMEM. */
 vg_archive *vg_archive_open(const char *dir, const vg_archive_opts *o, int *err);
@@ -75,11 +81,26 @@ VG_WUR int vg_archive_append(vg_archive *a, int64_t ts_us, const char *host, con
 /* Commit: writes the partial block, fsyncs the segment (and the directory when
  * a segment was created). 0 = durable. VG_EIO/VG_ENOMEM = rolled back. */
 VG_WUR int vg_archive_sync(vg_archive *a);
+/* Commit with metadata: as vg_archive_sync, and meta[0..len) becomes the
+ * archive's committed metadata in the same commit (atomically: after a crash,
+ * vg_archive_meta returns the meta of the last durable commit, never a newer
+ * or torn one). An opaque blob, copied; len 0 stores an empty meta. A meta
+ * equal to the current one costs a plain sync. VG_EINVAL (meta NULL) and
+ * VG_ELIMIT (len > VG_ARCHIVE_MAX_META) reject the call and change nothing;
+ * VG_EIO/VG_ENOMEM roll back as vg_archive_sync and keep the previous meta.
+ * A plain vg_archive_sync keeps the current meta. */
+VG_WUR int vg_archive_sync_meta(vg_archive *a, const void *meta, size_t len);
+/* Copies the last committed meta (recovered at open, or set by the last
+ * successful vg_archive_sync_meta) into buf[0..cap) and sets *len. 0;
+ * VG_ENOTFOUND if none was ever committed; VG_ELIMIT with *len = the size
+ * needed when cap is too small (buf untouched). */
+VG_WUR int vg_archive_meta(const vg_archive *a, void *buf, size_t cap, size_t *len);
 /* Discards every record appended since the last commit. VG_EIO if the tail
  * could not be cut off (the handle then refuses all writes; reopen). */
 VG_WUR int vg_archive_rollback(vg_archive *a);
 /* Deletes whole sealed segments past the age limits, then oldest first until
- * the archive fits max_bytes. Returns the bytes freed (>= 0) or VG_EIO/VG_ENOMEM. */
+ * the archive fits max_bytes; never the segment holding the current meta
+ * (sealed segments holding only superseded meta and no record go too). Returns the bytes freed (>= 0) or VG_EIO/VG_ENOMEM. */
 VG_WUR int64_t vg_archive_retain(vg_archive *a, int64_t now_us);
 void vg_archive_stats_get(const vg_archive *a, vg_archive_stats *st);
 /* Commits pending records (as vg_archive_sync), seals the segment, frees a.

@@ -80,8 +80,18 @@ int ar_block_decode(const uint8_t in[AR_HDR], ar_block *b)
 	b->pcrc = ar_get32(in + 20);
 	b->min_ts = (int64_t)ar_get64(in + 24);
 	b->max_ts = (int64_t)ar_get64(in + 32);
-	if ((b->flags & ~AR_FLAG_COMMIT) != 0 || b->ulen > AR_MAX_BLOCK)
+	if ((b->flags & ~(AR_FLAG_COMMIT | AR_FLAG_META)) != 0 || b->ulen > AR_MAX_BLOCK)
 		return VG_EPARSE;
+	if (b->flags & AR_FLAG_META) {
+		/* metadata is a commit's, never a record block's: it carries the
+		 * commit flag itself, so a torn write loses the meta and the commit
+		 * together */
+		if (!(b->flags & AR_FLAG_COMMIT) || b->count != 0 || b->ulen > VG_ARCHIVE_MAX_META)
+			return VG_EPARSE;
+		if (b->ulen == 0)
+			return b->clen == 0 ? 0 : VG_EPARSE;
+		return b->clen != 0 && b->clen <= ZSTD_compressBound(b->ulen) ? 0 : VG_EPARSE;
+	}
 	/* An empty block is a bare commit marker: no payload at all. */
 	if (b->count == 0)
 		return b->ulen == 0 && b->clen == 0 ? 0 : VG_EPARSE;
@@ -328,7 +338,7 @@ static int reserve(uint8_t **p, size_t *cap, size_t n)
 int ar_block_load(int fd, const ar_block *b, ar_io *io, const char **why)
 {
 	*why = NULL;
-	if (b->count == 0)
+	if (b->clen == 0) /* a bare commit marker or an empty meta */
 		return 0;
 	if (io->dctx == NULL && (io->dctx = ZSTD_createDCtx()) == NULL)
 		return VG_ENOMEM;
@@ -351,7 +361,7 @@ int ar_block_load(int fd, const ar_block *b, ar_io *io, const char **why)
 		*why = "block does not decompress to its stated length";
 		return VG_EPARSE;
 	}
-	if (ar_payload_check(io->ubuf, b->ulen, b) != 0) {
+	if (!(b->flags & AR_FLAG_META) && ar_payload_check(io->ubuf, b->ulen, b) != 0) {
 		*why = "malformed records in block";
 		return VG_EPARSE;
 	}
@@ -386,6 +396,7 @@ int ar_idx_read(int dirfd, const char *name, ar_idx *ix)
 	ix->records = ar_get64(p + 16);
 	ix->min_ts = (int64_t)ar_get64(p + 24);
 	ix->max_ts = (int64_t)ar_get64(p + 32);
+	ix->flags = ar_get16(p + 6);
 	ix->nhosts = ar_get32(p + 40);
 	if (ix->min_ts > ix->max_ts)
 		goto out;

@@ -16,6 +16,8 @@
 #define AR_IDX_MAGIC 0x49414756u   /* "VGAI" */
 #define AR_VERSION 1
 #define AR_FLAG_COMMIT 1u
+#define AR_FLAG_META 2u            /* payload = the committed metadata; always with COMMIT */
+#define AR_IDX_FLAG_META 1u        /* index flags: the segment holds a META block */
 #define AR_HDR 44                  /* block header bytes */
 #define AR_REC_HDR 14              /* ts i64, host_len u16, doc_len u32 */
 #define AR_IDX_HDR 48
@@ -23,6 +25,8 @@
 #define AR_MAX_IDX (64u << 20)     /* index file bytes a reader accepts */
 #define AR_NAME_MAX 64
 
+/* A record block has count > 0; a bare commit marker count = ulen = clen = 0;
+ * a META block (flags META|COMMIT) count = 0 and ulen = the blob's length. */
 typedef struct ar_block {
 	uint64_t off; /* of the header in the segment file */
 	uint32_t flags, ulen, clen, count, pcrc;
@@ -88,7 +92,8 @@ typedef struct ar_io {
 } ar_io;
 void ar_io_free(ar_io *io);
 /* Reads, CRC-checks, decompresses and checks the payload of b; on 0 the
- * records are io->ubuf[0..b->ulen). VG_EPARSE with *why set (corrupt),
+ * records (or a META block's blob) are io->ubuf[0..b->ulen) and the
+ * compressed bytes io->cbuf[0..b->clen) (nothing is read when clen is 0). VG_EPARSE with *why set (corrupt),
  * VG_EIO (errno), VG_ENOMEM. */
 int ar_block_load(int fd, const ar_block *b, ar_io *io, const char **why);
 
@@ -97,6 +102,7 @@ typedef struct ar_idx {
 	uint64_t seg_bytes, records;
 	int64_t min_ts, max_ts;
 	uint32_t nhosts;
+	uint16_t flags; /* AR_IDX_FLAG_*; 0 in indexes written before META blocks existed */
 	uint8_t *buf; /* the whole file */
 	size_t len;
 } ar_idx;

@@ -60,7 +60,7 @@ static int scan_block(scan_ctx *c, int fd, const char *name, const ar_block *b)
 {
 	const vg_archive_filter *f = c->f;
 	c->st->blocks++;
-	if (b->count == 0)
+	if (b->count == 0) /* a commit marker or the writer's metadata: no records */
 		return 0;
 	if (!overlaps(f, b->min_ts, b->max_ts)) {
 		c->st->blocks_skipped++;

@@ -28,6 +28,10 @@ static const char *const migrations[] = {
 	" doc TEXT NOT NULL);"
 	"CREATE INDEX alerts_ts ON alerts(ts_us);"
 	"CREATE INDEX alerts_rule ON alerts(rule_id, ts_us);",
+	/* 2: per-module schema versions (vg_db_migrate_module) */
+	"CREATE TABLE schema_modules ("
+	" module TEXT PRIMARY KEY,"
+	" version INTEGER NOT NULL CHECK (version >= 0));",
 };
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == VG_DB_SCHEMA_VERSION,
 	       "VG_DB_SCHEMA_VERSION is the number of migrations");
@@ -36,6 +40,7 @@ struct vg_db {
 	sqlite3 *h;
 	sqlite3_stmt *ins, *begin, *commit, *rollback;
 	int in_txn;
+	char why[256]; /* a failed module migration's SQLite message (a ROLLBACK clears SQLite's own) */
 };
 
 static int map_rc(int rc)
@@ -232,6 +237,107 @@ void vg_db_close(vg_db *db)
 	free(db);
 }
 
+sqlite3 *vg_db_sqlite(vg_db *db)
+{
+	return db->h;
+}
+
+static int module_name_ok(const char *m)
+{
+	size_t n = 0;
+	if (m == NULL)
+		return 0;
+	for (; m[n] != '\0'; n++)
+		if (!((m[n] >= 'a' && m[n] <= 'z') || (m[n] >= '0' && m[n] <= '9') || m[n] == '_') ||
+		    n >= VG_DB_MODULE_NAME_MAX)
+			return 0;
+	return n > 0;
+}
+
+/* The module's version inside the caller's transaction: 0 when absent. */
+static int module_version(vg_db *db, const char *module, int64_t *v)
+{
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(db->h, "SELECT version FROM schema_modules WHERE module = ?", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return map_rc(rc);
+	sqlite3_bind_text(st, 1, module, -1, SQLITE_STATIC);
+	*v = 0;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : map_rc(rc);
+}
+
+static int module_set_version(vg_db *db, const char *module, int64_t v)
+{
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(db->h,
+				    "INSERT INTO schema_modules (module, version) VALUES (?, ?)"
+				    " ON CONFLICT (module) DO UPDATE SET version = excluded.version",
+				    -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return map_rc(rc);
+	sqlite3_bind_text(st, 1, module, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, v);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return map_rc(rc);
+}
+
+int vg_db_migrate_module(vg_db *db, const char *module, const char *const *scripts, size_t n)
+{
+	if (!module_name_ok(module) || (scripts == NULL && n != 0) || n > INT_MAX)
+		return VG_EINVAL;
+	db->why[0] = '\0';
+	if (db->begin == NULL || db->in_txn || !sqlite3_get_autocommit(db->h))
+		return VG_EINVAL; /* read-only, or inside someone's transaction */
+	for (;;) {
+		int64_t v = 0;
+		int r;
+		if ((r = exec(db, "BEGIN IMMEDIATE")) != 0)
+			return r;
+		if ((r = module_version(db, module, &v)) != 0)
+			goto fail;
+		if (v < 0 || (uint64_t)v > n) {
+			r = VG_EUNSUPPORTED;
+			goto fail;
+		}
+		if ((uint64_t)v == n)
+			return exec(db, "COMMIT");
+		if (scripts[v] == NULL) {
+			r = VG_EINVAL;
+			goto fail;
+		}
+		if ((r = exec(db, scripts[v])) != 0 || (r = module_set_version(db, module, v + 1)) != 0 ||
+		    (r = exec(db, "COMMIT")) != 0)
+			goto fail;
+		continue;
+	fail:
+		if (r == VG_EUNSUPPORTED)
+			snprintf(db->why, sizeof(db->why), "module %s: schema version %lld, this vigil knows 0 to %zu",
+				 module, (long long)v, n);
+		else
+			snprintf(db->why, sizeof(db->why), "module %s: migration to version %lld: %s", module,
+				 (long long)v + 1, sqlite3_errmsg(db->h));
+		if (!sqlite3_get_autocommit(db->h))
+			(void)sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+		return r;
+	}
+}
+
+int vg_db_module_version(vg_db *db, const char *module)
+{
+	if (!module_name_ok(module))
+		return VG_EINVAL;
+	int64_t v = 0;
+	int r = module_version(db, module, &v);
+	if (r != 0)
+		return r;
+	return v > INT_MAX ? VG_EUNSUPPORTED : (int)v;
+}
+
 int vg_db_schema_version(vg_db *db)
 {
 	int v = -1;
@@ -240,6 +346,8 @@ int vg_db_schema_version(vg_db *db)
 
 const char *vg_db_errmsg(vg_db *db)
 {
+	if (db->why[0] != '\0' && sqlite3_errcode(db->h) == SQLITE_OK)
+		return db->why;
 	return sqlite3_errmsg(db->h);
 }
 
@@ -267,6 +375,15 @@ int vg_db_commit(vg_db *db)
 	int r = step_reset(db->commit);
 	if (r != 0 && !sqlite3_get_autocommit(db->h))
 		(void)step_reset(db->rollback);
+	db->in_txn = 0;
+	return r;
+}
+
+int vg_db_rollback(vg_db *db)
+{
+	if (!db->in_txn)
+		return 0;
+	int r = step_reset(db->rollback);
 	db->in_txn = 0;
 	return r;
 }

@@ -7,6 +7,13 @@
  * Version 1: `alerts` (id, ts_us, rule_id, rule_title, level, host, source_ip,
  * is_correlation, doc = the alert's JSON document as in alerts.ndjson,
  * without its '\n'), indexed on ts_us and rule_id.
+ * Version 2: `schema_modules` (module TEXT PRIMARY KEY, version INTEGER): the
+ * schema version of each module that keeps its own tables (auth, audit, ...).
+ *
+ * Modules: a module (src/server/auth.c, ...) owns its tables and migrates them
+ * with vg_db_migrate_module, a table of scripts of its own versioned in
+ * schema_modules, with the same one-transaction-per-step rule. It prepares
+ * and finalises its own statements on vg_db_sqlite(db).
  *
  * Settings: journal_mode=WAL (readers never block the writer),
  * synchronous=FULL (a commit is fsynced: the server commits alerts together
@@ -32,7 +39,8 @@
 
 #define VG_DB_FILE "vigil.db"
 #define VG_DB_BUSY_MS 5000
-#define VG_DB_SCHEMA_VERSION 1
+#define VG_DB_SCHEMA_VERSION 2
+#define VG_DB_MODULE_NAME_MAX 64 /* bytes in a module name ([a-z0-9_]) */
 
 typedef struct vg_db vg_db;
 
@@ -50,6 +58,27 @@ void vg_db_close(vg_db *db);
 /* The schema version (PRAGMA user_version) of an open database. */
 int vg_db_schema_version(vg_db *db);
 
+/* The raw SQLite handle, for modules that keep their own tables (borrowed;
+ * valid until vg_db_close; the module finalises its statements before). */
+struct sqlite3;
+struct sqlite3 *vg_db_sqlite(vg_db *db);
+
+/* Brings the tables of `module` to version n: scripts[v] takes it from
+ * version v to v + 1 (append, never edit). Each script runs in its own
+ * BEGIN IMMEDIATE transaction together with the version bump in
+ * schema_modules, so a crash leaves the module at one version or the next and
+ * two processes migrating at once apply each step once. 0 when done (also
+ * when already at n); VG_EUNSUPPORTED when the database holds a newer version
+ * of the module than n (a newer vigil wrote it); VG_EINVAL for a bad module
+ * name ([a-z0-9_], 1..VG_DB_MODULE_NAME_MAX bytes), a read-only handle or an
+ * open vg_db_begin batch; VG_EIO etc. when a script fails (vg_db_errmsg says
+ * why; the failed step is rolled back). */
+VG_WUR int vg_db_migrate_module(vg_db *db, const char *module, const char *const *scripts, size_t n);
+
+/* The schema version of `module` (0 when it never migrated), or a negative
+ * VG_E* code. */
+int vg_db_module_version(vg_db *db, const char *module);
+
 /* The last SQLite error message of db (borrowed; valid until the next call). */
 const char *vg_db_errmsg(vg_db *db);
 
@@ -58,6 +87,10 @@ const char *vg_db_errmsg(vg_db *db);
  * batch is rolled back. */
 VG_WUR int vg_db_begin(vg_db *db);
 VG_WUR int vg_db_commit(vg_db *db);
+/* Abandons the open batch (no-op without one). Not VG_WUR: callers on an
+ * error path have nothing better to do when it fails (closing the
+ * connection rolls back too). */
+int vg_db_rollback(vg_db *db);
 int vg_db_in_txn(const vg_db *db);
 
 typedef struct vg_db_alert {

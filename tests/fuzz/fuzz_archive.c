@@ -3,7 +3,10 @@
  * reader, then through the writer's crash recovery: what recovery keeps must
  * read back exactly, followed by records appended after it.
  * Input: mode byte, then [u32 index length, index bytes] when mode & 1, then
- * the segment bytes. mode & 2: also open the writer (recover, append, sync).
+ * the segment bytes. mode & 2: also open the writer (recover, append, sync),
+ * then close and reopen: the committed metadata recovered at the first open
+ * must come back unchanged, or with mode & 8 the meta committed with the
+ * appended records (vg_archive_sync_meta with the input's first bytes).
  * mode & 4: the input is made structurally valid so the fuzzer can reach the
  * record and host-table checks behind the checksums: the segment bytes are
  * read as [44-byte header template][u16 n][n raw record bytes]..., each
@@ -199,12 +202,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	vg_archive_stats ast;
 	vg_archive_stats_get(a, &ast);
 	uint64_t kept = ast.records;
+	static uint8_t meta[VG_ARCHIVE_MAX_META];
+	size_t mlen = 0;
+	int mr = vg_archive_meta(a, meta, sizeof(meta), &mlen);
+	if ((mr != 0 && mr != VG_ENOTFOUND) || (mr == 0 && mlen > VG_ARCHIVE_MAX_META))
+		__builtin_trap();
 	static const char *docs[3] = {"{\"fuzz\":1}", "{\"fuzz\":2}", "{\"fuzz\":3}"};
 	for (int i = 0; i < 3; i++)
 		if (vg_archive_append(a, INT64_MAX - 3 + i, "h", docs[i], strlen(docs[i])) != 0)
 			__builtin_trap();
-	if (vg_archive_sync(a) != 0)
+	if (mode & 8) {
+		mlen = size < 64 ? size : 64;
+		memcpy(meta, data, mlen);
+		mr = 0;
+		if (vg_archive_sync_meta(a, meta, mlen) != 0)
+			__builtin_trap();
+	} else if (vg_archive_sync(a) != 0) {
 		__builtin_trap();
+	}
 	memset(&s, 0, sizeof(s));
 	if (vg_archive_scan(root, NULL, count, &s, &st) != 0)
 		__builtin_trap();
@@ -216,6 +231,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (s.last_ts[i] != INT64_MAX - 3 + i || strcmp(s.last_doc[i], docs[i]) != 0)
 			__builtin_trap();
 	if (vg_archive_retain(a, INT64_MAX) < 0)
+		__builtin_trap();
+	vg_archive_close(a);
+	/* the meta is the last commit's, whatever retention deleted */
+	if ((a = vg_archive_open(root, &o, &err)) == NULL)
+		__builtin_trap();
+	static uint8_t back[VG_ARCHIVE_MAX_META];
+	size_t blen = 0;
+	int br = vg_archive_meta(a, back, sizeof(back), &blen);
+	if (br != mr || (br == 0 && (blen != mlen || memcmp(back, meta, mlen) != 0)))
 		__builtin_trap();
 	vg_archive_close(a);
 	return 0;

@@ -43,7 +43,7 @@ set -e
 PORT=
 for try in $(seq 1 20); do
 	p=$((20000 + RANDOM % 40000))
-	"$VIGIL" server --data "$D" --listen-syslog "127.0.0.1:$p" 2>"$T/err" &
+	"$VIGIL" server --data "$D" --listen-syslog "127.0.0.1:$p" --listen-agents "127.0.0.1:$((p + 1))" --listen-api "127.0.0.1:$((p + 2))" 2>"$T/err" &
 	SRV=$!
 	for _ in $(seq 1 100); do
 		grep -q "listening for syslog" "$T/err" && break

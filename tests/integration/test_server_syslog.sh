@@ -31,13 +31,13 @@ set +e
 "$VIGIL" server --data "$T/u" --listen-syslog nonsense 2>"$T/uerr"; rc=$?
 set -e
 check "bad --listen-syslog is a usage error" test "$rc" = 2
-check "bad --listen-syslog is named" grep -q "not ADDR:PORT" "$T/uerr"
+check "bad --listen-syslog is named" grep -q -- "--listen-syslog: .*got .nonsense." "$T/uerr"
 
 # start on a free port (random, with retries)
 PORT=
 for try in $(seq 1 20); do
 	p=$((20000 + RANDOM % 40000))
-	"$VIGIL" server --data "$D" --listen-syslog "127.0.0.1:$p" 2>"$T/err" &
+	"$VIGIL" server --data "$D" --listen-syslog "127.0.0.1:$p" --listen-agents "127.0.0.1:$((p + 1))" --listen-api "127.0.0.1:$((p + 2))" 2>"$T/err" &
 	SRV=$!
 	for _ in $(seq 1 100); do
 		grep -q "listening for syslog" "$T/err" && break

@@ -41,7 +41,7 @@ start() {
 	for try in $(seq 1 20); do
 		local p=$((20000 + RANDOM % 40000)) tp=$((20000 + RANDOM % 40000))
 		[ "$p" = "$tp" ] && continue
-		"$VIGIL" server --data "$data" --listen-syslog "127.0.0.1:$p" --listen-syslog-tls "127.0.0.1:$tp" "$@" \
+		"$VIGIL" server --data "$data" --listen-syslog "127.0.0.1:$p" --listen-syslog-tls "127.0.0.1:$tp" --listen-agents "127.0.0.1:$((p + 2))" --listen-api "127.0.0.1:$((p + 3))" "$@" \
 			2>"$T/err" &
 		SRV=$!
 		for _ in $(seq 1 200); do

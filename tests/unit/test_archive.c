@@ -1,8 +1,10 @@
 /* test_archive.c — the event archive: append/sync/reopen/scan round trips,
  * time and host skipping, crash recovery (torn tails cut at every byte,
  * uncommitted batches after a crash), rollback, disk full (RLIMIT_FSIZE and a
- * 1 MiB tmpfs), retention by age, per host and by size, and a 200,000-record
- * stream exported back exactly once, in order. */
+ * 1 MiB tmpfs), retention by age, per host and by size, a 200,000-record
+ * stream exported back exactly once, in order, and the committed metadata
+ * (vg_archive_sync_meta): atomic with its records across torn writes and
+ * crashes, kept through sealing and retention, never shown to readers. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -1005,6 +1007,325 @@ static void test_stream_200k(void **state)
 	rm_rf(dir);
 }
 
+
+/* ---- committed metadata ---- */
+
+/* A meta blob for "everything up to seq hi": some text, then bytes that do
+ * not compress away, so the META block has a real frame. */
+static size_t make_meta(uint8_t *buf, size_t len, long hi)
+{
+	int n = snprintf((char *)buf, len, "agents hi=%ld;", hi);
+	uint64_t x = (uint64_t)hi * 0x9E3779B97F4A7C15ull + 7;
+	for (size_t i = (size_t)n; i < len; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		buf[i] = (uint8_t)(i % 3 == 0 ? x : 'a' + i % 5);
+	}
+	return len;
+}
+
+static void assert_meta(const vg_archive *a, const uint8_t *want, size_t n)
+{
+	static uint8_t buf[8192];
+	size_t len = 0;
+	int r = vg_archive_meta(a, buf, sizeof(buf), &len);
+	if (r != 0)
+		fail_msg("vg_archive_meta: %s", vg_err_str(r));
+	assert_int_equal(len, n);
+	if (n > 0)
+		assert_memory_equal(buf, want, n);
+}
+
+/* Opens dir, checks its meta, closes. */
+static void reopen_meta(const char *dir, const uint8_t *want, size_t n)
+{
+	vg_archive_opts o = {.quiet = 1};
+	vg_archive *a = open_ok(dir, &o);
+	assert_meta(a, want, n);
+	assert_int_equal(vg_archive_close(a), 0);
+}
+
+static void test_meta_roundtrip(void **state)
+{
+	(void)state;
+	const char *dir = fresh("meta");
+	vg_archive_opts o = {.block_bytes = 4096, .quiet = 1};
+	vg_archive *a = open_ok(dir, &o);
+	uint8_t buf[64], m1[700], m2[300];
+	size_t len = 99;
+	assert_int_equal(vg_archive_meta(a, buf, sizeof(buf), &len), VG_ENOTFOUND);
+	assert_int_equal(vg_archive_sync_meta(a, NULL, 0), VG_EINVAL);
+	assert_int_equal(vg_archive_sync_meta(a, m1, VG_ARCHIVE_MAX_META + 1), VG_ELIMIT);
+	assert_int_equal(vg_archive_meta(a, buf, sizeof(buf), &len), VG_ENOTFOUND);
+
+	append_range(a, 0, 50, 0, SEC, 186, NULL);
+	make_meta(m1, sizeof(m1), 49);
+	assert_int_equal(vg_archive_sync_meta(a, m1, sizeof(m1)), 0);
+	vg_archive_stats st;
+	vg_archive_stats_get(a, &st);
+	assert_int_equal(st.records, 50);
+	assert_int_equal(st.pending, 0);
+	assert_meta(a, m1, sizeof(m1));
+	/* too small a buffer: the size needed, buf untouched */
+	memset(buf, 0x33, sizeof(buf));
+	assert_int_equal(vg_archive_meta(a, buf, sizeof(buf), &len), VG_ELIMIT);
+	assert_int_equal(len, sizeof(m1));
+	assert_int_equal(buf[0], 0x33);
+	/* a rejected call changes nothing, not even the pending records */
+	append_range(a, 50, 60, 0, SEC, 186, NULL);
+	assert_int_equal(vg_archive_sync_meta(a, m2, VG_ARCHIVE_MAX_META + 1), VG_ELIMIT);
+	vg_archive_stats_get(a, &st);
+	assert_int_equal(st.pending, 10);
+	/* a plain sync keeps the meta */
+	assert_int_equal(vg_archive_sync(a), 0);
+	assert_meta(a, m1, sizeof(m1));
+	/* the same meta again writes no META block */
+	vg_archive_stats_get(a, &st);
+	uint64_t blocks = st.blocks_written;
+	append_range(a, 60, 70, 0, SEC, 186, NULL);
+	assert_int_equal(vg_archive_sync_meta(a, m1, sizeof(m1)), 0);
+	vg_archive_stats_get(a, &st);
+	assert_int_equal(st.blocks_written, blocks + 1);
+	assert_int_equal(vg_archive_close(a), 0);
+	reopen_meta(dir, m1, sizeof(m1));
+
+	/* a new meta in a new segment, with no record: still committed */
+	a = open_ok(dir, &o);
+	make_meta(m2, sizeof(m2), 69);
+	assert_int_equal(vg_archive_sync_meta(a, m2, sizeof(m2)), 0);
+	assert_meta(a, m2, sizeof(m2));
+	assert_int_equal(vg_archive_close(a), 0);
+	reopen_meta(dir, m2, sizeof(m2));
+	/* an empty meta is a meta */
+	a = open_ok(dir, &o);
+	assert_int_equal(vg_archive_sync_meta(a, m2, 0), 0);
+	assert_int_equal(vg_archive_meta(a, NULL, 0, &len), 0);
+	assert_int_equal(len, 0);
+	assert_int_equal(vg_archive_close(a), 0);
+	a = open_ok(dir, &o);
+	len = 99;
+	assert_int_equal(vg_archive_meta(a, NULL, 0, &len), 0);
+	assert_int_equal(len, 0);
+	/* the largest meta */
+	uint8_t *big = malloc(VG_ARCHIVE_MAX_META);
+	assert_non_null(big);
+	for (size_t i = 0; i < VG_ARCHIVE_MAX_META; i++)
+		big[i] = (uint8_t)(i * 2654435761u >> 13);
+	assert_int_equal(vg_archive_sync_meta(a, big, VG_ARCHIVE_MAX_META), 0);
+	assert_int_equal(vg_archive_close(a), 0);
+	a = open_ok(dir, &o);
+	uint8_t *back = malloc(VG_ARCHIVE_MAX_META);
+	assert_non_null(back);
+	assert_int_equal(vg_archive_meta(a, back, VG_ARCHIVE_MAX_META, &len), 0);
+	assert_int_equal(len, VG_ARCHIVE_MAX_META);
+	assert_memory_equal(back, big, len);
+	assert_int_equal(vg_archive_close(a), 0);
+	free(back);
+	free(big);
+
+	/* readers never see the meta: exactly the 70 records, no error */
+	vg_archive_scan_stats ss;
+	got g = scan(dir, NULL, &ss);
+	assert_seq_range(&g, 0, 70);
+	assert_int_equal(ss.records, 70);
+	assert_int_equal(ss.errors, 0);
+	got_free(&g);
+	rm_rf(dir);
+
+	/* an archive written without meta (as before META blocks existed) reads
+	 * as before, has none, and takes one */
+	dir = fresh("meta_old");
+	a = open_ok(dir, &o);
+	append_range(a, 0, 30, 0, SEC, 186, NULL);
+	assert_int_equal(vg_archive_close(a), 0);
+	a = open_ok(dir, &o);
+	assert_int_equal(vg_archive_meta(a, buf, sizeof(buf), &len), VG_ENOTFOUND);
+	append_range(a, 30, 40, 0, SEC, 186, NULL);
+	assert_int_equal(vg_archive_sync_meta(a, "x", 1), 0);
+	assert_int_equal(vg_archive_close(a), 0);
+	reopen_meta(dir, (const uint8_t *)"x", 1);
+	g = scan(dir, NULL, &ss);
+	assert_seq_range(&g, 0, 40);
+	assert_int_equal(ss.errors, 0);
+	got_free(&g);
+	rm_rf(dir);
+}
+
+/* Two committed batches with their metas (A: records 0..29, B: 30..59); cut
+ * or damage the segment anywhere in B's commit: recovery gives A's records
+ * with A's meta, or B's with B's, never a mix. */
+static void test_meta_torn(void **state)
+{
+	(void)state;
+	const char *dir = fresh("meta_torn");
+	uint8_t ma[400], mb[400];
+	make_meta(ma, sizeof(ma), 29);
+	make_meta(mb, sizeof(mb), 59);
+	vg_archive_opts o = {.block_bytes = 4096, .quiet = 1};
+	vg_archive *a = open_ok(dir, &o);
+	append_range(a, 0, 30, 0, SEC, 186, NULL);
+	assert_int_equal(vg_archive_sync_meta(a, ma, sizeof(ma)), 0);
+	vg_archive_stats st;
+	vg_archive_stats_get(a, &st);
+	size_t second = st.bytes;
+	append_range(a, 30, 60, 0, SEC, 186, NULL);
+	assert_int_equal(vg_archive_sync_meta(a, mb, sizeof(mb)), 0);
+	vg_archive_stats_get(a, &st);
+	assert_int_equal(st.blocks_written, 6); /* per batch: 20 records, 10 records, META */
+	assert_int_equal(vg_archive_close(a), 0);
+	char path[512];
+	only_segment(dir, path, sizeof(path));
+	size_t len;
+	uint8_t *seg = slurp(path, &len);
+	assert_true(second > 0 && second < len);
+
+	reopen_expect(dir, seg, len, len, 60);
+	reopen_meta(dir, mb, sizeof(mb));
+	for (size_t cut = second; cut < len; cut++) {
+		reopen_expect(dir, seg, cut, second, 30);
+		reopen_meta(dir, ma, sizeof(ma));
+	}
+	uint8_t *bad = malloc(len);
+	assert_non_null(bad);
+	for (size_t i = second; i < len; i++) {
+		memcpy(bad, seg, len);
+		bad[i] ^= 0x5a;
+		reopen_expect(dir, bad, len, second, 30);
+		reopen_meta(dir, ma, sizeof(ma));
+	}
+	got g = scan(dir, NULL, NULL);
+	assert_seq_range(&g, 0, 30);
+	got_free(&g);
+	free(bad);
+	free(seg);
+	rm_rf(dir);
+}
+
+/* A child commits two batches with metas, writes a third without committing
+ * and dies: the second meta and its records survive, nothing of the third. */
+static void test_meta_crash(void **state)
+{
+	(void)state;
+	const char *dir = fresh("meta_crash");
+	uint8_t m[2][500];
+	make_meta(m[0], sizeof(m[0]), 99);
+	make_meta(m[1], sizeof(m[1]), 199);
+	fflush(NULL);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		vg_archive_opts o = {.block_bytes = 4096, .quiet = 1};
+		int err;
+		vg_archive *a = vg_archive_open(dir, &o, &err);
+		char doc[256];
+		for (long i = 0; i < 300; i++) {
+			size_t n = make_doc(doc, 186, i);
+			if (a == NULL || vg_archive_append(a, i * SEC, "h", doc, n) != 0)
+				_exit(2);
+			if ((i == 99 || i == 199) && vg_archive_sync_meta(a, m[i / 100], sizeof(m[0])) != 0)
+				_exit(3);
+		}
+		_exit(0);
+	}
+	int status;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	vg_archive_opts o = {.quiet = 1};
+	vg_archive *a = open_ok(dir, &o);
+	vg_archive_stats st;
+	vg_archive_stats_get(a, &st);
+	assert_int_equal(st.records, 200);
+	assert_true(st.recovered_bytes > 0);
+	assert_meta(a, m[1], sizeof(m[1]));
+	assert_int_equal(vg_archive_close(a), 0);
+	got g = scan(dir, NULL, NULL);
+	assert_seq_range(&g, 0, 200);
+	got_free(&g);
+	rm_rf(dir);
+}
+
+/* Every segment's first commit carries the meta, so it survives sealing and
+ * retention deleting every older segment; a sealed segment holding the
+ * current meta is never deleted. */
+static void test_meta_retention(void **state)
+{
+	(void)state;
+	const char *dir = fresh("meta_retain");
+	uint8_t m1[300], m2[300];
+	make_meta(m1, sizeof(m1), 19);
+	make_meta(m2, sizeof(m2), 79);
+	vg_archive_opts o = {.segment_bytes = 1, .quiet = 1}; /* a segment per commit */
+	vg_archive *a = open_ok(dir, &o);
+	append_range(a, 0, 20, 0, SEC, 100, NULL);
+	assert_int_equal(vg_archive_sync_meta(a, m1, sizeof(m1)), 0);
+	for (long k = 1; k < 4; k++) { /* plain syncs: the meta rides along */
+		append_range(a, k * 20, k * 20 + 20, 0, SEC, 100, NULL);
+		assert_int_equal(vg_archive_sync(a), 0);
+	}
+	vg_archive_stats st;
+	vg_archive_stats_get(a, &st);
+	assert_int_equal(st.segments, 4);
+	assert_int_equal(vg_archive_close(a), 0);
+	/* size retention to nothing: all but the newest sealed segment go */
+	o.max_bytes = 1;
+	a = open_ok(dir, &o);
+	assert_meta(a, m1, sizeof(m1));
+	assert_true(vg_archive_retain(a, 0) > 0);
+	vg_archive_stats_get(a, &st);
+	assert_int_equal(st.segments, 1);
+	assert_int_equal(st.records, 20);
+	assert_int_equal(vg_archive_retain(a, 0), 0);
+	assert_int_equal(vg_archive_close(a), 0);
+	reopen_meta(dir, m1, sizeof(m1));
+	got g = scan(dir, NULL, NULL);
+	assert_seq_range(&g, 60, 80);
+	got_free(&g);
+
+	/* a new meta, then a plain sync in the active segment: the sealed
+	 * holder is no longer needed, and age retention takes everything old */
+	o = (vg_archive_opts){.max_age_us = 10 * SEC, .quiet = 1};
+	a = open_ok(dir, &o);
+	assert_int_equal(vg_archive_retain(a, 1000 * SEC), 0); /* expired, but holds the meta */
+	append_range(a, 80, 100, 0, SEC, 100, NULL);
+	assert_int_equal(vg_archive_sync_meta(a, m2, sizeof(m2)), 0);
+	assert_true(vg_archive_retain(a, 1000 * SEC) > 0);
+	vg_archive_stats_get(a, &st);
+	assert_int_equal(st.segments, 1);
+	assert_int_equal(st.records, 20);
+	assert_int_equal(vg_archive_close(a), 0);
+	reopen_meta(dir, m2, sizeof(m2));
+	g = scan(dir, NULL, NULL);
+	assert_seq_range(&g, 80, 100);
+	got_free(&g);
+
+	/* segments holding only superseded metas are deleted by any retention
+	 * call; the newest stays */
+	o = (vg_archive_opts){.quiet = 1};
+	for (long k = 0; k < 3; k++) {
+		a = open_ok(dir, &o);
+		make_meta(m1, sizeof(m1), 1000 + k);
+		assert_int_equal(vg_archive_sync_meta(a, m1, sizeof(m1)), 0);
+		assert_int_equal(vg_archive_close(a), 0);
+	}
+	a = open_ok(dir, &o);
+	assert_meta(a, m1, sizeof(m1));
+	vg_archive_stats_get(a, &st);
+	assert_int_equal(st.segments, 4);
+	assert_true(vg_archive_retain(a, 0) > 0);
+	vg_archive_stats_get(a, &st);
+	assert_int_equal(st.segments, 2); /* the records' segment and the meta's */
+	assert_int_equal(vg_archive_close(a), 0);
+	reopen_meta(dir, m1, sizeof(m1));
+	vg_archive_scan_stats ss;
+	g = scan(dir, NULL, &ss);
+	assert_seq_range(&g, 80, 100);
+	assert_int_equal(ss.errors, 0);
+	got_free(&g);
+	rm_rf(dir);
+}
+
 int main(void)
 {
 	const char *tmp = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
@@ -1027,6 +1348,10 @@ int main(void)
 		cmocka_unit_test(test_disk_full_tmpfs),
 		cmocka_unit_test(test_retention),
 		cmocka_unit_test(test_stream_200k),
+		cmocka_unit_test(test_meta_roundtrip),
+		cmocka_unit_test(test_meta_torn),
+		cmocka_unit_test(test_meta_crash),
+		cmocka_unit_test(test_meta_retention),
 	};
 	int r = cmocka_run_group_tests(tests, NULL, NULL);
 	rm_rf(base);

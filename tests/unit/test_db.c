@@ -1,7 +1,8 @@
 /* test_db.c — the state database: created 0600 in WAL mode, migrations
  * applied once and idempotent across reopen, alert insert in batches and
  * filtered scans in time order with exact counts, read-only opens, and clear
- * errors for a corrupt file, a newer schema and an unusable path. Prints the
+ * errors for a corrupt file, a newer schema and an unusable path; per-module
+ * migrations (schema_modules) and the upgrade of a version-1 file. Prints the
  * batched insert rate. */
 #include <ftw.h>
 #include <setjmp.h>
@@ -283,6 +284,124 @@ static void test_errors(void **state)
 	cleanup();
 }
 
+static const char *const mod_v2[] = {
+	"CREATE TABLE m_a (x INTEGER);",
+	"ALTER TABLE m_a ADD COLUMN y TEXT; CREATE TABLE m_b (z INTEGER);",
+};
+
+/* Per-module migrations: versions in schema_modules, each step once and
+ * atomically, modules independent of each other and of the core schema. */
+static void test_module_migrations(void **state)
+{
+	(void)state;
+	const char *d = fresh("modules");
+	vg_db *db = open_rw(d);
+	assert_int_equal(query_int(d, "SELECT count(*) FROM sqlite_schema WHERE name = 'schema_modules'"), 1);
+	assert_int_equal(vg_db_module_version(db, "mod"), 0);
+	assert_int_equal(vg_db_migrate_module(db, "mod", mod_v2, 1), 0);
+	assert_int_equal(vg_db_module_version(db, "mod"), 1);
+	assert_int_equal(vg_db_migrate_module(db, "mod", mod_v2, 2), 0);
+	assert_int_equal(vg_db_module_version(db, "mod"), 2);
+	assert_int_equal(vg_db_migrate_module(db, "mod", mod_v2, 2), 0); /* again: nothing to do */
+	assert_int_equal(query_int(d, "SELECT count(*) FROM pragma_table_info('m_a')"), 2);
+	assert_int_equal(query_int(d, "SELECT count(*) FROM sqlite_schema WHERE name = 'm_b'"), 1);
+	/* another module, the same script: independent version */
+	static const char *const other[] = {"CREATE TABLE o_a (x INTEGER);"};
+	assert_int_equal(vg_db_migrate_module(db, "other", other, 1), 0);
+	assert_int_equal(vg_db_module_version(db, "other"), 1);
+	assert_int_equal(vg_db_module_version(db, "mod"), 2);
+	assert_int_equal(vg_db_migrate_module(db, "empty", NULL, 0), 0);
+
+	/* a failing step is rolled back whole and the version stays */
+	static const char *const bad[] = {
+		"CREATE TABLE m_a (x INTEGER);", "ALTER TABLE m_a ADD COLUMN y TEXT; CREATE TABLE m_b (z INTEGER);",
+		"CREATE TABLE m_c (x INTEGER); CREATE TABLE m_b (again INTEGER);", /* m_b exists: fails */
+	};
+	int r = vg_db_migrate_module(db, "mod", bad, 3);
+	assert_true(r < 0);
+	assert_non_null(strstr(vg_db_errmsg(db), "m_b"));
+	assert_non_null(strstr(vg_db_errmsg(db), "module mod"));
+	assert_int_equal(vg_db_module_version(db, "mod"), 2);
+	assert_int_equal(query_int(d, "SELECT count(*) FROM sqlite_schema WHERE name = 'm_c'"), 0);
+
+	/* a module newer than the scripts this build knows */
+	assert_int_equal(vg_db_migrate_module(db, "mod", mod_v2, 1), VG_EUNSUPPORTED);
+	assert_non_null(strstr(vg_db_errmsg(db), "schema version 2"));
+	assert_int_equal(vg_db_module_version(db, "mod"), 2);
+
+	/* bad arguments; not inside a batch */
+	assert_int_equal(vg_db_migrate_module(db, "", mod_v2, 1), VG_EINVAL);
+	assert_int_equal(vg_db_migrate_module(db, "Mod", mod_v2, 1), VG_EINVAL);
+	assert_int_equal(vg_db_migrate_module(db, "a;b", mod_v2, 1), VG_EINVAL);
+	assert_int_equal(vg_db_migrate_module(db, NULL, mod_v2, 1), VG_EINVAL);
+	assert_int_equal(vg_db_migrate_module(db, "x", NULL, 1), VG_EINVAL);
+	char longname[VG_DB_MODULE_NAME_MAX + 2];
+	memset(longname, 'm', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = '\0';
+	assert_int_equal(vg_db_migrate_module(db, longname, mod_v2, 1), VG_EINVAL);
+	longname[VG_DB_MODULE_NAME_MAX] = '\0';
+	static const char *const lm[] = {"CREATE TABLE m_long (x INTEGER);"};
+	assert_int_equal(vg_db_migrate_module(db, longname, lm, 1), 0);
+	static const char *const late[] = {"CREATE TABLE late_t (x INTEGER);"};
+	assert_int_equal(vg_db_begin(db), 0);
+	assert_int_equal(vg_db_migrate_module(db, "late", late, 1), VG_EINVAL);
+	assert_int_equal(vg_db_rollback(db), 0);
+	assert_false(vg_db_in_txn(db));
+	assert_int_equal(vg_db_rollback(db), 0); /* no batch: no-op */
+	assert_int_equal(vg_db_migrate_module(db, "late", late, 1), 0); /* the batch is over */
+	assert_non_null(vg_db_sqlite(db));
+	vg_db_close(db);
+
+	/* versions persist; a read-only handle reads them but cannot migrate */
+	int err = 0;
+	vg_db_opts ro = {.readonly = 1};
+	db = vg_db_open(d, &ro, &err, NULL, 0);
+	assert_non_null(db);
+	assert_int_equal(vg_db_module_version(db, "mod"), 2);
+	assert_int_equal(vg_db_migrate_module(db, "mod", mod_v2, 2), VG_EINVAL);
+	vg_db_close(db);
+	assert_int_equal(query_int(d, "SELECT version FROM schema_modules WHERE module = 'other'"), 1);
+	cleanup();
+}
+
+/* A version-1 database (alerts only, before schema_modules) is upgraded in
+ * place and keeps its alerts. */
+static void test_upgrade_from_v1(void **state)
+{
+	(void)state;
+	const char *d = fresh("v1");
+	char path[512];
+	snprintf(path, sizeof(path), "%s/" VG_DB_FILE, d);
+	sqlite3 *h;
+	assert_int_equal(sqlite3_open(path, &h), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(h,
+				      "CREATE TABLE alerts (id INTEGER PRIMARY KEY, ts_us INTEGER NOT NULL, rule_id TEXT,"
+				      " rule_title TEXT, level TEXT, host TEXT, source_ip TEXT,"
+				      " is_correlation INTEGER NOT NULL DEFAULT 0, doc TEXT NOT NULL);"
+				      "CREATE INDEX alerts_ts ON alerts(ts_us);"
+				      "CREATE INDEX alerts_rule ON alerts(rule_id, ts_us);"
+				      "INSERT INTO alerts (ts_us, doc) VALUES (1, '{}');"
+				      "PRAGMA user_version = 1;",
+				      NULL, NULL, NULL),
+			 SQLITE_OK);
+	sqlite3_close(h);
+	/* read-only opens of the old version still work */
+	int err = 0;
+	vg_db_opts ro = {.readonly = 1};
+	vg_db *db = vg_db_open(d, &ro, &err, NULL, 0);
+	assert_non_null(db);
+	assert_int_equal(vg_db_schema_version(db), 1);
+	assert_int_equal(count(db, NULL), 1);
+	vg_db_close(db);
+	db = open_rw(d);
+	assert_int_equal(vg_db_schema_version(db), 2);
+	assert_int_equal(count(db, NULL), 1);
+	assert_int_equal(vg_db_migrate_module(db, "mod", mod_v2, 2), 0);
+	vg_db_close(db);
+	assert_int_equal(query_int(d, "SELECT version FROM schema_modules WHERE module = 'mod'"), 2);
+	cleanup();
+}
+
 static double now_s(void)
 {
 	struct timespec ts;
@@ -333,6 +452,8 @@ int main(void)
 		cmocka_unit_test(test_insert_scan_filters),
 		cmocka_unit_test(test_reader_while_writing),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_module_migrations),
+		cmocka_unit_test(test_upgrade_from_v1),
 		cmocka_unit_test(test_insert_rate),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -108,7 +108,7 @@ static void test_events_and_alerts(void **state)
 	const char *d = fresh("basic");
 	vg_engine *e = pack_engine();
 	int err = 0;
-	vg_ingest *g = vg_ingest_new(d, e, &err);
+	vg_ingest *g = vg_ingest_new(d, e, NULL, &err);
 	assert_non_null(g);
 	char msg[256];
 	/* 12 failures from one address within a minute: one brute-force alert */
@@ -163,7 +163,7 @@ static void test_commit_policy(void **state)
 	const char *d = fresh("commit");
 	vg_engine *e = pack_engine();
 	int err = 0;
-	vg_ingest *g = vg_ingest_new(d, e, &err);
+	vg_ingest *g = vg_ingest_new(d, e, NULL, &err);
 	assert_non_null(g);
 	collected c = {0};
 	static const char m[] = "<13>Nov 21 10:00:00 h app: hello";
@@ -194,7 +194,7 @@ static void test_oversized_and_reload(void **state)
 	const char *d = fresh("reload");
 	vg_engine *e = pack_engine();
 	int err = 0;
-	vg_ingest *g = vg_ingest_new(d, e, &err);
+	vg_ingest *g = vg_ingest_new(d, e, NULL, &err);
 	assert_non_null(g);
 	size_t big = VG_MAX_LINE + 1000;
 	char *m = malloc(big);
@@ -275,7 +275,7 @@ static void test_alerts_in_db(void **state)
 	int err = 0;
 	vg_db *db = vg_db_open(d, NULL, &err, NULL, 0);
 	assert_non_null(db);
-	vg_ingest *g = vg_ingest_new(d, e, &err);
+	vg_ingest *g = vg_ingest_new(d, e, NULL, &err);
 	assert_non_null(g);
 	vg_ingest_set_db(g, db);
 	assert_int_equal(vg_ingest_tick(g, 1000000), 0);

@@ -1,0 +1,3 @@
+#!/usr/bin/env bash
+# Failure test of the collection issue: server-kill (see lib/delivery.bash).
+exec bash "$(dirname "$0")/lib/delivery.bash" server-kill
