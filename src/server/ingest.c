@@ -44,7 +44,20 @@ struct input_count {
 	uint64_t messages, unparsed;
 };
 
+/* One source of the activity map (activity.h); key = the strings joined by '\x1f' + layer. */
+struct act {
+	int64_t first_us, last_us;
+	uint64_t count;
+	uint8_t layer;
+	uint16_t off[4]; /* offsets of host, source_ip, agent_id, input in key */
+	size_t klen;
+	char key[];
+};
+
 struct vg_ingest {
+	vg_hashmap *acts;         /* struct act by key */
+	uint64_t acts_dropped;
+	vg_buf akey;
 	vg_archive *ar;
 	vg_hashmap *agents;       /* id -> struct agent_seq */
 	struct agent_seq **dirty; /* agents whose pending moved since the last commit */
@@ -307,7 +320,8 @@ vg_ingest *vg_ingest_new(const char *dir, const vg_engine *e, const vg_archive_o
 	g->lateness_us = VG_INGEST_LATENESS_US;
 	g->syslog = vg_parser_find("syslog");
 	if ((g->ev = vg_event_new()) == NULL || (g->hit_arena = vg_arena_new(0)) == NULL ||
-	    (g->agents = vg_hashmap_new(64)) == NULL || (g->paths = vg_hashmap_new(64)) == NULL)
+	    (g->agents = vg_hashmap_new(64)) == NULL || (g->paths = vg_hashmap_new(64)) == NULL ||
+	    (g->acts = vg_hashmap_new(64)) == NULL)
 		goto err;
 	if ((e2 = vg_ingest_set_engine(g, e)) != 0)
 		goto err;
@@ -388,6 +402,8 @@ int vg_ingest_free(vg_ingest *g)
 	vg_buf_free(&g->meta);
 	free_values(g->agents);
 	free_values(g->paths);
+	free_values(g->acts);
+	vg_buf_free(&g->akey);
 	free(g->dirty);
 	free(g);
 	return rc;
@@ -602,6 +618,87 @@ void vg_ingest_archive_stats(const vg_ingest *g, vg_archive_stats *st)
 	vg_archive_stats_get(g->ar, st);
 }
 
+/* the sender's IP of "IP:PORT" / "[v6]:PORT" into buf */
+static const char *peer_ip(const char *src, char *buf, size_t n)
+{
+	size_t l = strlen(src);
+	const char *colon = strrchr(src, ':');
+	if (colon != NULL)
+		l = (size_t)(colon - src);
+	if (l >= 2 && src[0] == '[' && src[l - 1] == ']') {
+		src++;
+		l -= 2;
+	}
+	if (l >= n)
+		l = n - 1;
+	memcpy(buf, src, l);
+	buf[l] = '\0';
+	return buf;
+}
+
+static void note_activity(vg_ingest *g, const char *host, const char *src, const char *agent_id, const char *input,
+			  uint8_t layer, int64_t now_us)
+{
+	char ip[64];
+	const char *parts[4] = {host, peer_ip(src, ip, sizeof(ip)), agent_id != NULL ? agent_id : "", input};
+	uint16_t off[4];
+	g->akey.len = 0;
+	for (int i = 0; i < 4; i++) {
+		off[i] = (uint16_t)g->akey.len;
+		if (vg_buf_append(&g->akey, parts[i], strlen(parts[i]) + 1) != 0)
+			return;
+	}
+	if (vg_buf_append(&g->akey, &layer, 1) != 0)
+		return;
+	struct act *a = vg_hashmap_get(g->acts, g->akey.data, g->akey.len);
+	if (a == NULL) {
+		if (vg_hashmap_count(g->acts) >= VG_ACTIVITY_MAX_SOURCES ||
+		    (a = calloc(1, sizeof(*a) + g->akey.len)) == NULL) {
+			g->acts_dropped++;
+			return;
+		}
+		memcpy(a->key, g->akey.data, g->akey.len);
+		memcpy(a->off, off, sizeof(off));
+		a->klen = g->akey.len;
+		a->layer = layer;
+		a->first_us = now_us;
+		if (vg_hashmap_put(g->acts, a->key, a->klen, a) != 0) {
+			free(a);
+			g->acts_dropped++;
+			return;
+		}
+	}
+	a->last_us = now_us;
+	a->count++;
+}
+
+uint64_t vg_ingest_activity_drain(vg_ingest *g, vg_activity_fn fn, void *ud)
+{
+	size_t pos = 0;
+	const void *k;
+	size_t kl;
+	void *v;
+	while (vg_hashmap_next(g->acts, &pos, &k, &kl, &v)) {
+		const struct act *a = v;
+		vg_activity x = {
+			.host = a->key + a->off[0],
+			.source_ip = a->key + a->off[1],
+			.agent_id = a->key + a->off[2],
+			.input = a->key + a->off[3],
+			.layer = a->layer,
+			.first_us = a->first_us,
+			.last_us = a->last_us,
+			.count = a->count,
+		};
+		fn(ud, &x);
+	}
+	free_values(g->acts);
+	g->acts = vg_hashmap_new(64);
+	uint64_t d = g->acts_dropped;
+	g->acts_dropped = 0;
+	return d;
+}
+
 /* Everything since the last commit is gone: forget it. */
 static void lost_uncommitted(vg_ingest *g, uint64_t also)
 {
@@ -677,6 +774,8 @@ int vg_ingest_record(vg_ingest *g, const char *msg, size_t len, const vg_ingest_
 	if (rc == 0) {
 		char host[VG_ARCHIVE_MAX_HOST + 1];
 		archive_host(ev, src, host, sizeof(host));
+		if (g->acts != NULL)
+			note_activity(g, host, src, s->agent_id, s->input, ev->layer, now_us);
 		/* the document ends in '\n'; the archive wants one line without it */
 		rc = vg_archive_append(g->ar, ev->ts_us, host, g->doc.data, g->doc.len - 1);
 	}

@@ -32,6 +32,7 @@
 
 #include "core/err.h"
 #include "detect/engine.h"
+#include "server/activity.h"
 #include "store/archive.h"
 #include "store/db.h"
 
@@ -130,6 +131,10 @@ void vg_ingest_archive_stats(const vg_ingest *g, struct vg_archive_stats *st);
  * calls fn for each input seen. */
 void vg_ingest_inputs(const vg_ingest *g, void (*fn)(void *ud, const char *input, uint64_t messages, uint64_t unparsed),
 		      void *ud);
+
+/* Calls fn for every source seen since the last drain (activity.h), then
+ * forgets them; returns how many sources were dropped for lack of room. */
+uint64_t vg_ingest_activity_drain(vg_ingest *g, vg_activity_fn fn, void *ud);
 
 void vg_ingest_stats_get(const vg_ingest *g, vg_ingest_stats *st);
 
