@@ -79,7 +79,11 @@ static int build_meta(agent *a)
 	if (err == 0 && vg_buf_append(&a->meta, a->tmp.data, a->tmp.len) != 0)
 		err = VG_ENOMEM;
 	a->tmp.len = 0;
-	if (err == 0 && a->journal != NULL && (err = vg_journal_checkpoint(a->journal, &a->tmp)) != 0)
+	if (err == 0 && a->journal != NULL && (err = vg_journal_checkpoint(a->journal, &a->tmp)) == VG_ENOTFOUND) {
+		err = 0; /* nothing delivered from the journal yet: no cursor */
+		a->tmp.len = 0;
+	}
+	if (err != 0)
 		return err;
 	put_u32(&a->meta, (uint32_t)a->tmp.len, &err);
 	if (err == 0 && vg_buf_append(&a->meta, a->tmp.data, a->tmp.len) != 0)
