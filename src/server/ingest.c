@@ -66,6 +66,8 @@ struct vg_ingest {
 	uint64_t generation;
 	int suppress;             /* the current record's alerts are already stored */
 	int64_t lateness_us;      /* correlation lateness allowance */
+	uint64_t sync_events;     /* commit cadence */
+	int64_t sync_us;
 	vg_buf alerts;            /* alert lines waiting for the commit */
 	sqlite3_stmt *seq_upsert;
 	vg_db *db;         /* borrowed; NULL: alerts.ndjson only */
@@ -318,6 +320,8 @@ vg_ingest *vg_ingest_new(const char *dir, const vg_engine *e, const vg_archive_o
 	g->alerts_fd = -1;
 	g->oldest_mono_us = -1;
 	g->lateness_us = VG_INGEST_LATENESS_US;
+	g->sync_events = VG_INGEST_SYNC_EVENTS;
+	g->sync_us = VG_INGEST_SYNC_US;
 	g->syslog = vg_parser_find("syslog");
 	if ((g->ev = vg_event_new()) == NULL || (g->hit_arena = vg_arena_new(0)) == NULL ||
 	    (g->agents = vg_hashmap_new(64)) == NULL || (g->paths = vg_hashmap_new(64)) == NULL ||
@@ -439,6 +443,14 @@ int vg_ingest_set_engine(vg_ingest *g, const vg_engine *e)
 	g->plan = plan;
 	g->corr = corr;
 	return 0;
+}
+
+void vg_ingest_set_commit(vg_ingest *g, uint64_t events, int64_t us)
+{
+	if (events > 0)
+		g->sync_events = events;
+	if (us > 0)
+		g->sync_us = us;
 }
 
 void vg_ingest_set_lateness(vg_ingest *g, int64_t us)
@@ -792,7 +804,7 @@ int vg_ingest_record(vg_ingest *g, const char *msg, size_t len, const vg_ingest_
 	}
 	if (agent != NULL)
 		agent->pending = s->seq;
-	if (g->pending >= VG_INGEST_SYNC_EVENTS || g->alerts.len >= ALERT_BUF_SYNC)
+	if (g->pending >= g->sync_events || g->alerts.len >= ALERT_BUF_SYNC)
 		return vg_ingest_sync(g);
 	return 0;
 }
@@ -847,7 +859,7 @@ int vg_ingest_tick(vg_ingest *g, int64_t mono_us)
 {
 	g->last_mono_us = mono_us;
 	if ((g->pending > 0 || g->ndirty > 0) && g->oldest_mono_us >= 0 &&
-	    mono_us - g->oldest_mono_us >= VG_INGEST_SYNC_US)
+	    mono_us - g->oldest_mono_us >= g->sync_us)
 		return vg_ingest_sync(g);
 	if (g->ndirty > 0 && g->oldest_mono_us < 0)
 		g->oldest_mono_us = mono_us; /* only duplicates or rejected records: commit their seqs soon */

@@ -115,6 +115,9 @@ VG_WUR int vg_ingest_set_engine(vg_ingest *g, const vg_engine *e);
  * VG_INGEST_LATENESS_US; < 0: none (a jump back in time restarts windows). */
 #define VG_INGEST_LATENESS_US (300LL * 1000000) /* 5 minutes */
 void vg_ingest_set_lateness(vg_ingest *g, int64_t us);
+/* Commit cadence: at events pending, or us after the oldest uncommitted
+ * event (defaults VG_INGEST_SYNC_EVENTS, VG_INGEST_SYNC_US; 0 keeps one). */
+void vg_ingest_set_commit(vg_ingest *g, uint64_t events, int64_t us);
 
 /* Also store alerts in db (borrowed: it must outlive the ingest; NULL
  * detaches). The ingest opens a transaction at the first alert after a commit

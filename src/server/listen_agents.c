@@ -43,6 +43,7 @@ typedef struct conn {
 	uint64_t acked;     /* the highest seq ACKed on this connection */
 	uint64_t gen;       /* ingest generation when max_seq was last raised */
 	int again;          /* stopped with input left: serve again next round */
+	int64_t last_frame; /* monotonic µs of the last frame received */
 } conn;
 
 struct vg_agent_listener {
@@ -51,7 +52,8 @@ struct vg_agent_listener {
 	vg_tls_ctx *tls;
 	vg_pki_ca *ca;
 	conn *conns;
-	size_t nconns;
+	size_t nconns, max_conns;
+	int64_t silent_us;
 	uint8_t *rbuf;
 	vg_ap_batch_decoder *dec;
 	conn *cur; /* the connection whose batch is being ingested */
@@ -288,6 +290,7 @@ static void copy_str(char *dst, size_t cap, vg_ap_str s)
 static int on_frame(vg_agent_listener *l, conn *c, const uint8_t *body, size_t len)
 {
 	vg_ap_msg m;
+	c->last_frame = mono_us();
 	int r = vg_ap_msg_parse(body, len, &m);
 	if (r != 0) {
 		refuse(l, c, r == VG_EUNSUPPORTED ? "unsupported protocol version" : "malformed frame");
@@ -418,7 +421,7 @@ static void accept_all(vg_agent_listener *l)
 		if (fd < 0)
 			return;
 		conn *c = NULL;
-		if (l->nconns >= VG_AGENT_MAX_CONNS || (c = calloc(1, sizeof(*c))) == NULL ||
+		if (l->nconns >= l->max_conns || (c = calloc(1, sizeof(*c))) == NULL ||
 		    (c->fr = vg_ap_framer_new(0)) == NULL || vg_tls_conn_new(l->tls, fd, NULL, &c->tls) != 0) {
 			if (c != NULL)
 				vg_ap_framer_free(c->fr);
@@ -466,6 +469,11 @@ static void housekeeping(vg_agent_listener *l)
 			} else {
 				refuse(l, c, "no HELLO in time");
 			}
+		} else if (c->state == C_RUN && now - c->last_frame > l->silent_us) {
+			l->st.lost++;
+			fprintf(stderr, "vigil server: agent %s (%s, %s) silent for %lld s: reported lost, connection closed\n",
+				c->agent_id, c->host, c->peer, (long long)((now - c->last_frame) / 1000000));
+			conn_close(l, c);
 		} else if (c->state == C_RUN) {
 			if (c->gen != gen && c->max_seq > vg_ingest_agent_pending(l->g, c->agent_id)) {
 				/* its uncommitted records were rolled back: make it resend */
@@ -498,6 +506,8 @@ vg_agent_listener *vg_agent_listener_new(const char *addr, vg_ingest *g, vg_tls_
 	l->ep = l->lfd = -1;
 	l->g = g;
 	l->tls = tls;
+	l->max_conns = VG_AGENT_MAX_CONNS;
+	l->silent_us = VG_AGENT_SILENT_US;
 	l->ca = ca;
 	pthread_mutex_init(&l->fail_lock, NULL);
 	if ((l->dec = vg_ap_batch_decoder_new()) == NULL)
@@ -540,6 +550,12 @@ void vg_agent_listener_free(vg_agent_listener *l)
 		pthread_mutex_destroy(&l->fail_lock);
 		free(l);
 	}
+}
+
+void vg_agent_listener_set_limits(vg_agent_listener *l, size_t max_conns, int64_t silent_us)
+{
+	l->max_conns = max_conns > 0 ? max_conns : VG_AGENT_MAX_CONNS;
+	l->silent_us = silent_us > 0 ? silent_us : VG_AGENT_SILENT_US;
 }
 
 int vg_agent_listener_fd(const vg_agent_listener *l)

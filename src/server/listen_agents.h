@@ -48,6 +48,7 @@ typedef struct vg_agent_listener_stats {
 	uint64_t protocol_errors;        /* connections closed for a bad frame or a timeout */
 	uint64_t batches, records, duplicates, acks;
 	uint64_t resets;                 /* connections closed because a commit failed */
+	uint64_t lost;                   /* sessions closed after VG_AGENT_SILENT_US of silence */
 	uint64_t enrolled, enroll_failures;
 	uint64_t ingest_errors;
 } vg_agent_listener_stats;
@@ -59,6 +60,12 @@ typedef struct vg_agent_listener_stats {
  * VG_EINVAL (bad address), VG_EIO (errno set), VG_ENOMEM. */
 vg_agent_listener *vg_agent_listener_new(const char *addr, vg_ingest *g, vg_tls_ctx *tls, vg_pki_ca *ca,
 					 int *err);
+/* Limits: connections open at once (0: VG_AGENT_MAX_CONNS; more are
+ * accepted and closed), and how long a session may stay silent (no frame;
+ * agents send a heartbeat every minute by default) before it is reported
+ * lost and closed (0: VG_AGENT_SILENT_US). */
+#define VG_AGENT_SILENT_US (300LL * 1000000)
+void vg_agent_listener_set_limits(vg_agent_listener *l, size_t max_conns, int64_t silent_us);
 /* Closes every connection (waits for running enrolments). NULL is a no-op. */
 void vg_agent_listener_free(vg_agent_listener *l);
 

@@ -407,6 +407,7 @@ static int setup(server *s)
 	}
 	vg_ingest_set_db(s->g, s->db);
 	vg_ingest_set_lateness(s->g, (int64_t)cfg->correlation_lateness_ms * 1000);
+	vg_ingest_set_commit(s->g, (uint64_t)cfg->ingest_sync_events, (int64_t)cfg->ingest_sync_interval_ms * 1000);
 	if (setup_pki(s) != 0)
 		return -1;
 	if ((s->syslog = vg_syslog_listener_new(cfg->listen_syslog, s->g, &err)) == NULL) {
@@ -432,6 +433,8 @@ static int setup(server *s)
 		listen_error("agents on", cfg->listen_agents, err);
 		return -1;
 	}
+	vg_agent_listener_set_limits(s->agents, (size_t)cfg->agents_max_connections,
+				     (int64_t)cfg->agents_heartbeat_timeout_ms * 1000);
 	if (setup_metrics(s) != 0 || setup_http(s) != 0)
 		return -1;
 	return 0;

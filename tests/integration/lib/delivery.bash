@@ -149,6 +149,9 @@ stop_server TERM
 kill -TERM "$AGENT_PID" 2>/dev/null || true
 wait "$AGENT_PID" 2>/dev/null || true
 AGENT_PID=
+# sanitizer builds: the daemons' reports land in their logs, not in our exit status
+check "no sanitizer report in the server or agent logs" \
+	test -z "$(cat "$T"/server.log* "$T"/agent-*.log 2>/dev/null | grep -E 'Sanitizer|runtime error' | head -3)"
 echo "$SCENARIO: $pass passed, $fails failed"
 if [ "$fails" != 0 ]; then
 	echo "--- server log"; tail -30 "$T"/server.log* 2>/dev/null || true
