@@ -2,6 +2,7 @@
 #include "core/jsonw.h"
 
 #include <inttypes.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -14,10 +15,26 @@ void vg_jsonw_init(vg_jsonw *w, vg_buf *out)
 	w->first[0] = 1;
 }
 
-static void put(vg_jsonw *w, const char *p, size_t n)
+static inline void put(vg_jsonw *w, const char *p, size_t n)
 {
-	if (w->err == 0 && vg_buf_append(w->out, p, n) != 0)
+	vg_buf *b = w->out;
+	if (__builtin_expect(b->cap - b->len >= n && w->err == 0, 1)) {
+		memcpy(b->data + b->len, p, n);
+		b->len += n;
+		return;
+	}
+	if (w->err == 0 && vg_buf_append(b, p, n) != 0)
 		w->err = VG_ENOMEM;
+}
+
+static inline void put1(vg_jsonw *w, char c)
+{
+	vg_buf *b = w->out;
+	if (__builtin_expect(b->cap > b->len && w->err == 0, 1)) {
+		b->data[b->len++] = c;
+		return;
+	}
+	put(w, &c, 1);
 }
 
 /* Separator before a value or key at the current level. */
@@ -28,7 +45,7 @@ static void sep(vg_jsonw *w)
 		return;
 	}
 	if (!w->first[w->depth])
-		put(w, ",", 1);
+		put1(w, ',');
 	w->first[w->depth] = 0;
 }
 
@@ -39,7 +56,7 @@ static void begin(vg_jsonw *w, char c)
 		w->err = VG_EINVAL;
 		return;
 	}
-	put(w, &c, 1);
+	put1(w, c);
 	w->first[++w->depth] = 1;
 }
 
@@ -50,7 +67,7 @@ static void close_(vg_jsonw *w, char c)
 		return;
 	}
 	w->depth--;
-	put(w, &c, 1);
+	put1(w, c);
 }
 
 void vg_jsonw_obj_begin(vg_jsonw *w) { begin(w, '{'); }
@@ -75,15 +92,39 @@ static size_t utf8_len(const unsigned char *p, size_t n)
 	return k;
 }
 
+/* The bytes a JSON string cannot carry as they are (controls, '"', '\\')
+ * or that must be checked as UTF-8 (>= 0x80). */
+static inline int special(unsigned c)
+{
+	return c - 0x20u >= 0x60u || c == '"' || c == '\\';
+}
+
 static void quoted(vg_jsonw *w, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
 	const unsigned char *u = (const unsigned char *)s;
-	put(w, "\"", 1);
+	/* room for the common case (nothing to escape) in one go */
+	if (w->err == 0 && w->out->cap - w->out->len < n + 2 && vg_buf_reserve(w->out, n + 2) != 0)
+		w->err = VG_ENOMEM;
+	put1(w, '"');
 	size_t run = 0; /* start of the pending run of bytes that need no escape */
 	for (size_t i = 0; i < n;) {
+		/* 8 bytes at a time while none is special (SWAR: a byte < 0x20,
+		 * >= 0x80, '"' or '\\' sets its high bit in m) */
+		while (i + 8 <= n) {
+			uint64_t x;
+			memcpy(&x, u + i, 8);
+			const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+			uint64_t q = x ^ (ones * '"'), b = x ^ (ones * '\\');
+			uint64_t m = x | ((x - ones * 0x20) & ~x) | ((q - ones) & ~q) | ((b - ones) & ~b);
+			if ((m & highs) != 0)
+				break;
+			i += 8;
+		}
+		if (i >= n)
+			break;
 		unsigned c = u[i];
-		if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+		if (!special(c)) {
 			i++;
 			continue;
 		}
@@ -109,7 +150,7 @@ static void quoted(vg_jsonw *w, const char *s, size_t n)
 		run = ++i;
 	}
 	put(w, s + run, n - run);
-	put(w, "\"", 1);
+	put1(w, '"');
 }
 
 void vg_jsonw_key(vg_jsonw *w, const char *k, size_t n)
@@ -120,7 +161,7 @@ void vg_jsonw_key(vg_jsonw *w, const char *k, size_t n)
 	}
 	sep(w);
 	quoted(w, k, n);
-	put(w, ":", 1);
+	put1(w, ':');
 	w->after_key = 1;
 }
 

@@ -12,6 +12,15 @@
 #include "core/limits.h"
 #include "core/timeparse.h"
 
+static char *digits(char *p, unsigned v, int width)
+{
+	for (int i = width - 1; i >= 0; i--) {
+		p[i] = (char)('0' + v % 10);
+		v /= 10;
+	}
+	return p + width;
+}
+
 void vg_format_ts(int64_t us, char *buf, size_t n)
 {
 	int64_t secs = us / 1000000, frac = us % 1000000;
@@ -35,8 +44,27 @@ void vg_format_ts(int64_t us, char *buf, size_t n)
 	unsigned d = doy - (153 * mp + 2) / 5 + 1;
 	unsigned m = mp < 10 ? mp + 3 : mp - 9;
 	y += m <= 2;
-	snprintf(buf, n, "%04" PRId64 "-%02u-%02uT%02d:%02d:%02d.%06" PRId64 "Z", y, m, d, (int)(rem / 3600),
-		 (int)(rem / 60 % 60), (int)(rem % 60), frac);
+	if (y < 0 || y > 9999 || n < 28) { /* rare: let printf handle the odd years */
+		snprintf(buf, n, "%04" PRId64 "-%02u-%02uT%02d:%02d:%02d.%06" PRId64 "Z", y, m, d, (int)(rem / 3600),
+			 (int)(rem / 60 % 60), (int)(rem % 60), frac);
+		return;
+	}
+	/* YYYY-MM-DDTHH:MM:SS.ffffffZ without printf: this runs for every event */
+	char *p = digits(buf, (unsigned)y, 4);
+	*p++ = '-';
+	p = digits(p, m, 2);
+	*p++ = '-';
+	p = digits(p, d, 2);
+	*p++ = 'T';
+	p = digits(p, (unsigned)(rem / 3600), 2);
+	*p++ = ':';
+	p = digits(p, (unsigned)(rem / 60 % 60), 2);
+	*p++ = ':';
+	p = digits(p, (unsigned)(rem % 60), 2);
+	*p++ = '.';
+	p = digits(p, (unsigned)frac, 6);
+	*p++ = 'Z';
+	*p = '\0';
 }
 
 /* Fields are sorted by name with '.' below every
@@ -51,8 +79,17 @@ struct ent {
 
 static int name_cmp(const char *a, size_t an, const char *b, size_t bn)
 {
-	size_t n = an < bn ? an : bn;
-	for (size_t i = 0; i < n; i++) {
+	size_t n = an < bn ? an : bn, i = 0;
+	/* skip the common prefix 8 bytes at a time */
+	while (i + 8 <= n) {
+		uint64_t x, y;
+		memcpy(&x, a + i, 8);
+		memcpy(&y, b + i, 8);
+		if (x != y)
+			break;
+		i += 8;
+	}
+	for (; i < n; i++) {
 		unsigned ca = (unsigned char)a[i], cb = (unsigned char)b[i];
 		if (ca == cb)
 			continue;
@@ -70,15 +107,39 @@ static int ent_cmp(const void *x, const void *y)
 	return c != 0 ? c : (a->idx > b->idx) - (a->idx < b->idx);
 }
 
+/* Sorts ents (stable: ties keep their idx order); insertion sort for the
+ * usual few dozen fields, qsort beyond. */
+static void sort_ents(struct ent *ents, size_t n)
+{
+	if (n > 64) {
+		qsort(ents, n, sizeof(ents[0]), ent_cmp);
+		return;
+	}
+	for (size_t i = 1; i < n; i++) {
+		struct ent x = ents[i];
+		size_t j = i;
+		while (j > 0 && ent_cmp(&ents[j - 1], &x) > 0) {
+			ents[j] = ents[j - 1];
+			j--;
+		}
+		ents[j] = x;
+	}
+}
+
 /* Names the alert sets itself; an event field of the same name is not copied. */
 static int reserved(const char *n, size_t len)
 {
-	static const char *const names[] = {"@timestamp", "event.kind", "event.original", "log.file.path",
-					    "log.file.line", "vigil.format", "vigil.layer"};
+#define R(s) {s, sizeof(s) - 1}
+	static const struct {
+		const char *s;
+		size_t n;
+	} names[] = {R("@timestamp"), R("event.kind"), R("event.original"), R("log.file.path"),
+		     R("log.file.line"), R("vigil.format"), R("vigil.layer")};
+#undef R
 	if ((len == 4 || (len > 4 && n[4] == '.')) && memcmp(n, "rule", 4) == 0)
 		return 1;
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (strlen(names[i]) == len && memcmp(names[i], n, len) == 0)
+		if (names[i].n == len && memcmp(names[i].s, n, len) == 0)
 			return 1;
 	return 0;
 }
@@ -208,8 +269,18 @@ static int event_doc(vg_buf *out, const vg_event *ev, const vg_rule_info *rule)
 		SYN("event.kind", "event", 5, VG_V_STR);
 	SYN("event.original", ev->raw, ev->raw_len, VG_V_STR);
 	SYN("log.file.path", ev->path, strlen(ev->path), VG_V_STR);
-	snprintf(line, sizeof(line), "%llu", (unsigned long long)ev->line);
-	SYN("log.file.line", line, strlen(line), VG_V_NUM);
+	{
+		char tmp[24], *p = tmp + sizeof(tmp);
+		uint64_t v = ev->line;
+		do {
+			*--p = (char)('0' + v % 10);
+			v /= 10;
+		} while (v != 0);
+		size_t ll = (size_t)(tmp + sizeof(tmp) - p);
+		memcpy(line, p, ll);
+		line[ll] = '\0';
+		SYN("log.file.line", line, ll, VG_V_NUM);
+	}
 	SYN("vigil.format", ev->format, strlen(ev->format), VG_V_STR);
 	SYN("vigil.layer", layer, strlen(layer), VG_V_STR);
 #undef SYN
@@ -220,8 +291,12 @@ static int event_doc(vg_buf *out, const vg_event *ev, const vg_rule_info *rule)
 		ents[n] = (struct ent){f->name, f->val, f->name_len, f->val_len, (uint32_t)n, f->type};
 		n++;
 	}
-	qsort(ents, n, sizeof(ents[0]), ent_cmp);
-	size_t start = out->len;
+	sort_ents(ents, n);
+	size_t start = out->len, need = 256;
+	for (size_t i = 0; i < n; i++)
+		need += ents[i].name_len + ents[i].val_len + 8;
+	if (out->cap - out->len < need && vg_buf_reserve(out, need) != 0)
+		return VG_ENOMEM;
 	vg_jsonw w;
 	vg_jsonw_init(&w, out);
 	vg_jsonw_obj_begin(&w);
@@ -290,7 +365,7 @@ int vg_alert_json_corr(vg_buf *out, const vg_engine *e, const vg_corr_alert *a)
 		ents[n] = (struct ent){nm, a->group_values[i], (uint32_t)len, (uint32_t)strlen(a->group_values[i]), (uint32_t)n, VG_V_STR};
 		n++;
 	}
-	qsort(ents, n, sizeof(ents[0]), ent_cmp);
+	sort_ents(ents, n);
 	const vg_corr_def *def = vg_engine_corr_def(e, a->rule_idx);
 	const char *type = corr_type_name(def != NULL ? def->type : VG_CORR_EVENT_COUNT);
 	size_t start = out->len;

@@ -1,5 +1,5 @@
 /* test_ingest.c — the server's ingest pipeline fed directly: events are
- * parsed, tagged, archived (committed every 1000 events or 100 ms of ticks),
+ * parsed, tagged, archived (committed every VG_INGEST_SYNC_EVENTS events or 100 ms of ticks),
  * rule and correlation alerts land in alerts.ndjson, raw and oversized
  * messages are kept, a rule reload swaps engines, and with a state database
  * attached the alerts are stored there, committed with the archive. */
@@ -174,7 +174,7 @@ static void test_commit_policy(void **state)
 	assert_int_equal(c.n, 0); /* not committed yet */
 	assert_int_equal(vg_ingest_message(g, m, sizeof(m) - 1, "10.0.0.1:1", "syslog-udp", T0), 0);
 	scan_archive(d, &c);
-	assert_int_equal(c.n, VG_INGEST_SYNC_EVENTS); /* the 1000th commits */
+	assert_int_equal(c.n, VG_INGEST_SYNC_EVENTS); /* the last of them commits */
 	assert_int_equal(vg_ingest_message(g, m, sizeof(m) - 1, "10.0.0.1:1", "syslog-udp", T0), 0);
 	assert_int_equal(vg_ingest_tick(g, 1000000 + VG_INGEST_SYNC_US - 1), 0);
 	scan_archive(d, &c);

@@ -1,0 +1,93 @@
+/* test_jsonw.c — the JSON writer's string escaping against a byte-by-byte
+ * reference, for every position of every special byte in strings of many
+ * lengths (the writer scans 8 bytes at a time; the edges are where it breaks). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "core/jsonw.h"
+
+/* the reference: what a JSON string of s must look like (ASCII inputs only) */
+static void reference(const unsigned char *s, size_t n, vg_buf *out)
+{
+	static const char hex[] = "0123456789abcdef";
+	out->len = 0;
+	assert_int_equal(vg_buf_append(out, "\"", 1), 0);
+	for (size_t i = 0; i < n; i++) {
+		unsigned c = s[i];
+		char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+		const char *p = (const char *)&s[i];
+		size_t l = 1;
+		if (c == '"')
+			p = "\\\"", l = 2;
+		else if (c == '\\')
+			p = "\\\\", l = 2;
+		else if (c == '\n')
+			p = "\\n", l = 2;
+		else if (c == '\r')
+			p = "\\r", l = 2;
+		else if (c == '\t')
+			p = "\\t", l = 2;
+		else if (c < 0x20)
+			p = esc, l = 6;
+		else if (c >= 0x80)
+			p = "\xEF\xBF\xBD", l = 3; /* a lone high byte is invalid UTF-8 */
+		assert_int_equal(vg_buf_append(out, p, l), 0);
+	}
+	assert_int_equal(vg_buf_append(out, "\"", 1), 0);
+}
+
+static void test_escaping_every_position(void **state)
+{
+	(void)state;
+	static const unsigned char specials[] = {'"', '\\', '\n', 0x01, 0x1f, 0x7f, 0x80, 0xff, ' ', '~'};
+	unsigned char s[40];
+	vg_buf got = {0}, want = {0};
+	for (size_t n = 0; n <= sizeof(s); n++) {
+		for (size_t pos = 0; pos < n; pos++) {
+			for (size_t k = 0; k < sizeof(specials); k++) {
+				for (size_t i = 0; i < n; i++)
+					s[i] = (unsigned char)('a' + i % 26);
+				s[pos] = specials[k];
+				got.len = 0;
+				vg_jsonw w;
+				vg_jsonw_init(&w, &got);
+				vg_jsonw_str(&w, (const char *)s, n);
+				assert_int_equal(vg_jsonw_finish(&w), 0);
+				reference(s, n, &want);
+				assert_int_equal(got.len, want.len);
+				assert_memory_equal(got.data, want.data, want.len);
+			}
+		}
+	}
+	vg_buf_free(&got);
+	vg_buf_free(&want);
+}
+
+static void test_valid_utf8_kept(void **state)
+{
+	(void)state;
+	const char *s = "Độc lập - Tự do - Hạnh phúc, a long line of ASCII after it";
+	vg_buf got = {0};
+	vg_jsonw w;
+	vg_jsonw_init(&w, &got);
+	vg_jsonw_str(&w, s, strlen(s));
+	assert_int_equal(vg_jsonw_finish(&w), 0);
+	assert_int_equal(got.len, strlen(s) + 2);
+	assert_memory_equal(got.data + 1, s, strlen(s));
+	vg_buf_free(&got);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_escaping_every_position),
+		cmocka_unit_test(test_valid_utf8_kept),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
