@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "scan/alert_json.h"
 #include "cli/cli_time.h"
 #include "core/timeparse.h"
 #include "store/archive.h"
@@ -151,6 +152,7 @@ typedef struct export_ctx {
 	const query *q;
 	size_t nq;
 	uint64_t exported;
+	vg_buf buf;
 } export_ctx;
 
 static int emit(void *ud, const vg_archive_rec *r)
@@ -167,7 +169,11 @@ static int emit(void *ud, const vg_archive_rec *r)
 		if (!ok)
 			return 0;
 	}
-	if (fwrite(r->doc, 1, r->doc_len, x->out) != r->doc_len || putc('\n', x->out) == EOF)
+	/* the server archives flat documents (cheaper to write); print them as
+	 * the nested ECS documents they stand for */
+	x->buf.len = 0;
+	if (vg_event_json_renest(&x->buf, r->doc, r->doc_len) != 0 ||
+	    fwrite(x->buf.data, 1, x->buf.len, x->out) != x->buf.len)
 		return 1; /* stops the scan: output failed */
 	x->exported++;
 	return 0;
@@ -252,6 +258,7 @@ static int export(int argc, char **argv)
 	export_ctx x = {.out = stdout, .q = q, .nq = nq};
 	vg_archive_scan_stats st;
 	int r = vg_archive_scan(dir, &f, emit, &x, &st);
+	vg_buf_free(&x.buf);
 	if (fflush(stdout) != 0 || ferror(stdout) || r == 1) {
 		fprintf(stderr, "vigil: writing to standard output: %s\n", strerror(errno));
 		goto out;

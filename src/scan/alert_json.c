@@ -322,6 +322,213 @@ int vg_event_json(vg_buf *out, const vg_event *ev)
 	return event_doc(out, ev, NULL);
 }
 
+int vg_event_json_flat(vg_buf *out, const vg_event *ev)
+{
+	/* a repeated name needs an array: the nested writer groups them */
+	for (uint32_t i = 1; i < ev->nfields; i++)
+		for (uint32_t j = 0; j < i; j++)
+			if (ev->fields[i].hash == ev->fields[j].hash && ev->fields[i].name_len == ev->fields[j].name_len &&
+			    memcmp(ev->fields[i].name, ev->fields[j].name, ev->fields[i].name_len) == 0 &&
+			    !reserved(ev->fields[i].name, ev->fields[i].name_len))
+				return event_doc(out, ev, NULL);
+	size_t need = 256 + ev->raw_len + strlen(ev->path);
+	for (uint32_t i = 0; i < ev->nfields; i++)
+		need += ev->fields[i].name_len + ev->fields[i].val_len + 8;
+	size_t start = out->len;
+	if (out->cap - out->len < need && vg_buf_reserve(out, need) != 0)
+		return VG_ENOMEM;
+	char ts[40], line[24];
+	vg_jsonw w;
+	vg_jsonw_init(&w, out);
+	vg_jsonw_obj_begin(&w);
+#define KV(k, v, vl)                                       \
+	do {                                               \
+		vg_jsonw_key(&w, k, sizeof(k) - 1);        \
+		vg_jsonw_str(&w, v, vl);                   \
+	} while (0)
+	if (ev->ts_us != VG_TS_NONE) {
+		vg_format_ts(ev->ts_us, ts, sizeof(ts));
+		KV("@timestamp", ts, strlen(ts));
+	}
+	KV("event.kind", "event", 5);
+	KV("event.original", ev->raw, ev->raw_len);
+	KV("log.file.path", ev->path, strlen(ev->path));
+	int ll = snprintf(line, sizeof(line), "%llu", (unsigned long long)ev->line);
+	vg_jsonw_key(&w, "log.file.line", 13);
+	vg_jsonw_num_text(&w, line, (size_t)ll);
+	KV("vigil.format", ev->format, strlen(ev->format));
+	const char *layer = vg_layer_name(ev->layer);
+	KV("vigil.layer", layer, strlen(layer));
+#undef KV
+	for (uint32_t i = 0; i < ev->nfields; i++) {
+		const vg_field *f = &ev->fields[i];
+		if (f->name_len == 0 || reserved(f->name, f->name_len))
+			continue;
+		struct ent e = {f->name, f->val, f->name_len, f->val_len, 0, f->type};
+		vg_jsonw_key(&w, f->name, f->name_len);
+		write_value(&w, &e);
+	}
+	vg_jsonw_obj_end(&w);
+	int r = vg_jsonw_finish(&w);
+	if (r == 0)
+		r = vg_buf_append(out, "\n", 1);
+	if (r != 0)
+		out->len = start;
+	return r;
+}
+
+/* ---- re-nesting a flat document ---- */
+
+/* A JSON string at p[0..n) (p at the opening quote) unescaped into dst;
+ * returns the bytes consumed, 0 if malformed. */
+static size_t take_string(const char *p, size_t n, vg_buf *dst)
+{
+	if (n == 0 || p[0] != '"')
+		return 0;
+	size_t i = 1, run = 1;
+	while (i < n) {
+		char c = p[i];
+		if (c == '"') {
+			if (vg_buf_append(dst, p + run, i - run) != 0)
+				return 0;
+			return i + 1;
+		}
+		if ((unsigned char)c < 0x20)
+			return 0;
+		if (c != '\\') {
+			i++;
+			continue;
+		}
+		if (vg_buf_append(dst, p + run, i - run) != 0 || i + 1 >= n)
+			return 0;
+		char e = p[i + 1], o;
+		i += 2;
+		switch (e) {
+		case '"': o = '"'; break;
+		case '\\': o = '\\'; break;
+		case '/': o = '/'; break;
+		case 'b': o = '\b'; break;
+		case 'f': o = '\f'; break;
+		case 'n': o = '\n'; break;
+		case 'r': o = '\r'; break;
+		case 't': o = '\t'; break;
+		case 'u': {
+			unsigned cp = 0;
+			if (i + 4 > n)
+				return 0;
+			for (int k = 0; k < 4; k++) {
+				char h = p[i + k];
+				cp = cp * 16 + (unsigned)(h >= '0' && h <= '9' ? h - '0' : h >= 'a' && h <= 'f' ? h - 'a' + 10
+								  : h >= 'A' && h <= 'F' ? h - 'A' + 10 : 99);
+				if (cp > 0xFFFF)
+					return 0;
+			}
+			i += 4;
+			/* our writer only escapes control characters this way */
+			if (cp >= 0x80)
+				return 0;
+			o = (char)cp;
+			break;
+		}
+		default: return 0;
+		}
+		if (vg_buf_append(dst, &o, 1) != 0)
+			return 0;
+		run = i;
+	}
+	return 0;
+}
+
+#define RENEST_MAX VG_MAX_FIELDS + 16
+
+int vg_event_json_renest(vg_buf *out, const char *doc, size_t len)
+{
+	struct ent ents[RENEST_MAX];
+	size_t n = 0, i = 0;
+	vg_buf tmp = {0};
+	/* offsets into tmp (it may move while growing): name and value spans */
+	uint32_t noff[RENEST_MAX], nlen[RENEST_MAX], voff[RENEST_MAX], vlen[RENEST_MAX];
+	int flat = len > 2 && doc[0] == '{';
+	i = 1;
+	while (flat && i < len && doc[i] != '}') {
+		if (n == RENEST_MAX) {
+			flat = 0;
+			break;
+		}
+		if (n > 0) {
+			if (doc[i] != ',') {
+				flat = 0;
+				break;
+			}
+			i++;
+		}
+		size_t at = tmp.len, k = take_string(doc + i, len - i, &tmp);
+		if (k == 0 || i + k >= len || doc[i + k] != ':') {
+			flat = 0;
+			break;
+		}
+		noff[n] = (uint32_t)at;
+		nlen[n] = (uint32_t)(tmp.len - at);
+		i += k + 1;
+		uint8_t type;
+		at = tmp.len;
+		if (doc[i] == '"') {
+			k = take_string(doc + i, len - i, &tmp);
+			type = VG_V_STR;
+		} else if (doc[i] == '{' || doc[i] == '[') {
+			k = 0; /* nested: not our flat form */
+		} else {
+			k = 0;
+			while (i + k < len && doc[i + k] != ',' && doc[i + k] != '}')
+				k++;
+			if (vg_buf_append(&tmp, doc + i, k) != 0)
+				k = 0;
+			const char *v = doc + i;
+			type = (k == 4 && memcmp(v, "true", 4) == 0) || (k == 5 && memcmp(v, "false", 5) == 0) ? VG_V_BOOL
+			       : k == 4 && memcmp(v, "null", 4) == 0                                        ? VG_V_NULL
+			       : vg_json_is_number(v, k)                                                     ? VG_V_NUM
+												   : 255;
+			if (type == 255)
+				k = 0;
+		}
+		if (k == 0) {
+			flat = 0;
+			break;
+		}
+		voff[n] = (uint32_t)at;
+		vlen[n] = (uint32_t)(tmp.len - at);
+		ents[n].type = type;
+		n++;
+		i += k;
+	}
+	if (!flat || i + 1 != len || doc[i] != '}' || n == 0) {
+		vg_buf_free(&tmp);
+		int r = vg_buf_append(out, doc, len);
+		return r == 0 ? vg_buf_append(out, "\n", 1) : r;
+	}
+	for (size_t j = 0; j < n; j++) {
+		ents[j].name = tmp.data + noff[j];
+		ents[j].name_len = nlen[j];
+		ents[j].val = tmp.data + voff[j];
+		ents[j].val_len = vlen[j];
+		ents[j].idx = (uint32_t)j;
+	}
+	sort_ents(ents, n);
+	size_t start = out->len;
+	vg_jsonw w;
+	vg_jsonw_init(&w, out);
+	vg_jsonw_obj_begin(&w);
+	write_fields(&w, ents, n);
+	vg_jsonw_obj_end(&w);
+	int r = vg_jsonw_finish(&w);
+	if (r == 0)
+		r = vg_buf_append(out, "\n", 1);
+	if (r != 0)
+		out->len = start;
+	vg_buf_free(&tmp);
+	return r;
+}
+
 static const char *corr_type_name(enum vg_corr_type t)
 {
 	switch (t) {

@@ -22,6 +22,16 @@ VG_WUR int vg_alert_json_event(vg_buf *out, const vg_event *ev, const vg_rule_in
 VG_WUR int vg_event_json(vg_buf *out, const vg_event *ev);
 VG_WUR int vg_alert_json_corr(vg_buf *out, const vg_engine *e, const vg_corr_alert *a);
 
+/* The archive's form of the same event, cheaper to write (the server's hot
+ * path): one flat object whose keys are the dotted field names in the
+ * event's order, {"@timestamp":…,"event.kind":"event",…,"source.ip":…}. An
+ * event with a repeated field name is written nested (vg_event_json) instead.
+ * vg_event_json_renest turns a flat document back into exactly what
+ * vg_event_json writes for the event; any other document (nested, or not
+ * JSON we wrote) is copied unchanged. Both append a '\n'. */
+VG_WUR int vg_event_json_flat(vg_buf *out, const vg_event *ev);
+VG_WUR int vg_event_json_renest(vg_buf *out, const char *doc, size_t len);
+
 /* "2026-04-17T05:24:53.088849Z" into buf (at least 32 bytes). */
 void vg_format_ts(int64_t us, char *buf, size_t n);
 

@@ -782,7 +782,7 @@ int vg_ingest_record(vg_ingest *g, const char *msg, size_t len, const vg_ingest_
 		g->st.alert_errors++;
 
 	g->doc.len = 0;
-	int rc = vg_event_json(&g->doc, ev);
+	int rc = vg_event_json_flat(&g->doc, ev);
 	if (rc == 0) {
 		char host[VG_ARCHIVE_MAX_HOST + 1];
 		archive_host(ev, src, host, sizeof(host));

@@ -19,6 +19,7 @@
 #include "core/buf.h"
 #include "core/limits.h"
 #include "detect/rulepack.h"
+#include "scan/alert_json.h"
 #include "server/ingest.h"
 #include "store/archive.h"
 #include "store/db.h"
@@ -69,7 +70,8 @@ static int collect(void *ud, const vg_archive_rec *r)
 	if (c->n < 16)
 		snprintf(c->hosts[c->n], sizeof(c->hosts[0]), "%s", r->host);
 	c->n++;
-	if (vg_buf_append(&c->docs, r->doc, r->doc_len) != 0 || vg_buf_append(&c->docs, "\n", 1) != 0)
+	/* the archive holds flat documents; compare the nested ECS form export prints */
+	if (vg_event_json_renest(&c->docs, r->doc, r->doc_len) != 0)
 		return -1;
 	return 0;
 }
