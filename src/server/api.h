@@ -23,8 +23,16 @@
  *
  * Errors: handlers answer with vg_api_json / vg_api_error (from http.h's
  * error shape {"error":{"status","code","message"}}); the wrapper answers 500
- * if the handler answered nothing. Thread-safety: handlers run on the HTTP
- * threads, serialised by the API lock. */
+ * if the handler answered nothing. A handler may instead write a raw body
+ * (PDF, HTML) into c->rs->body with c->rs->content_type: without a status
+ * it is sent as 200. A transaction left open by a handler is rolled back.
+ * Routing: vg_api_new (before vg_http_start) adds one vg_http prefix route
+ * per method (GET POST PUT PATCH DELETE) on "/api/v1/" and dispatches to its
+ * own table (VG_API_MAX_ROUTES; exact, then longest prefix, 404/405 + Allow
+ * as http.h), so modules do not use up VG_HTTP_MAX_ROUTES; routes registered
+ * on the vg_http itself under /api/v1 (POST /api/v1/events) still win.
+ * Thread-safety: handlers run on the HTTP threads, serialised by the API
+ * lock. */
 #ifndef VG_API_H
 #define VG_API_H
 #include <stddef.h>
@@ -38,6 +46,13 @@
 #include "store/db.h"
 
 #define VG_API_PREFIX "/api/v1"
+#define VG_API_MAX_BODY (1u << 20)   /* bytes of a JSON request body (413 beyond) */
+#define VG_API_MAX_ROUTES 256        /* routes of all modules together */
+#define VG_API_MAX_LOGINS 4          /* logins (Argon2, 64 MiB each) at once; 503 beyond */
+#define VG_API_PAGE_DEFAULT 100      /* list endpoints: ?limit default */
+#define VG_API_PAGE_MAX 1000         /* list endpoints: ?limit maximum */
+#define VG_API_SESSION_COOKIE "vigil_session"
+#define VG_API_CSRF_HEADER "X-CSRF-Token"
 
 enum vg_api_flags {
 	VG_API_PUBLIC = 0x0,    /* no authentication (login, health) */
@@ -81,6 +96,8 @@ void vg_api_lock(vg_api *a);
 void vg_api_unlock(vg_api *a);
 /* For tests: a fixed clock (0: the real one). */
 void vg_api_set_clock(vg_api *a, int64_t now_us);
+/* The auth module the API was opened with (borrowed; use under the lock). */
+vg_auth *vg_api_auth(vg_api *a);
 
 /* ---- answering ---- */
 /* status with v as the body (steals the reference to v). */
@@ -89,6 +106,13 @@ void vg_api_json(vg_api_call *c, int status, json_t *v);
  * ("not_found", "invalid", "conflict", "forbidden"...). */
 void vg_api_error(vg_api_call *c, int status, const char *code, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+
+/* Adds a response header (copied); failing that the answer becomes a 500. */
+void vg_api_header(vg_api_call *c, const char *name, const char *value);
+/* Answers the error status of a VG_E* code r: EINVAL/EPARSE 400 "invalid",
+ * ENOTFOUND 404 "not_found", ELIMIT 400 "limit", EUNSUPPORTED 400
+ * "unsupported", EIO 503 "unavailable" (+ Retry-After), else 500. */
+void vg_api_fail(vg_api_call *c, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* ---- transactions and audit ---- */
 VG_WUR int vg_api_begin(vg_api_call *c);
@@ -108,5 +132,40 @@ const char *vg_api_query(const vg_api_call *c, const char *name);
 VG_WUR int vg_api_str(vg_api_call *c, const char *name, int required, size_t maxlen, const char **out);
 VG_WUR int vg_api_int(vg_api_call *c, const char *name, int required, int64_t min, int64_t max, int64_t *out);
 VG_WUR int vg_api_bool(vg_api_call *c, const char *name, int required, int *out);
+/* 400 naming the first body member not in names (NULL-terminated). */
+VG_WUR int vg_api_only(vg_api_call *c, const char *const *names);
+/* An integer query argument in [min, max] (def when absent); 400 otherwise. */
+VG_WUR int vg_api_query_int(vg_api_call *c, const char *name, int64_t min, int64_t max, int64_t def, int64_t *out);
+
+/* ---- pagination (docs/api.md): ?limit=N&after=CURSOR -> {"items":[...],"next":CURSOR|null} ---- */
+/* limit (default VG_API_PAGE_DEFAULT, 1..VG_API_PAGE_MAX) and the text
+ * cursor `after` (NULL: first page); 400 on bad values. */
+VG_WUR int vg_api_page(vg_api_call *c, size_t *limit, const char **after);
+/* The same with an integer cursor (after_id 0: first page). */
+VG_WUR int vg_api_page_id(vg_api_call *c, size_t *limit, int64_t *after_id);
+/* Answers 200 {"items":items,"next":next} (steals both; next NULL: null). */
+void vg_api_page_answer(vg_api_call *c, json_t *items, json_t *next);
+
+/* A time query argument (RFC 3339, e.g. 2026-11-21T10:00:00Z; a date alone
+ * is midnight UTC): *has 1 and *us when present; 400 naming it when bad. */
+VG_WUR int vg_api_query_time(vg_api_call *c, const char *name, int *has, int64_t *us);
+/* Times in answers: RFC 3339 UTC with microseconds ("2026-11-21T10:00:00.000000Z");
+ * 0 gives null. A new reference (NULL on ENOMEM). */
+json_t *vg_api_time(int64_t us);
+
+/* The address part of an "IP:PORT" / "[v6]:PORT" peer into out. */
+void vg_api_peer_ip(const char *peer, char *out, size_t n);
+
+/* ---- internal to api.c / api_core.c ---- */
+/* The value of cookie name of the request into out (n bytes with NUL):
+ * 1 when present and it fits, else 0. */
+int vg_api_cookie(const vg_http_req *rq, const char *name, char *out, size_t n);
+/* A route whose handler takes the lock itself (login: Argon2 must not queue
+ * threads on the lock beyond VG_API_MAX_LOGINS). */
+VG_WUR int vg_api_route_nolock(vg_api *a, const char *method, const char *path, int flags, vg_api_handler h,
+			       void *ud);
+/* 0 when a login slot was taken (give it back with vg_api_login_done), VG_ELIMIT when all are busy. */
+VG_WUR int vg_api_login_slot(vg_api *a);
+void vg_api_login_done(vg_api *a);
 
 #endif

@@ -16,6 +16,7 @@
 #include "net/http.h"
 #include "net/pki.h"
 #include "net/tls.h"
+#include "server/api.h"
 #include "server/api_events.h"
 #include "server/auth.h"
 #include "server/ingest.h"
@@ -33,8 +34,8 @@ typedef struct server {
 	pthread_mutex_t lock; /* the ingest: main loop vs HTTP threads */
 	vg_engine *engine;
 	vg_db *db, *api_db;
-	pthread_mutex_t api_lock; /* api_db / auth: one HTTP thread at a time */
 	vg_auth *auth;
+	vg_api *api; /* the REST API; its lock guards api_db and auth */
 	vg_ingest *g;
 	vg_pki_ca *ca;
 	vg_tls_ctx *syslog_tls, *agent_tls;
@@ -194,9 +195,9 @@ static int api_auth(void *ud, const char *token, char *who, size_t wholen)
 {
 	server *s = ud;
 	vg_principal p;
-	pthread_mutex_lock(&s->api_lock);
-	int r = s->auth != NULL ? vg_auth_check_token(s->auth, token, wall_us(), &p) : VG_ENOTFOUND;
-	pthread_mutex_unlock(&s->api_lock);
+	vg_api_lock(s->api);
+	int r = vg_auth_check_token(s->auth, token, wall_us(), &p);
+	vg_api_unlock(s->api);
 	if (r != 0)
 		return r == VG_ENOTFOUND ? VG_ENOTFOUND : VG_EIO;
 	if (!vg_auth_can_ingest(&p))
@@ -352,7 +353,7 @@ static int setup_http(server *s)
 		.metrics = s->metrics,
 	};
 	if ((s->http = vg_http_new(&ho, &err, why, sizeof(why))) == NULL) {
-		fprintf(stderr, "vigil server: API on %s: %s\n", cfg->listen_api, why[0] ? why : vg_err_str(err));
+		fprintf(stderr, "vigil server: API: %s\n", why[0] ? why : vg_err_str(err));
 		return err ? err : VG_EIO;
 	}
 	vg_api_events_opts eo = {
@@ -367,8 +368,16 @@ static int setup_http(server *s)
 		fprintf(stderr, "vigil server: API routes: %s\n", vg_err_str(r));
 		return r;
 	}
+	if ((s->api = vg_api_new(s->http, s->api_db, s->auth)) == NULL) {
+		fprintf(stderr, "vigil server: API: %s\n", vg_err_str(VG_ENOMEM));
+		return VG_ENOMEM;
+	}
+	if ((r = vg_api_register_core(s->api)) != 0) {
+		fprintf(stderr, "vigil server: API routes: %s\n", vg_err_str(r));
+		return r;
+	}
 	if ((r = vg_http_start(s->http, why, sizeof(why))) != 0) {
-		fprintf(stderr, "vigil server: API on %s: %s\n", cfg->listen_api, why[0] ? why : vg_err_str(r));
+		fprintf(stderr, "vigil server: API: %s\n", why[0] ? why : vg_err_str(r));
 		return r;
 	}
 	return 0;
@@ -559,7 +568,6 @@ int vg_server_run(const vg_server_config *cfg, volatile sig_atomic_t *stop, vola
 {
 	server s = {.cfg = cfg};
 	pthread_mutex_init(&s.lock, NULL);
-	pthread_mutex_init(&s.api_lock, NULL);
 	pthread_mutex_init(&s.snap_lock, NULL);
 	int status = 2;
 	if (setup(&s) == 0) {
@@ -617,13 +625,13 @@ int vg_server_run(const vg_server_config *cfg, volatile sig_atomic_t *stop, vola
 	vg_tls_ctx_free(s.syslog_tls);
 	vg_tls_ctx_free(s.agent_tls);
 	vg_pki_ca_free(s.ca);
+	vg_api_free(s.api);
 	vg_auth_close(s.auth);
 	vg_db_close(s.api_db);
 	vg_db_close(s.db);
 	vg_engine_free(s.engine);
 	vg_metrics_free(s.metrics);
 	pthread_mutex_destroy(&s.lock);
-	pthread_mutex_destroy(&s.api_lock);
 	pthread_mutex_destroy(&s.snap_lock);
 	return status;
 }
