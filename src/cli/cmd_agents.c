@@ -11,12 +11,13 @@
 #include <openssl/crypto.h>
 
 #include "cli/cli.h"
+#include "cli/client.h"
 #include "net/enroll.h"
 #include "net/pki.h"
 
 static const char help[] =
-	"usage: vigil agents token [--data DIR] [--ttl SECONDS]\n"
-	"       vigil agents revoke [--data DIR] AGENT_ID\n"
+	"usage: vigil agents token [--data DIR | --server URL] [--ttl SECONDS]\n"
+	"       vigil agents revoke [--data DIR | --server URL] AGENT_ID\n"
 	"\n"
 	"token: print a one-time enrolment token for `vigil agent --enroll TOKEN`.\n"
 	"  Only a hash of its secret is stored (DIR/pki/tokens, mode 0600); it can\n"
@@ -25,16 +26,26 @@ static const char help[] =
 	"revoke: revoke every certificate issued to AGENT_ID (DIR/pki/revoked);\n"
 	"  the agent is refused at its next TLS handshake.\n"
 	"\n"
-	"  --data DIR   the data directory of `vigil server` (default " VG_DEFAULT_DATA_DIR ")\n"
+	"  --data DIR   on the server's host: act on its data directory directly\n"
+	"               (default " VG_DEFAULT_DATA_DIR ")\n"
+	"  --server URL elsewhere: ask the server's API (an admin token: --token,\n"
+	"               $VIGIL_TOKEN or ~/.config/vigil/token; its CA: --cacert or\n"
+	"               $VIGIL_CACERT); $VIGIL_URL also selects the API\n"
 	"\n"
 	"Exit status: 0 success, 2 usage error, unknown agent, or I/O error.\n";
 
 /* Options shared by both subcommands; *rest gets the first operand index. */
+static vg_client_opts copts;
+static int use_api, data_given;
+
 static int options(int argc, char **argv, const char **dir, long *ttl)
 {
 	static const struct option longopts[] = {
 		{"data", required_argument, NULL, 'd'},
 		{"ttl", required_argument, NULL, 't'},
+		{"server", required_argument, NULL, 0x1001},
+		{"token", required_argument, NULL, 0x1002},
+		{"cacert", required_argument, NULL, 0x1003},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -42,7 +53,16 @@ static int options(int argc, char **argv, const char **dir, long *ttl)
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'd': *dir = optarg; break;
+		case 'd':
+			*dir = optarg;
+			data_given = 1;
+			break;
+		case 0x1001:
+		case 0x1002:
+		case 0x1003:
+			(void)vg_client_opt(&copts, c, optarg);
+			use_api |= c == 0x1001;
+			break;
 		case 't': {
 			char *end;
 			errno = 0;
@@ -57,7 +77,46 @@ static int options(int argc, char **argv, const char **dir, long *ttl)
 		default: return vg_cli_usage_error(&vg_cmd_agents, "invalid option");
 		}
 	}
+	if (!data_given && getenv("VIGIL_URL") != NULL)
+		use_api = 1;
+	if (use_api && data_given)
+		return vg_cli_usage_error(&vg_cmd_agents, "--data and --server exclude each other");
 	return 0;
+}
+
+/* METHOD path with body through the API; prints the answer's field `key`
+ * (token) or a summary. Exit status. */
+static int via_api(const char *method, const char *path, json_t *body, const char *key)
+{
+	char why[512] = "";
+	vg_client *cl = vg_client_new(&copts, why, sizeof(why));
+	if (cl == NULL) {
+		fprintf(stderr, "vigil: %s\n", why);
+		json_decref(body);
+		return 2;
+	}
+	long status = 0;
+	json_t *ans = NULL;
+	int r = vg_client_call(cl, method, path, body, &status, &ans, why, sizeof(why));
+	json_decref(body);
+	vg_client_free(cl);
+	if (r != 0) {
+		fprintf(stderr, "vigil: %s\n", why);
+		return 2;
+	}
+	if (status < 200 || status > 299) {
+		int rc = vg_client_report(status, ans);
+		json_decref(ans);
+		return rc;
+	}
+	json_t *v = json_object_get(ans, key);
+	if (json_is_string(v))
+		printf("%s\n", json_string_value(v));
+	else if (json_is_integer(v))
+		printf("revoked %lld certificate(s) of agent %s\n", (long long)json_integer_value(v),
+		       json_string_value(json_object_get(ans, "agent")));
+	json_decref(ans);
+	return fflush(stdout) == 0 ? 0 : 2;
 }
 
 static int token(int argc, char **argv)
@@ -69,6 +128,8 @@ static int token(int argc, char **argv)
 		return r == 1 ? 0 : r;
 	if (optind != argc)
 		return vg_cli_usage_error(&vg_cmd_agents, "token takes no operand");
+	if (use_api)
+		return via_api("POST", "/api/v1/agents/tokens", json_pack("{s:I}", "ttl", (json_int_t)ttl), "token");
 	char why[256] = "";
 	vg_pki_ca *ca = NULL;
 	if ((r = vg_pki_init_ca(dir, &ca, why, sizeof(why))) != 0) {
@@ -98,6 +159,11 @@ static int revoke(int argc, char **argv)
 	if (!vg_pki_id_valid(id, strlen(id)))
 		return vg_cli_usage_error(&vg_cmd_agents, "'%s' is not an agent id ([A-Za-z0-9._-], at most %d bytes)", id,
 					  VG_PKI_MAX_ID);
+	if (use_api) {
+		char path[160];
+		snprintf(path, sizeof(path), "/api/v1/agents/%s/revoke", id);
+		return via_api("POST", path, json_object(), "revoked");
+	}
 	char why[256] = "";
 	vg_pki_ca *ca = NULL;
 	if ((r = vg_pki_init_ca(dir, &ca, why, sizeof(why))) != 0) {

@@ -17,6 +17,7 @@
 #include "net/pki.h"
 #include "net/tls.h"
 #include "server/api.h"
+#include "server/api_agents.h"
 #include "server/api_events.h"
 #include "server/auth.h"
 #include "server/ingest.h"
@@ -372,7 +373,7 @@ static int setup_http(server *s)
 		fprintf(stderr, "vigil server: API: %s\n", vg_err_str(VG_ENOMEM));
 		return VG_ENOMEM;
 	}
-	if ((r = vg_api_register_core(s->api)) != 0) {
+	if ((r = vg_api_register_core(s->api)) != 0 || (r = vg_api_agents_register(s->api, s->ca, cfg->data_dir)) != 0) {
 		fprintf(stderr, "vigil server: API routes: %s\n", vg_err_str(r));
 		return r;
 	}
