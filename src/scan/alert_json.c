@@ -470,9 +470,11 @@ int vg_event_json_renest(vg_buf *out, const char *doc, size_t len)
 		noff[n] = (uint32_t)at;
 		nlen[n] = (uint32_t)(tmp.len - at);
 		i += k + 1;
-		uint8_t type;
+		uint8_t type = VG_V_STR;
 		at = tmp.len;
-		if (doc[i] == '"') {
+		if (i >= len) {
+			k = 0;
+		} else if (doc[i] == '"') {
 			k = take_string(doc + i, len - i, &tmp);
 			type = VG_V_STR;
 		} else if (doc[i] == '{' || doc[i] == '[') {
