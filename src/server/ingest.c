@@ -19,6 +19,7 @@
 #include "core/limits.h"
 #include "core/timeparse.h"
 #include "detect/correlate.h"
+#include "parse/layer_map.h"
 #include "parse/parse.h"
 #include "scan/alert_json.h"
 #include "store/archive.h"
@@ -755,6 +756,7 @@ int vg_ingest_record(vg_ingest *g, const char *msg, size_t len, const vg_ingest_
 	vg_event_reset(ev, msg, len, path, s->line != 0 ? s->line : ++g->seq);
 	ev->year_hint = vg_year_of(now_us);
 	int unparsed = vg_parse_record(g->syslog, ev) == NULL;
+	ev->layer = vg_layer_assign(ev, s->input); /* the source/format -> layer table (parse/layer_map.c) */
 	g->st.unparsed += (uint64_t)unparsed;
 	if (ev->ts_us == VG_TS_NONE)
 		ev->ts_us = s->ts_us != 0 ? s->ts_us : now_us;

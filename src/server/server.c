@@ -20,6 +20,9 @@
 #include "server/api_agents.h"
 #include "server/api_events.h"
 #include "server/auth.h"
+#include "server/coverage.h"
+#include "server/incidents.h"
+#include "server/systems.h"
 #include "server/ingest.h"
 #include "server/listen_agents.h"
 #include "server/listen_syslog.h"
@@ -28,6 +31,7 @@
 #define POLL_MS 50                     /* a round at least this often */
 #define FAIL_LOG_US (10 * 1000000)     /* refused peers: one line per 10 s per input at most */
 #define METRICS_US 1000000             /* metrics snapshot period */
+#define OPS_US 1000000                 /* the operations modules' background work */
 #define MAX_NAMES (VG_PKI_MAX_NAMES)
 
 typedef struct server {
@@ -36,7 +40,11 @@ typedef struct server {
 	vg_engine *engine;
 	vg_db *db, *api_db;
 	vg_auth *auth;
-	vg_api *api; /* the REST API; its lock guards api_db and auth */
+	vg_api *api; /* the REST API; its lock guards api_db, auth and the ops modules */
+	vg_systems *systems;
+	vg_coverage *coverage;
+	vg_activity_batch *acts; /* drained from the ingest, recorded under the API lock */
+	vg_incidents *incidents;
 	vg_ingest *g;
 	vg_pki_ca *ca;
 	vg_tls_ctx *syslog_tls, *agent_tls;
@@ -262,7 +270,7 @@ static int setup_metrics(server *s)
 	C(agent_batches, "vigil_agent_batches_total", "batches received from agents");
 	C(agent_records, "vigil_agent_records_total", "records received from agents");
 	C(agent_refused, "vigil_agent_refused_total",
-	  "agent connections refused (handshake, protocol errors, over the limit)");
+	  "agent connections refused (handshake, protocol errors, failed enrolments, over the limit)");
 	C(syslog_tcp_conns, "vigil_syslog_connections_total", "syslog TCP and TLS connections accepted");
 	C(syslog_frame_errors, "vigil_syslog_frame_errors_total", "syslog connections closed for bad framing");
 	C(tls_failures, "vigil_syslog_tls_handshake_failures_total", "failed syslog TLS handshakes");
@@ -319,8 +327,8 @@ static void update_metrics(server *s)
 	DELTA(s->m.duplicates, is.duplicates, s->m.last.duplicates);
 	DELTA(s->m.agent_batches, as.batches, s->m.alast.batches);
 	DELTA(s->m.agent_records, as.records, s->m.alast.records);
-	DELTA(s->m.agent_refused, as.refused + as.handshake_failures + as.protocol_errors,
-	      s->m.alast.refused + s->m.alast.handshake_failures + s->m.alast.protocol_errors);
+	DELTA(s->m.agent_refused, as.refused + as.handshake_failures + as.protocol_errors + as.enroll_failures,
+	      s->m.alast.refused + s->m.alast.handshake_failures + s->m.alast.protocol_errors + s->m.alast.enroll_failures);
 	DELTA(s->m.syslog_tcp_conns, ss.tcp_accepted + ss.tls_accepted, s->m.slast.tcp_accepted + s->m.slast.tls_accepted);
 	DELTA(s->m.syslog_frame_errors, ss.tcp_frame_errors, s->m.slast.tcp_frame_errors);
 	DELTA(s->m.tls_failures, ss.tls_handshake_failures, s->m.slast.tls_handshake_failures);
@@ -336,6 +344,31 @@ static void update_metrics(server *s)
 	s->agent_conns = (double)as.open;
 	s->syslog_conns = (double)ss.tcp_open;
 	pthread_mutex_unlock(&s->snap_lock);
+}
+
+/* ---- the incidents module's view of the systems registry ---- */
+
+static int64_t inc_system_of(void *ud, const char *host, const char *ip)
+{
+	vg_activity a = {.host = host ? host : "", .source_ip = ip ? ip : "", .agent_id = "", .input = ""};
+	return vg_systems_attribute(ud, &a);
+}
+
+static int inc_system_info(void *ud, int64_t id, int *level, int *national)
+{
+	json_t *o = NULL;
+	int r = vg_systems_get(ud, NULL, id, &o);
+	if (r != 0)
+		return r;
+	*level = (int)json_integer_value(json_object_get(o, "level"));
+	*national = json_is_true(json_object_get(o, "nationally_important"));
+	json_decref(o);
+	return 0;
+}
+
+static int inc_system_unit(void *ud, int64_t id, char *unit, size_t cap)
+{
+	return cap > VG_AUTH_UNIT_MAX ? vg_systems_unit_of(ud, id, unit) : VG_ELIMIT;
 }
 
 static int setup_http(server *s)
@@ -374,6 +407,25 @@ static int setup_http(server *s)
 		return VG_ENOMEM;
 	}
 	if ((r = vg_api_register_core(s->api)) != 0 || (r = vg_api_agents_register(s->api, s->ca, cfg->data_dir)) != 0) {
+		fprintf(stderr, "vigil server: API routes: %s\n", vg_err_str(r));
+		return r;
+	}
+	if ((s->systems = vg_systems_open(s->api_db, &err)) == NULL ||
+	    (s->coverage = vg_coverage_open(s->api_db, &err)) == NULL || (s->acts = vg_activity_batch_new()) == NULL) {
+		fprintf(stderr, "vigil server: information systems: %s\n", vg_err_str(err ? err : VG_ENOMEM));
+		return err ? err : VG_ENOMEM;
+	}
+	if ((s->incidents = vg_incidents_open(s->api_db, &err)) == NULL) {
+		fprintf(stderr, "vigil server: incidents: %s\n", vg_err_str(err));
+		return err;
+	}
+	vg_incidents_set_hooks(s->incidents, &(vg_incidents_hooks){.system_of = inc_system_of,
+								  .system_info = inc_system_info,
+								  .system_unit = inc_system_unit,
+								  .ud = s->systems});
+	if ((r = vg_systems_register_api(s->systems, s->api)) != 0 ||
+	    (r = vg_coverage_register_api(s->coverage, s->api)) != 0 ||
+	    (r = vg_incidents_register_api(s->incidents, s->api)) != 0) {
 		fprintf(stderr, "vigil server: API routes: %s\n", vg_err_str(r));
 		return r;
 	}
@@ -508,7 +560,9 @@ static int loop(server *s, volatile sig_atomic_t *stop, volatile sig_atomic_t *h
 	}
 	const vg_server_config *cfg = s->cfg;
 	int64_t retention_us = (int64_t)cfg->archive_retention_interval_ms * 1000;
-	int64_t last_retain = mono_us(), last_metrics = 0, fail_at = 0, commit_said = 0;
+	int64_t activity_us = (int64_t)cfg->coverage_activity_interval_ms * 1000;
+	int64_t last_retain = mono_us(), last_metrics = 0, fail_at = 0, commit_said = 0, last_activity = mono_us();
+	int64_t last_ops = 0;
 	uint64_t seen_a = 0, seen_s = 0, rollbacks_said = 0;
 	int status = 0;
 	while (!*stop) {
@@ -553,7 +607,26 @@ static int loop(server *s, volatile sig_atomic_t *stop, volatile sig_atomic_t *h
 			update_metrics(s);
 			last_metrics = now;
 		}
+		int record_activity = now - last_activity >= activity_us;
+		if (record_activity) {
+			(void)vg_ingest_activity_drain(s->g, vg_activity_batch_add, s->acts);
+			last_activity = now;
+		}
 		pthread_mutex_unlock(&s->lock);
+		if (record_activity) { /* never both locks at once */
+			vg_api_lock(s->api);
+			if (vg_systems_record_batch(s->systems, s->acts, wall_us()) != 0 ||
+			    vg_systems_tick(s->systems, wall_us()) != 0)
+				fprintf(stderr, "vigil server: coverage: %s\n", vg_systems_errmsg(s->systems));
+			vg_api_unlock(s->api);
+		}
+		if (now - last_ops >= OPS_US) { /* alerts -> incidents */
+			vg_api_lock(s->api);
+			if (vg_incidents_tick(s->incidents, wall_us()) != 0)
+				fprintf(stderr, "vigil server: incidents: %s\n", vg_incidents_errmsg(s->incidents));
+			vg_api_unlock(s->api);
+			last_ops = now;
+		}
 		if (rc != 0) {
 			fprintf(stderr, "vigil server: epoll: %s\n", strerror(errno));
 			status = 2;
@@ -606,7 +679,7 @@ int vg_server_run(const vg_server_config *cfg, volatile sig_atomic_t *stop, vola
 			(unsigned long long)ls.tls_accepted, (unsigned long long)ls.tls_handshake_failures,
 			(unsigned long long)ls.tls_handshake_timeouts, (unsigned long long)ls.tls_errors,
 			(unsigned long long)as.accepted,
-			(unsigned long long)(as.refused + as.handshake_failures + as.protocol_errors),
+			(unsigned long long)(as.refused + as.handshake_failures + as.protocol_errors + as.enroll_failures),
 			(unsigned long long)as.batches, (unsigned long long)as.records, (unsigned long long)as.enrolled);
 	}
 	/* the HTTP threads first: they use the ingest and the auth database */
@@ -626,6 +699,10 @@ int vg_server_run(const vg_server_config *cfg, volatile sig_atomic_t *stop, vola
 	vg_tls_ctx_free(s.syslog_tls);
 	vg_tls_ctx_free(s.agent_tls);
 	vg_pki_ca_free(s.ca);
+	vg_incidents_close(s.incidents);
+	vg_coverage_close(s.coverage);
+	vg_systems_close(s.systems);
+	vg_activity_batch_free(s.acts);
 	vg_api_free(s.api);
 	vg_auth_close(s.auth);
 	vg_db_close(s.api_db);

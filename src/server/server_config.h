@@ -31,6 +31,7 @@ typedef struct vg_server_config {
 	uint64_t ingest_sync_interval_ms;
 	int64_t ingest_sync_events;
 	uint64_t correlation_lateness_ms;
+	uint64_t coverage_activity_interval_ms;
 	int64_t agents_max_connections;
 	uint64_t agents_heartbeat_timeout_ms;
 	uint64_t api_max_body;
