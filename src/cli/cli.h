@@ -31,6 +31,7 @@ extern const vg_command vg_cmd_systems;
 extern const vg_command vg_cmd_units;
 extern const vg_command vg_cmd_coverage;
 extern const vg_command vg_cmd_incidents;
+extern const vg_command vg_cmd_report;
 
 /* Print "vigil: <msg>" and the command's usage hint to stderr; returns 2. */
 int vg_cli_usage_error(const vg_command *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -22,6 +22,7 @@
 #include "server/auth.h"
 #include "server/coverage.h"
 #include "server/incidents.h"
+#include "server/reports.h"
 #include "server/systems.h"
 #include "server/ingest.h"
 #include "server/listen_agents.h"
@@ -45,6 +46,8 @@ typedef struct server {
 	vg_coverage *coverage;
 	vg_activity_batch *acts; /* drained from the ingest, recorded under the API lock */
 	vg_incidents *incidents;
+	vg_reports_modules rep_mods; /* must outlive reports */
+	vg_reports *reports;
 	vg_ingest *g;
 	vg_pki_ca *ca;
 	vg_tls_ctx *syslog_tls, *agent_tls;
@@ -371,6 +374,11 @@ static int inc_system_unit(void *ud, int64_t id, char *unit, size_t cap)
 	return cap > VG_AUTH_UNIT_MAX ? vg_systems_unit_of(ud, id, unit) : VG_ELIMIT;
 }
 
+static void inc_report(void *ud, struct vg_api_call *c, int64_t id)
+{
+	vg_reports_handle_incident(ud, c, id);
+}
+
 static int setup_http(server *s)
 {
 	const vg_server_config *cfg = s->cfg;
@@ -423,9 +431,19 @@ static int setup_http(server *s)
 								  .system_info = inc_system_info,
 								  .system_unit = inc_system_unit,
 								  .ud = s->systems});
+	s->rep_mods = (vg_reports_modules){.incidents = s->incidents, .systems = s->systems, .coverage = s->coverage};
+	vg_reports_src rsrc;
+	vg_reports_src_modules(&rsrc, &s->rep_mods);
+	vg_reports_opts ro = {.organisation = cfg->organisation_name, .place = cfg->organisation_place};
+	if ((s->reports = vg_reports_open(s->api_db, &rsrc, &ro, &err)) == NULL) {
+		fprintf(stderr, "vigil server: reports: %s\n", vg_err_str(err));
+		return err;
+	}
+	vg_incidents_set_report_handler(s->incidents, inc_report, s->reports);
 	if ((r = vg_systems_register_api(s->systems, s->api)) != 0 ||
 	    (r = vg_coverage_register_api(s->coverage, s->api)) != 0 ||
-	    (r = vg_incidents_register_api(s->incidents, s->api)) != 0) {
+	    (r = vg_incidents_register_api(s->incidents, s->api)) != 0 ||
+	    (r = vg_reports_register_api(s->reports, s->api, 0)) != 0) {
 		fprintf(stderr, "vigil server: API routes: %s\n", vg_err_str(r));
 		return r;
 	}
@@ -699,6 +717,7 @@ int vg_server_run(const vg_server_config *cfg, volatile sig_atomic_t *stop, vola
 	vg_tls_ctx_free(s.syslog_tls);
 	vg_tls_ctx_free(s.agent_tls);
 	vg_pki_ca_free(s.ca);
+	vg_reports_close(s.reports);
 	vg_incidents_close(s.incidents);
 	vg_coverage_close(s.coverage);
 	vg_systems_close(s.systems);

@@ -32,6 +32,8 @@ typedef struct vg_server_config {
 	int64_t ingest_sync_events;
 	uint64_t correlation_lateness_ms;
 	uint64_t coverage_activity_interval_ms;
+	char *organisation_name;   /* organisation.name */
+	char *organisation_place;  /* organisation.place */
 	int64_t agents_max_connections;
 	uint64_t agents_heartbeat_timeout_ms;
 	uint64_t api_max_body;

@@ -180,7 +180,7 @@ static void test_tables_valid(void **state)
 	if (r != 0)
 		fail_msg("agent table: %s", why);
 	assert_int_equal(vg_config_check_table(tkeys, NT, why, sizeof(why)), 0);
-	assert_int_equal(vg_server_config_nkeys, 21);
+	assert_int_equal(vg_server_config_nkeys, 23);
 	assert_int_equal(vg_agent_config_nkeys, 14);
 }
 
@@ -823,6 +823,7 @@ static const char server_all[] =
 	"ingest: {sync_interval: 1500ms, sync_events: 7}\n"
 	"correlation.lateness: 0\n"
 	"coverage.activity_interval: 10s\n"
+	"organisation: {name: \"Cục An toàn thông tin\", place: \"Đà Nẵng\"}\n"
 	"agents: {max_connections: 12, heartbeat_timeout: 2h}\n"
 	"api: {max_body: 65536, threads: 64}\n"
 	"tls.server_names: [siem.example.org, 192.0.2.10]\n";
