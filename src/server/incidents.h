@@ -114,7 +114,7 @@ typedef struct vg_incidents_hooks {
 vg_incidents *vg_incidents_open(vg_db *db, int *err);
 void vg_incidents_close(vg_incidents *inc);
 void vg_incidents_set_hooks(vg_incidents *inc, const vg_incidents_hooks *h);
-/* Routes under /api/v1 (see docs/openapi-incidents.yaml). */
+/* Routes under /api/v1 (see docs/openapi.yaml). */
 VG_WUR int vg_incidents_register_api(vg_incidents *inc, struct vg_api *api);
 /* Groups alerts with id > the high-water mark (kept in the module's table),
  * at most VG_INC_TICK_ALERTS per call, in one transaction. *processed (may

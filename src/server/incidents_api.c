@@ -1,6 +1,6 @@
 /* incidents_api.c — the REST face of incidents.h under /api/v1: listing,
  * export, create, show, patch, workflow, comments, reports, attachments and
- * the regulatory profiles. Paths and shapes: docs/openapi-incidents.yaml. */
+ * the regulatory profiles. Paths and shapes: docs/openapi.yaml. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -2,7 +2,7 @@
  * weekly, monthly deployment status, six-monthly summary) and the incident
  * forms of Circular 20/2017/TT-BTTTT (Mẫu 03 initial report, Mẫu 04 closure
  * report), in Vietnamese (default) or English, as HTML, PDF or JSON
- * (docs/reports.md, docs/openapi-reports.yaml).
+ * (docs/reports.md, docs/openapi.yaml).
  *
  * Model. A report is built in two steps: collect (alerts from the state DB's
  * `alerts` table, plus incidents, systems and coverage through the injected

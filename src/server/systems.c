@@ -1433,7 +1433,7 @@ int vg_systems_tick(vg_systems *s, int64_t now_us)
 }
 
 
-/* ==== REST handlers (docs/openapi-systems.yaml) ==== */
+/* ==== REST handlers (docs/openapi.yaml) ==== */
 
 static void answer_err(vg_api_call *c, vg_systems *s, int r)
 {

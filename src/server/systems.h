@@ -6,7 +6,7 @@
  *
  * Systems are JSON documents with a fixed set of snake_case members (the
  * field table in systems.c, documented in docs/systems.md and
- * docs/openapi-systems.yaml); unknown members are refused. Attribution rules
+ * docs/openapi.yaml); unknown members are refused. Attribution rules
  * are rows (kind, pattern, system, priority), cached in memory sorted by
  * priority and reloaded after every change made through this module.
  *
@@ -57,7 +57,7 @@ const char *vg_systems_errmsg(const vg_systems *s);
 int vg_systems_err_status(const vg_systems *s);
 
 /* Routes under /api/v1: units, systems, systems/{id}/hosts,
- * attribution-rules (docs/openapi-systems.yaml). */
+ * attribution-rules (docs/openapi.yaml). */
 VG_WUR int vg_systems_register_api(vg_systems *s, vg_api *api);
 /* Prunes hourly counts older than VG_SYSTEMS_HOURLY_KEEP_H and sources not
  * seen for VG_SYSTEMS_SOURCE_KEEP_D days (at most once a minute). */
