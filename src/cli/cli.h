@@ -32,6 +32,9 @@ extern const vg_command vg_cmd_units;
 extern const vg_command vg_cmd_coverage;
 extern const vg_command vg_cmd_incidents;
 extern const vg_command vg_cmd_report;
+extern const vg_command vg_cmd_roster;
+extern const vg_command vg_cmd_assessments;
+extern const vg_command vg_cmd_notify;
 
 /* Print "vigil: <msg>" and the command's usage hint to stderr; returns 2. */
 int vg_cli_usage_error(const vg_command *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -20,13 +20,16 @@
 #include "server/api_agents.h"
 #include "server/api_events.h"
 #include "server/auth.h"
+#include "server/assess.h"
 #include "server/coverage.h"
 #include "server/incidents.h"
 #include "server/reports.h"
+#include "server/roster.h"
 #include "server/systems.h"
 #include "server/ingest.h"
 #include "server/listen_agents.h"
 #include "server/listen_syslog.h"
+#include "server/notify.h"
 #include "store/db.h"
 
 #define POLL_MS 50                     /* a round at least this often */
@@ -48,6 +51,9 @@ typedef struct server {
 	vg_incidents *incidents;
 	vg_reports_modules rep_mods; /* must outlive reports */
 	vg_reports *reports;
+	vg_assess *assess;
+	vg_roster *roster;
+	vg_notify *notify;
 	vg_ingest *g;
 	vg_pki_ca *ca;
 	vg_tls_ctx *syslog_tls, *agent_tls;
@@ -374,6 +380,22 @@ static int inc_system_unit(void *ud, int64_t id, char *unit, size_t cap)
 	return cap > VG_AUTH_UNIT_MAX ? vg_systems_unit_of(ud, id, unit) : VG_ELIMIT;
 }
 
+static int assess_systems_each(void *ud, vg_assess_system_fn fn, void *ud2)
+{
+	json_t *out = NULL;
+	int r = vg_systems_list(ud, NULL, NULL, &out);
+	if (r != 0)
+		return r;
+	size_t i;
+	json_t *d;
+	json_array_foreach(json_object_get(out, "systems"), i, d)
+		fn(ud2, json_integer_value(json_object_get(d, "id")), json_string_value(json_object_get(d, "name")),
+		   json_string_value(json_object_get(d, "unit")), (int)json_integer_value(json_object_get(d, "level")),
+		   json_integer_value(json_object_get(d, "created_us")));
+	json_decref(out);
+	return 0;
+}
+
 static void inc_report(void *ud, struct vg_api_call *c, int64_t id)
 {
 	vg_reports_handle_incident(ud, c, id);
@@ -440,15 +462,29 @@ static int setup_http(server *s)
 		return err;
 	}
 	vg_incidents_set_report_handler(s->incidents, inc_report, s->reports);
+	if ((s->assess = vg_assess_open(s->api_db, &err)) == NULL || (s->roster = vg_roster_open(s->api_db, &err)) == NULL ||
+	    (s->notify = vg_notify_open(s->api_db, &err)) == NULL) {
+		fprintf(stderr, "vigil server: assessments, roster, notifications: %s (%s)\n", vg_err_str(err),
+			vg_db_errmsg(s->api_db));
+		return err;
+	}
+	vg_assess_set_systems(s->assess, assess_systems_each, s->systems);
+	vg_roster_set_users(s->roster, s->auth);
 	if ((r = vg_systems_register_api(s->systems, s->api)) != 0 ||
 	    (r = vg_coverage_register_api(s->coverage, s->api)) != 0 ||
 	    (r = vg_incidents_register_api(s->incidents, s->api)) != 0 ||
-	    (r = vg_reports_register_api(s->reports, s->api, 0)) != 0) {
+	    (r = vg_reports_register_api(s->reports, s->api, 0)) != 0 ||
+	    (r = vg_assess_register_api(s->assess, s->api)) != 0 || (r = vg_roster_register_api(s->roster, s->api)) != 0 ||
+	    (r = vg_notify_register_api(s->notify, s->api)) != 0) {
 		fprintf(stderr, "vigil server: API routes: %s\n", vg_err_str(r));
 		return r;
 	}
 	if ((r = vg_http_start(s->http, why, sizeof(why))) != 0) {
 		fprintf(stderr, "vigil server: API: %s\n", why[0] ? why : vg_err_str(r));
+		return r;
+	}
+	if ((r = vg_notify_start(s->notify, s->api)) != 0) {
+		fprintf(stderr, "vigil server: notifications: %s\n", vg_err_str(r));
 		return r;
 	}
 	return 0;
@@ -642,6 +678,10 @@ static int loop(server *s, volatile sig_atomic_t *stop, volatile sig_atomic_t *h
 			vg_api_lock(s->api);
 			if (vg_incidents_tick(s->incidents, wall_us()) != 0)
 				fprintf(stderr, "vigil server: incidents: %s\n", vg_incidents_errmsg(s->incidents));
+			int nr = vg_notify_tick(s->notify, wall_us()); /* new high/critical alerts -> on duty */
+			if (nr != 0)
+				fprintf(stderr, "vigil server: notifications: %s (%s)\n", vg_err_str(nr),
+					vg_db_errmsg(s->api_db));
 			vg_api_unlock(s->api);
 			last_ops = now;
 		}
@@ -702,6 +742,7 @@ int vg_server_run(const vg_server_config *cfg, volatile sig_atomic_t *stop, vola
 	}
 	/* the HTTP threads first: they use the ingest and the auth database */
 	vg_http_free(s.http);
+	vg_notify_close(s.notify); /* its sender thread takes the API lock */
 	vg_api_events_free(s.api_events);
 	pthread_mutex_lock(&s.lock);
 	vg_syslog_listener_free(s.syslog); /* delivers the open connections' last lines */
@@ -719,6 +760,8 @@ int vg_server_run(const vg_server_config *cfg, volatile sig_atomic_t *stop, vola
 	vg_pki_ca_free(s.ca);
 	vg_reports_close(s.reports);
 	vg_incidents_close(s.incidents);
+	vg_roster_close(s.roster);
+	vg_assess_close(s.assess);
 	vg_coverage_close(s.coverage);
 	vg_systems_close(s.systems);
 	vg_activity_batch_free(s.acts);
