@@ -74,15 +74,16 @@ int main(int argc, char **argv)
 			tw = now_s(CLOCK_MONOTONIC);
 			cw = now_s(CLOCK_PROCESS_CPUTIME_ID);
 		}
+		seq++;
 		vg_ingest_src s = {
 			.input = "agent",
 			.peer = "127.0.0.1:40000",
 			.path = "/var/log/bench.log",
 			.path_len = 18,
-			.line = seq + 1,
+			.line = seq,
 			.agent_id = "0123456789abcdef",
 			.agent_host = "bench-host",
-			.seq = ++seq,
+			.seq = seq,
 		};
 		if (vg_ingest_record(g, line, (size_t)n, &s, 1763726400000000LL + (int64_t)seq) < 0) {
 			fprintf(stderr, "ingest failed at line %llu\n", (unsigned long long)seq);
