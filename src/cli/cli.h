@@ -35,6 +35,7 @@ extern const vg_command vg_cmd_report;
 extern const vg_command vg_cmd_roster;
 extern const vg_command vg_cmd_assessments;
 extern const vg_command vg_cmd_notify;
+extern const vg_command vg_cmd_sharing;
 
 /* Print "vigil: <msg>" and the command's usage hint to stderr; returns 2. */
 int vg_cli_usage_error(const vg_command *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

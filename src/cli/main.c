@@ -6,7 +6,7 @@
 
 #include "cli/cli.h"
 
-static const vg_command *const commands[] = {&vg_cmd_scan, &vg_cmd_rules, &vg_cmd_events, &vg_cmd_alerts, &vg_cmd_server, &vg_cmd_agents, &vg_cmd_agent, &vg_cmd_users, &vg_cmd_systems, &vg_cmd_units, &vg_cmd_coverage, &vg_cmd_incidents, &vg_cmd_report, &vg_cmd_roster, &vg_cmd_assessments, &vg_cmd_notify, NULL};
+static const vg_command *const commands[] = {&vg_cmd_scan, &vg_cmd_rules, &vg_cmd_events, &vg_cmd_alerts, &vg_cmd_server, &vg_cmd_agents, &vg_cmd_agent, &vg_cmd_users, &vg_cmd_systems, &vg_cmd_units, &vg_cmd_coverage, &vg_cmd_incidents, &vg_cmd_report, &vg_cmd_roster, &vg_cmd_assessments, &vg_cmd_notify, &vg_cmd_sharing, NULL};
 
 static void print_overview(FILE *f)
 {

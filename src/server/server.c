@@ -26,6 +26,7 @@
 #include "server/reports.h"
 #include "server/roster.h"
 #include "server/systems.h"
+#include "share/service.h"
 #include "server/ingest.h"
 #include "server/listen_agents.h"
 #include "server/listen_syslog.h"
@@ -54,6 +55,13 @@ typedef struct server {
 	vg_assess *assess;
 	vg_roster *roster;
 	vg_notify *notify;
+	vg_share_service *share; /* sharing with the national centre: its own thread and connection */
+	struct {
+		char name[64];
+		vg_mseries *backlog, *lag, *dropped, *sent;
+		uint64_t sent_last, dropped_last;
+	} sm[16]; /* per sharing destination */
+	size_t nsm;
 	vg_ingest *g;
 	vg_pki_ca *ca;
 	vg_tls_ctx *syslog_tls, *agent_tls;
@@ -317,6 +325,49 @@ static void add_input(void *ud, const char *input, uint64_t messages, uint64_t u
 
 #define DELTA(series, now, before) vg_metric_add(series, (uint64_t)((now) - (before)))
 
+/* Per sharing destination: backlog, lag, dropped, sent (from the service's
+ * last status). */
+static void sharing_metrics(server *s)
+{
+	json_t *st = s->share != NULL ? vg_share_service_status(s->share) : NULL;
+	size_t i;
+	json_t *d;
+	json_array_foreach(json_object_get(st, "destinations"), i, d)
+	{
+		const char *name = json_string_value(json_object_get(d, "name"));
+		if (name == NULL)
+			continue;
+		size_t k = 0;
+		while (k < s->nsm && strcmp(s->sm[k].name, name) != 0)
+			k++;
+		if (k == s->nsm) {
+			const char *lab[] = {"destination"}, *v[] = {name};
+			vg_mfamily *f;
+			if (k == sizeof(s->sm) / sizeof(s->sm[0]))
+				continue;
+			snprintf(s->sm[k].name, sizeof(s->sm[k].name), "%s", name);
+			if (vg_metrics_family(s->metrics, VG_METRIC_GAUGE, "vigil_share_backlog", "items waiting per sharing destination", lab, 1, &f) != 0 ||
+			    vg_metrics_series(f, v, &s->sm[k].backlog) != 0 ||
+			    vg_metrics_family(s->metrics, VG_METRIC_GAUGE, "vigil_share_lag_seconds", "age of the oldest unsent item", lab, 1, &f) != 0 ||
+			    vg_metrics_series(f, v, &s->sm[k].lag) != 0 ||
+			    vg_metrics_family(s->metrics, VG_METRIC_COUNTER, "vigil_share_dropped_total", "items refused: the outbox was full", lab, 1, &f) != 0 ||
+			    vg_metrics_series(f, v, &s->sm[k].dropped) != 0 ||
+			    vg_metrics_family(s->metrics, VG_METRIC_GAUGE, "vigil_share_sent_last_hour", "items delivered in the last hour", lab, 1, &f) != 0 ||
+			    vg_metrics_series(f, v, &s->sm[k].sent) != 0)
+				continue;
+			s->nsm++;
+		}
+		uint64_t dropped = (uint64_t)json_integer_value(json_object_get(d, "dropped"));
+		vg_metric_set(s->sm[k].backlog, (double)json_integer_value(json_object_get(d, "backlog")));
+		vg_metric_set(s->sm[k].lag, json_number_value(json_object_get(d, "lag_s")));
+		vg_metric_set(s->sm[k].sent, (double)json_integer_value(json_object_get(d, "sent_1h")));
+		if (dropped > s->sm[k].dropped_last)
+			vg_metric_add(s->sm[k].dropped, dropped - s->sm[k].dropped_last);
+		s->sm[k].dropped_last = dropped;
+	}
+	json_decref(st);
+}
+
 /* Copies the figures of the loop's modules into the registry (under s->lock). */
 static void update_metrics(server *s)
 {
@@ -345,6 +396,7 @@ static void update_metrics(server *s)
 	s->m.alast = as;
 	s->m.slast = ss;
 	vg_ingest_inputs(s->g, add_input, s);
+	sharing_metrics(s);
 	pthread_mutex_lock(&s->snap_lock);
 	s->archive_bytes = (double)ar.bytes;
 	s->archive_segments = (double)ar.segments;
@@ -399,6 +451,17 @@ static int assess_systems_each(void *ud, vg_assess_system_fn fn, void *ud2)
 static void inc_report(void *ud, struct vg_api_call *c, int64_t id)
 {
 	vg_reports_handle_incident(ud, c, id);
+}
+
+static void sharing_status(void *ud, vg_api_call *c)
+{
+	server *s = ud;
+	json_t *st = s->share != NULL ? vg_share_service_status(s->share) : NULL;
+	if (st == NULL) {
+		vg_api_error(c, 503, "starting", "the sharing service has not finished its first round");
+		return;
+	}
+	vg_api_json(c, 200, st);
 }
 
 static int setup_http(server *s)
@@ -475,7 +538,8 @@ static int setup_http(server *s)
 	    (r = vg_incidents_register_api(s->incidents, s->api)) != 0 ||
 	    (r = vg_reports_register_api(s->reports, s->api, 0)) != 0 ||
 	    (r = vg_assess_register_api(s->assess, s->api)) != 0 || (r = vg_roster_register_api(s->roster, s->api)) != 0 ||
-	    (r = vg_notify_register_api(s->notify, s->api)) != 0) {
+	    (r = vg_notify_register_api(s->notify, s->api)) != 0 ||
+	    (r = vg_api_route(s->api, "GET", "/sharing/status", 0, VG_API_READ, sharing_status, s)) != 0) {
 		fprintf(stderr, "vigil server: API routes: %s\n", vg_err_str(r));
 		return r;
 	}
@@ -553,6 +617,12 @@ static int setup(server *s)
 				     (int64_t)cfg->agents_heartbeat_timeout_ms * 1000);
 	if (setup_metrics(s) != 0 || setup_http(s) != 0)
 		return -1;
+	/* after the notifications module (it initialises libcurl before any thread) */
+	vg_share_service_opts so = {.dir = cfg->data_dir, .origin = cfg->organisation_name[0] ? cfg->organisation_name : NULL};
+	if (vg_share_service_start(&so, &s->share, why, sizeof(why)) != 0) {
+		fprintf(stderr, "vigil server: sharing: %s\n", why);
+		return -1;
+	}
 	return 0;
 }
 
@@ -617,7 +687,7 @@ static int loop(server *s, volatile sig_atomic_t *stop, volatile sig_atomic_t *h
 	int64_t activity_us = (int64_t)cfg->coverage_activity_interval_ms * 1000;
 	int64_t last_retain = mono_us(), last_metrics = 0, fail_at = 0, commit_said = 0, last_activity = mono_us();
 	int64_t last_ops = 0;
-	uint64_t seen_a = 0, seen_s = 0, rollbacks_said = 0;
+	uint64_t seen_a = 0, seen_s = 0, rollbacks_said = 0, alerts_seen = 0;
 	int status = 0;
 	while (!*stop) {
 		struct epoll_event evs[2];
@@ -635,6 +705,11 @@ static int loop(server *s, volatile sig_atomic_t *stop, volatile sig_atomic_t *h
 			commit_said += 0; /* a failure shows in the rollback count below */
 		vg_ingest_stats is;
 		vg_ingest_stats_get(s->g, &is);
+		if (is.alerts + is.corr_alerts != alerts_seen && s->share != NULL) {
+			/* new alerts are committed (or about to be): let sharing pick them up */
+			vg_share_service_wake(s->share);
+			alerts_seen = is.alerts + is.corr_alerts;
+		}
 		if (is.rollbacks != rollbacks_said && mono_us() - commit_said > FAIL_LOG_US) {
 			fprintf(stderr, "vigil server: storage failed: %s (%llu commit(s) rolled back; agents resend, "
 					"syslog and API events of those commits are lost)\n",
@@ -742,6 +817,7 @@ int vg_server_run(const vg_server_config *cfg, volatile sig_atomic_t *stop, vola
 	}
 	/* the HTTP threads first: they use the ingest and the auth database */
 	vg_http_free(s.http);
+	vg_share_service_stop(s.share);
 	vg_notify_close(s.notify); /* its sender thread takes the API lock */
 	vg_api_events_free(s.api_events);
 	pthread_mutex_lock(&s.lock);
