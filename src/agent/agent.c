@@ -363,11 +363,11 @@ int vg_agent_run(const vg_agent_opts *o, volatile sig_atomic_t *stop)
 		}
 		vg_dq_stats qs;
 		vg_dq_stats_get(a.q, &qs);
+		/* full with an empty batch: the queue is at its bound (a full batch
+		 * is not: committing it makes room at once) */
+		a.blocked = a.full && qs.batch_records == 0;
 		if (qs.batch_records > 0 && (a.full || now - a.last_sync >= SYNC_US))
 			(void)commit(&a);
-		/* full with an empty batch: the queue is at its bound */
-		vg_dq_stats_get(a.q, &qs);
-		a.blocked = a.full && qs.batch_records == 0;
 		if (got == 0 || a.blocked) {
 			struct timespec ts = {0, (long)IDLE_US * 1000};
 			nanosleep(&ts, NULL);

@@ -283,7 +283,9 @@ static int db_commit(vg_ingest *g)
 	if (g->db == NULL)
 		return 0;
 	int rc = 0;
-	if (g->seq_upsert != NULL) {
+	/* the alerted seqs matter only when alerts were stored: a commit without
+	 * alerts costs the database nothing (no transaction, no fsync) */
+	if (g->seq_upsert != NULL && g->db_pending > 0) {
 		for (size_t i = 0; i < g->ndirty && rc == 0; i++) {
 			struct agent_seq *a = g->dirty[i];
 			if (a->pending <= a->alerted)
@@ -303,7 +305,7 @@ static int db_commit(vg_ingest *g)
 		(void)vg_db_rollback(g->db);
 	if (rc != 0) {
 		g->st.db_errors += g->db_pending;
-	} else {
+	} else if (g->db_pending > 0) {
 		for (size_t i = 0; i < g->ndirty; i++)
 			if (g->dirty[i]->pending > g->dirty[i]->alerted)
 				g->dirty[i]->alerted = g->dirty[i]->pending;

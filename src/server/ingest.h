@@ -36,7 +36,7 @@
 #include "store/archive.h"
 #include "store/db.h"
 
-#define VG_INGEST_SYNC_EVENTS 10000
+#define VG_INGEST_SYNC_EVENTS 50000
 #define VG_INGEST_SYNC_US 100000 /* 100 ms */
 
 typedef struct vg_ingest vg_ingest;

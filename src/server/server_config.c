@@ -44,7 +44,7 @@ const vg_config_key vg_server_config_keys[] = {
 	 .help = "how often retention (max_age, max_bytes) is applied"},
 	{.name = "ingest.sync_interval", .type = VG_CFG_DURATION, .def = "100ms", .offset = F(ingest_sync_interval_ms),
 	 .min = 1, .max = MIN, .help = "commit (fsync) ingested events at least this often"},
-	{.name = "ingest.sync_events", .type = VG_CFG_INT, .def = "10000", .offset = F(ingest_sync_events), .min = 1,
+	{.name = "ingest.sync_events", .type = VG_CFG_INT, .def = "50000", .offset = F(ingest_sync_events), .min = 1,
 	 .max = 1000000, .help = "commit as soon as this many events are pending"},
 	{.name = "correlation.lateness", .type = VG_CFG_DURATION, .def = "5m", .offset = F(correlation_lateness_ms),
 	 .min = 0, .max = 7 * DAY,

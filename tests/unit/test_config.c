@@ -261,7 +261,7 @@ static void test_server_defaults(void **state)
 	assert_int_equal(c.archive_max_bytes, 0);
 	assert_int_equal(c.archive_retention_interval_ms, 3600000);
 	assert_int_equal(c.ingest_sync_interval_ms, 100);
-	assert_int_equal(c.ingest_sync_events, 10000);
+	assert_int_equal(c.ingest_sync_events, 50000);
 	assert_int_equal(c.correlation_lateness_ms, 300000);
 	assert_int_equal(c.agents_max_connections, 4096);
 	assert_int_equal(c.agents_heartbeat_timeout_ms, 300000);
