@@ -1,11 +1,15 @@
 /* sink.c — the sink registration table, dispatch, and the one parser of a
  * destination's configuration (a declarative table of members). */
+#include <ctype.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
+#include "net/pki.h"
 #include "share/sink.h"
 
 static void say(char *why, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -30,16 +34,19 @@ typedef struct member {
 	const char *help;
 } member;
 
-static const char *const sink_names[] = {"syslog", "https", NULL};
+static const char *const sink_names[] = {"syslog", "https", "taxii", NULL};
 static const char *const format_names[] = {"json", "cef", NULL};
 
 #define STR(k, f, h) {k, T_STR, offsetof(vg_sink_conf, f), sizeof(((vg_sink_conf *)0)->f), 0, 0, NULL, h}
 #define PATH(k, f, h) {k, T_PATH, offsetof(vg_sink_conf, f), sizeof(((vg_sink_conf *)0)->f), 0, 0, NULL, h}
 static const member members[] = {
-	{"sink", T_ENUM, offsetof(vg_sink_conf, type), 0, 0, 0, sink_names, "syslog | https (required)"},
+	{"sink", T_ENUM, offsetof(vg_sink_conf, type), 0, 0, 0, sink_names, "syslog | https | taxii (required)"},
 	{"format", T_ENUM, offsetof(vg_sink_conf, format), 0, 0, 0, format_names, "syslog payload: json | cef"},
 	STR("address", address, "syslog: HOST:PORT of the receiver"),
-	STR("url", url, "https: https://HOST[:PORT]/PATH receiving NDJSON batches"),
+	STR("url", url, "https: https://HOST[:PORT]/PATH receiving NDJSON batches; taxii: the discovery URL"),
+	STR("api_root", api_root, "taxii: API root URL (default: the discovery's default)"),
+	STR("collection", collection, "taxii: collection id (default: the first writable one)"),
+	STR("organisation", organisation, "taxii: the sharing organisation's name (STIX identity)"),
 	STR("server_name", server_name, "syslog: name the receiver's certificate must cover (default HOST)"),
 	PATH("ca", ca, "CA certificate file (PEM) that verifies the receiver (required)"),
 	PATH("cert", cert, "client certificate (PEM) for mutual TLS"),
@@ -134,18 +141,24 @@ int vg_sink_conf_parse(const char *text, size_t len, vg_sink_conf *c, char *why,
 			say(why, whylen, "destination config: syslog needs \"address\": HOST:PORT");
 			goto out;
 		}
-		if (c->url[0] || c->token_file[0]) {
-			say(why, whylen, "destination config: \"url\" and \"token_file\" are for https");
+		if (c->url[0] || c->token_file[0] || c->api_root[0] || c->collection[0] || c->organisation[0]) {
+			say(why, whylen, "destination config: \"url\", \"token_file\", \"api_root\", \"collection\" and "
+					 "\"organisation\" are for https/taxii");
 			goto out;
 		}
 	} else {
+		const char *sk = sink_names[c->type];
 		if (strncmp(c->url, "https://", 8) != 0 || c->url[8] == '\0' || strpbrk(c->url, " \t\r\n") != NULL) {
-			say(why, whylen, "destination config: https needs \"url\": https://HOST[:PORT]/PATH");
+			say(why, whylen, "destination config: %s needs \"url\": https://HOST[:PORT]/PATH", sk);
 			goto out;
 		}
 		if (c->cert[0] == '\0' && c->token_file[0] == '\0') {
-			say(why, whylen, "destination config: https needs a client certificate (cert, key) or a "
-					 "token_file, or both");
+			say(why, whylen, "destination config: %s needs a client certificate (cert, key) or a "
+					 "token_file, or both", sk);
+			goto out;
+		}
+		if (c->type != VG_SINK_TAXII && (c->api_root[0] || c->collection[0] || c->organisation[0])) {
+			say(why, whylen, "destination config: \"api_root\", \"collection\" and \"organisation\" are for taxii");
 			goto out;
 		}
 		if (c->address[0] || c->format != VG_SINK_JSON || c->server_name[0]) {
@@ -184,10 +197,38 @@ json_t *vg_sink_conf_json(const vg_sink_conf *c)
 	return o;
 }
 
+int vg_sink_read_token(const char *path, char **token, vg_sink_result *res)
+{
+	char *t = NULL;
+	size_t len = 0;
+	*token = NULL;
+	int r = vg_pki_file_read(path, VG_SINK_TOKEN_MAX, &t, &len);
+	if (r != 0) {
+		snprintf(res->why, sizeof(res->why), "%.200s: %s", path,
+			 r == VG_ELIMIT ? "larger than a token" : vg_err_str(r));
+		return r;
+	}
+	while (len > 0 && isspace((unsigned char)t[len - 1]))
+		t[--len] = '\0';
+	/* RFC 6750 b64token characters only: nothing that could break the header */
+	int ok = len > 0;
+	for (size_t i = 0; i < len && ok; i++)
+		ok = isalnum((unsigned char)t[i]) || strchr("-._~+/=", t[i]) != NULL;
+	if (!ok) {
+		snprintf(res->why, sizeof(res->why), "%.200s: not a bearer token (RFC 6750 characters, one line)", path);
+		OPENSSL_cleanse(t, len);
+		free(t);
+		return VG_EINVAL;
+	}
+	*token = t;
+	return 0;
+}
+
 const vg_sink_ops *vg_sink_lookup(int type)
 {
 	static const vg_sink_ops *const table[] = {[VG_SINK_SYSLOG] = &vg_sink_syslog_ops,
-						   [VG_SINK_HTTPS] = &vg_sink_https_ops};
+						   [VG_SINK_HTTPS] = &vg_sink_https_ops,
+						   [VG_SINK_TAXII] = &vg_sink_taxii_ops};
 	return type >= 0 && (size_t)type < sizeof(table) / sizeof(table[0]) ? table[type] : NULL;
 }
 

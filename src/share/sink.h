@@ -3,7 +3,9 @@
  *   syslog: RFC 5424 messages over TLS with RFC 5425 octet counting,
  *           payload CEF or JSON, signature in an SD-ELEMENT (sink_syslog.c);
  *   https:  POST of an NDJSON batch, mutual TLS and/or a bearer token,
- *           signature in the X-Vigil-Signature header (sink_https.c).
+ *           signature in the X-Vigil-Signature header (sink_https.c);
+ *   taxii:  the items as STIX 2.1 objects (share/stix.h) added to a TAXII 2.1
+ *           collection, status polled to completion (share/taxii.h, sink_taxii.c).
  * A destination's configuration is a JSON object validated by
  * vg_sink_conf_parse (members in docs/sharing.md).
  *
@@ -37,14 +39,17 @@
 #define VG_SINK_DEFAULT_HEARTBEAT_S 60
 #define VG_SINK_TOKEN_MAX 4096        /* bytes of a bearer token file */
 
-enum vg_sink_type { VG_SINK_SYSLOG = 0, VG_SINK_HTTPS = 1 };
+enum vg_sink_type { VG_SINK_SYSLOG = 0, VG_SINK_HTTPS = 1, VG_SINK_TAXII = 2 };
 enum vg_sink_format { VG_SINK_JSON = 0, VG_SINK_CEF = 1 };
 
 typedef struct vg_sink_conf {
 	int type;                         /* enum vg_sink_type */
 	int format;                       /* syslog only: enum vg_sink_format */
 	char address[256];                /* syslog: HOST:PORT */
-	char url[VG_SINK_URL_MAX];        /* https: https://host[:port]/path */
+	char url[VG_SINK_URL_MAX];        /* https: https://host[:port]/path; taxii: the discovery URL */
+	char api_root[VG_SINK_URL_MAX];   /* taxii: API root URL ("" = the discovery's default) */
+	char collection[128];             /* taxii: collection id ("" = the first writable) */
+	char organisation[256];           /* taxii: the sharing organisation (STIX identity name) */
 	char server_name[256];            /* syslog: name the certificate must cover (default HOST) */
 	char ca[VG_SINK_PATH_MAX];        /* CA file that verifies the receiver (required) */
 	char cert[VG_SINK_PATH_MAX];      /* client certificate (mutual TLS), "" = none */
@@ -86,6 +91,12 @@ struct vg_sink {
 const vg_sink_ops *vg_sink_lookup(int type);
 extern const vg_sink_ops vg_sink_syslog_ops;
 extern const vg_sink_ops vg_sink_https_ops;
+extern const vg_sink_ops vg_sink_taxii_ops;
+
+/* The bearer token in path (one line of RFC 6750 characters, at most
+ * VG_SINK_TOKEN_MAX bytes) into *token (the caller wipes and frees it);
+ * res->why names the file on failure. */
+VG_WUR int vg_sink_read_token(const char *path, char **token, vg_sink_result *res);
 
 /* Dispatch helpers. open may connect lazily; send (re)connects as needed. */
 VG_WUR int vg_sink_open(const vg_sink_conf *c, const vg_share_keys *k, vg_sink **out, vg_sink_result *res);

@@ -41,27 +41,10 @@ static size_t on_answer(char *p, size_t size, size_t nmemb, void *ud)
 static int load_token(https_sink *s, vg_sink_result *res)
 {
 	char *t = NULL;
-	size_t len = 0;
-	int r = vg_pki_file_read(s->c->token_file, VG_SINK_TOKEN_MAX, &t, &len);
-	if (r != 0) {
-		snprintf(res->why, sizeof(res->why), "%.200s: %s", s->c->token_file,
-			 r == VG_ELIMIT ? "larger than a token" : vg_err_str(r));
+	int r = vg_sink_read_token(s->c->token_file, &t, res);
+	if (r != 0)
 		return r;
-	}
-	while (len > 0 && isspace((unsigned char)t[len - 1]))
-		t[--len] = '\0';
-	/* RFC 6750 b64token characters only: nothing that could break the header */
-	int ok = len > 0;
-	for (size_t i = 0; i < len && ok; i++)
-		ok = isalnum((unsigned char)t[i]) || strchr("-._~+/=", t[i]) != NULL;
-	if (!ok) {
-		snprintf(res->why, sizeof(res->why), "%.200s: not a bearer token (RFC 6750 characters, one line)",
-			 s->c->token_file);
-		OPENSSL_cleanse(t, len);
-		free(t);
-		return VG_EINVAL;
-	}
-	size_t n = len + 32;
+	size_t len = strlen(t), n = len + 32;
 	s->auth = malloc(n);
 	if (s->auth != NULL)
 		snprintf(s->auth, n, "Authorization: Bearer %s", t);

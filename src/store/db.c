@@ -149,14 +149,18 @@ vg_db *vg_db_open(const char *dir, const vg_db_opts *o, int *err, char *why, siz
 		}
 	} else {
 		/* create it ourselves for the mode: SQLite gives its -wal and -shm
-		 * files the database file's permissions */
-		int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-		if (fd < 0) {
+		 * files the database file's permissions. Only when it does not exist
+		 * (O_EXCL): closing any descriptor of an existing database file would
+		 * drop the POSIX locks this process's other connections hold on it,
+		 * and another process could then delete the WAL under them. */
+		int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+		if (fd >= 0) {
+			close(fd);
+		} else if (errno != EEXIST) {
 			r = VG_EIO;
 			say(why, why_len, "%s: %s", path, strerror(errno));
 			goto err;
 		}
-		close(fd);
 	}
 	int flags = (ro ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) | SQLITE_OPEN_NOMUTEX;
 	int rc = sqlite3_open_v2(path, &db->h, flags, NULL);
