@@ -134,6 +134,9 @@ struct vg_incidents {
 	size_t nmap;
 	int tx_own;
 	char why[512];
+	/* called inside the transaction of every change (sharing: producers.h) */
+	int (*change_fn)(void *ud, vg_incidents *inc, int64_t id, int64_t now_us);
+	void *change_ud;
 };
 
 /* ---- names ---- */
@@ -612,6 +615,62 @@ vg_incidents_report_fn vg_incidents_report_handler(vg_incidents *inc, void **ud)
 	return inc->report_fn;
 }
 
+/* TODO(lead): move this declaration to incidents.h (H19 report). fn is
+ * called inside the transaction of every successful change of incident id
+ * (create, alerts joined by tick, transition, update, comment, attachment,
+ * report mark), after the change; a non-zero return fails the change. */
+void vg_incidents_set_change_hook(vg_incidents *inc, int (*fn)(void *ud, vg_incidents *inc, int64_t id, int64_t now_us),
+				  void *ud);
+void vg_incidents_set_change_hook(vg_incidents *inc, int (*fn)(void *ud, vg_incidents *inc, int64_t id, int64_t now_us),
+				  void *ud)
+{
+	inc->change_fn = fn;
+	inc->change_ud = ud;
+}
+
+/* The change hook for incident id (inside the transaction). */
+static int changed(vg_incidents *inc, int64_t id, int64_t now)
+{
+	if (inc->change_fn == NULL)
+		return 0;
+	int r = inc->change_fn(inc->change_ud, inc, id, now);
+	return r == 0 ? 0 : fail(inc, r, "incident %lld: sharing could not record the change", (long long)id);
+}
+
+/* The hook for every incident that alerts (from, to] joined. */
+static int changed_alerts(vg_incidents *inc, int64_t from, int64_t to, int64_t now)
+{
+	if (inc->change_fn == NULL)
+		return 0;
+	sqlite3_stmt *st;
+	int r = prep(inc, "SELECT DISTINCT incident_id FROM incident_alerts WHERE alert_id > ? AND alert_id <= ?"
+			  " ORDER BY incident_id", &st);
+	if (r != 0)
+		return r;
+	sqlite3_bind_int64(st, 1, from);
+	sqlite3_bind_int64(st, 2, to);
+	int64_t *ids = NULL;
+	size_t n = 0, cap = 0;
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (n == cap) {
+			int64_t *v = realloc(ids, (cap = cap ? 2 * cap : 64) * sizeof(*v));
+			if (v == NULL) {
+				rc = SQLITE_NOMEM;
+				break;
+			}
+			ids = v;
+		}
+		ids[n++] = sqlite3_column_int64(st, 0);
+	}
+	sqlite3_finalize(st);
+	r = rc == SQLITE_DONE ? 0 : sqlfail(inc, rc, "incident alerts");
+	for (size_t i = 0; r == 0 && i < n; i++)
+		r = changed(inc, ids[i], now);
+	free(ids);
+	return r;
+}
+
 /* ---- building blocks (inside a transaction) ---- */
 
 static int timeline_add(vg_incidents *inc, int64_t id, int64_t ts, const char *actor, const char *action,
@@ -841,6 +900,8 @@ VG_WUR int vg_incidents_tick_n(vg_incidents *inc, int64_t now_us, size_t *proces
 	if (r == 0 && rc != SQLITE_DONE)
 		r = sqlfail(inc, rc, "alerts");
 	sqlite3_finalize(st);
+	if (r == 0 && last != hwm)
+		r = changed_alerts(inc, hwm, last, now_us);
 	if (r == 0 && last != hwm) {
 		char buf[32];
 		snprintf(buf, sizeof(buf), "%lld", (long long)last);
@@ -923,6 +984,8 @@ VG_WUR int vg_incidents_create(vg_incidents *inc, const vg_incident_new *n, int6
 			sqlite3_finalize(st);
 		}
 	}
+	if (r == 0)
+		r = changed(inc, nid, now_us);
 	if ((r = tx_end(inc, r)) == 0 && id != NULL)
 		*id = nid;
 	return r;
@@ -959,6 +1022,8 @@ VG_WUR int vg_incidents_transition(vg_incidents *inc, int64_t id, int to, const 
 		 to < from ? " (reopened)" : "");
 	if (r == 0)
 		r = timeline_add(inc, id, now_us, actor, "transition", text);
+	if (r == 0)
+		r = changed(inc, id, now_us);
 	return tx_end(inc, r);
 }
 
@@ -978,6 +1043,8 @@ VG_WUR int vg_incidents_comment(vg_incidents *inc, int64_t id, const char *actor
 		sqlite3_bind_int64(st, 2, id);
 		r = run(inc, st, "incident");
 	}
+	if (r == 0)
+		r = changed(inc, id, now_us);
 	return tx_end(inc, r);
 }
 
@@ -1006,6 +1073,8 @@ VG_WUR int vg_incidents_attach(vg_incidents *inc, int64_t id, const char *name, 
 	}
 	if (r == 0)
 		r = timeline_add(inc, id, now_us, actor, "attachment", name);
+	if (r == 0)
+		r = changed(inc, id, now_us);
 	return tx_end(inc, r);
 }
 
@@ -1042,6 +1111,8 @@ VG_WUR int vg_incidents_mark_reported(vg_incidents *inc, int64_t id, int kind, i
 	snprintf(text, sizeof(text), "%s report sent to %s", vg_inc_report_kind_name(kind), recipient);
 	if (r == 0)
 		r = timeline_add(inc, id, now_us, actor, "report", text);
+	if (r == 0)
+		r = changed(inc, id, now_us);
 	return tx_end(inc, r);
 }
 
@@ -1106,8 +1177,10 @@ VG_WUR int vg_incidents_update(vg_incidents *inc, int64_t id, const vg_incident_
 	SETS(reporter, "reporter")
 	SETS(reporter_contact, "reporter_contact")
 	SETS(profile, "profile")
-	SETS(assignee, "assignee")
 #undef SETS
+	/* the assignee gets its own timeline entry ("assigned to ...") below */
+	if (r == 0 && p->assignee != NULL)
+		r = set_col(inc, id, "UPDATE incidents SET assignee = ? WHERE id = ?", p->assignee, 0, 0);
 	if (r == 0 && p->severity != NULL) {
 		r = set_col(inc, id, "UPDATE incidents SET severity = ?, sev_rank = -1 WHERE id = ?", p->severity, 0, 0);
 		if (r == 0)
@@ -1143,6 +1216,8 @@ VG_WUR int vg_incidents_update(vg_incidents *inc, int64_t id, const vg_incident_
 	}
 	if (r == 0 && tl > 0)
 		r = timeline_add(inc, id, now_us, actor, "update", text);
+	if (r == 0)
+		r = changed(inc, id, now_us);
 	return tx_end(inc, r);
 }
 

@@ -4,6 +4,7 @@
  * The only file of the reports module that knows those modules. */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "server/coverage.h"
 #include "server/incidents.h"
@@ -135,7 +136,12 @@ static json_t *src_incidents(void *ud, int64_t from_us, int64_t to_us, int *err)
 		return NULL;
 	}
 	vg_inc_filter f = {.state = -1, .deadline = -1, .serious = -1};
-	int r = vg_incidents_list(m->incidents, &f, to_us, list_cb, &x);
+	/* deadline states as of now (a period that has not ended yet must not
+	 * make pending deadlines look overdue) */
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	int64_t now = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+	int r = vg_incidents_list(m->incidents, &f, now < to_us ? now : to_us, list_cb, &x);
 	if (r != 0) {
 		json_decref(x.arr);
 		*err = r;
