@@ -40,7 +40,7 @@ const vg_config_key vg_agent_config_keys[] = {
 	 .help = "when the queue is full: block (stop reading inputs) or drop_oldest (lose the oldest events)"},
 	{.name = "send.batch_events", .type = VG_CFG_INT, .def = "5000", .offset = F(send_batch_events), .min = 1,
 	 .max = 100000 /* VG_AP_MAX_BATCH_RECORDS */, .help = "most events sent in one batch"},
-	{.name = "send.batch_bytes", .type = VG_CFG_BYTES, .def = "4MiB", .offset = F(send_batch_bytes),
+	{.name = "send.batch_bytes", .type = VG_CFG_BYTES, .def = "1MiB", .offset = F(send_batch_bytes),
 	 .min = 4 * KIB, .max = 32 * MIB /* VG_AP_MAX_BATCH_RAW */,
 	 .help = "most bytes of events (before compression) sent in one batch"},
 	{.name = "send.backoff_min", .type = VG_CFG_DURATION, .def = "500ms", .offset = F(send_backoff_min_ms),

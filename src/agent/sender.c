@@ -144,7 +144,7 @@ vg_sender *vg_sender_new(const vg_sender_opts *o, vg_dq *q, int *err)
 	if (s->o.batch_events == 0)
 		s->o.batch_events = 5000;
 	if (s->o.batch_bytes == 0)
-		s->o.batch_bytes = 4u << 20;
+		s->o.batch_bytes = 1u << 20;
 	/* incompressible payload must still fit one frame (zstd adds a little) */
 	if (s->o.batch_bytes > VG_AP_MAX_FRAME / 2)
 		s->o.batch_bytes = VG_AP_MAX_FRAME / 2;

@@ -34,7 +34,7 @@ typedef struct vg_sender_opts {
 	const char *dir;      /* the agent's data directory: agent.{key,crt}, ca.crt */
 	const char *hostname; /* sent in HELLO */
 	size_t batch_events;  /* records per batch (0: 5000) */
-	size_t batch_bytes;   /* payload bytes per batch (0: 4 MiB) */
+	size_t batch_bytes;   /* payload bytes per batch (0: 1 MiB) */
 	int64_t backoff_min_us, backoff_max_us; /* 0: 500 ms, 30 s */
 } vg_sender_opts;
 

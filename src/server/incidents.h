@@ -37,7 +37,7 @@
 #include "core/err.h"
 #include "store/db.h"
 
-#define VG_INC_TICK_ALERTS 5000      /* alerts processed per tick at most */
+#define VG_INC_TICK_ALERTS 1000      /* alerts processed per tick at most (a short write lock) */
 #define VG_INC_WINDOW_DEFAULT_S 3600 /* grouping window */
 #define VG_INC_WINDOW_MAX_S (30 * 86400)
 #define VG_INC_TITLE_MAX 512

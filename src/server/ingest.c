@@ -25,6 +25,16 @@
 #include "store/archive.h"
 #include "store/db.h"
 
+/* An alert waiting for the database (in g->palerts): this header, then the
+ * NUL-terminated strings whose len is not 0 (rule id, title, level, host,
+ * source ip; 0 = NULL), then doc_len bytes of the document. */
+struct palert {
+	int64_t ts;
+	uint32_t len[5];
+	uint32_t doc_len;
+	uint8_t is_corr;
+};
+
 /* What the ingest knows of one agent's sequence numbers. */
 struct agent_seq {
 	uint64_t committed; /* highest seq in the archive, durably */
@@ -71,6 +81,7 @@ struct vg_ingest {
 	int64_t sync_us;
 	vg_buf alerts;            /* alert lines waiting for the commit */
 	sqlite3_stmt *seq_upsert;
+	vg_buf palerts;           /* alerts for the database, written at the commit (short write lock) */
 	vg_db *db;         /* borrowed; NULL: alerts.ndjson only */
 	uint64_t db_pending; /* alerts inserted since the last commit */
 	const char *src;   /* the current message's sender */
@@ -277,40 +288,72 @@ void vg_ingest_set_db(vg_ingest *g, vg_db *db)
 		g->seq_upsert = NULL;
 }
 
-/* Step (1) of a commit: alerts and alerted seqs in one transaction. */
+/* The buffered alerts into the open transaction. */
+static int insert_alerts(vg_ingest *g)
+{
+	size_t off = 0;
+	while (off + sizeof(struct palert) <= g->palerts.len) {
+		struct palert h;
+		memcpy(&h, g->palerts.data + off, sizeof(h));
+		off += sizeof(h);
+		const char *str[5];
+		for (int i = 0; i < 5; i++) {
+			str[i] = h.len[i] ? g->palerts.data + off : NULL;
+			off += h.len[i];
+		}
+		vg_db_alert a = {
+			.ts_us = h.ts,
+			.rule_id = str[0],
+			.rule_title = str[1],
+			.level = str[2],
+			.host = str[3],
+			.source_ip = str[4],
+			.is_correlation = h.is_corr,
+			.doc = g->palerts.data + off,
+			.doc_len = h.doc_len,
+		};
+		off += h.doc_len;
+		int r = vg_db_alert_insert(g->db, &a);
+		if (r != 0)
+			return r;
+	}
+	return 0;
+}
+
+/* Step (1) of a commit: alerts and alerted seqs in one short transaction. */
 static int db_commit(vg_ingest *g)
 {
-	if (g->db == NULL)
+	if (g->db == NULL || g->db_pending == 0) {
+		g->palerts.len = 0;
 		return 0;
-	int rc = 0;
-	/* the alerted seqs matter only when alerts were stored: a commit without
-	 * alerts costs the database nothing (no transaction, no fsync) */
-	if (g->seq_upsert != NULL && g->db_pending > 0) {
-		for (size_t i = 0; i < g->ndirty && rc == 0; i++) {
-			struct agent_seq *a = g->dirty[i];
-			if (a->pending <= a->alerted)
-				continue;
-			if ((rc = vg_db_begin(g->db)) != 0)
-				break;
-			sqlite3_bind_text(g->seq_upsert, 1, a->id, -1, SQLITE_STATIC);
-			sqlite3_bind_int64(g->seq_upsert, 2, (sqlite3_int64)a->pending);
-			if (sqlite3_step(g->seq_upsert) != SQLITE_DONE)
-				rc = VG_EIO;
-			sqlite3_reset(g->seq_upsert);
-		}
 	}
-	if (rc == 0 && vg_db_in_txn(g->db))
+	int rc = vg_db_begin(g->db);
+	if (rc == 0)
+		rc = insert_alerts(g);
+	/* the alerted seqs matter only when alerts were stored */
+	for (size_t i = 0; rc == 0 && g->seq_upsert != NULL && i < g->ndirty; i++) {
+		struct agent_seq *a = g->dirty[i];
+		if (a->pending <= a->alerted)
+			continue;
+		sqlite3_bind_text(g->seq_upsert, 1, a->id, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(g->seq_upsert, 2, (sqlite3_int64)a->pending);
+		if (sqlite3_step(g->seq_upsert) != SQLITE_DONE)
+			rc = VG_EIO;
+		sqlite3_reset(g->seq_upsert);
+	}
+	if (rc == 0)
 		rc = vg_db_commit(g->db);
-	else if (rc != 0 && vg_db_in_txn(g->db))
+	else if (vg_db_in_txn(g->db))
 		(void)vg_db_rollback(g->db);
 	if (rc != 0) {
 		g->st.db_errors += g->db_pending;
-	} else if (g->db_pending > 0) {
+	} else {
 		for (size_t i = 0; i < g->ndirty; i++)
 			if (g->dirty[i]->pending > g->dirty[i]->alerted)
 				g->dirty[i]->alerted = g->dirty[i]->pending;
 	}
 	g->db_pending = 0;
+	g->palerts.len = 0;
 	return rc;
 }
 
@@ -406,6 +449,7 @@ int vg_ingest_free(vg_ingest *g)
 	vg_buf_free(&g->doc);
 	vg_buf_free(&g->out);
 	vg_buf_free(&g->alerts);
+	vg_buf_free(&g->palerts);
 	vg_buf_free(&g->meta);
 	free_values(g->agents);
 	free_values(g->paths);
@@ -495,21 +539,27 @@ static void db_alert(vg_ingest *g, size_t doc_off, int64_t ts, const vg_rule_inf
 	}
 	if (source_ip == NULL)
 		source_ip = field_str(g->ev, "source.ip", ibuf, sizeof(ibuf));
-	vg_db_alert a = {
-		.ts_us = ts,
-		.rule_id = nonempty(rule->id),
-		.rule_title = nonempty(rule->title),
-		.level = nonempty(rule->level),
-		.host = nonempty(host),
-		.source_ip = source_ip,
-		.is_correlation = rule->is_correlation,
-		.doc = g->out.data + doc_off,
-		.doc_len = g->out.len - doc_off - 1, /* without the '\n' */
-	};
-	if (vg_db_begin(g->db) != 0 || vg_db_alert_insert(g->db, &a) != 0)
+	/* buffered: the database's write lock is then held only while the
+	 * commit writes them, not for the whole commit interval */
+	const char *str[5] = {nonempty(rule->id), nonempty(rule->title), nonempty(rule->level), nonempty(host),
+			      source_ip};
+	struct palert h = {.ts = ts, .is_corr = (uint8_t)rule->is_correlation,
+			   .doc_len = (uint32_t)(g->out.len - doc_off - 1)}; /* without the '\n' */
+	for (int i = 0; i < 5; i++)
+		h.len[i] = str[i] != NULL ? (uint32_t)strlen(str[i]) + 1 : 0;
+	size_t start = g->palerts.len;
+	int r = vg_buf_append(&g->palerts, &h, sizeof(h));
+	for (int i = 0; i < 5 && r == 0; i++)
+		if (str[i] != NULL)
+			r = vg_buf_append(&g->palerts, str[i], h.len[i]);
+	if (r == 0)
+		r = vg_buf_append(&g->palerts, g->out.data + doc_off, h.doc_len);
+	if (r != 0) {
+		g->palerts.len = start;
 		g->st.db_errors++;
-	else
-		g->db_pending++;
+		return;
+	}
+	g->db_pending++;
 }
 
 static void on_corr(void *ud, const vg_corr_alert *a)
@@ -722,11 +772,9 @@ static void lost_uncommitted(vg_ingest *g, uint64_t also)
 	g->st.archive_errors += g->pending + also;
 	g->pending = 0;
 	g->oldest_mono_us = -1;
-	if (g->db != NULL && vg_db_in_txn(g->db)) {
-		(void)vg_db_rollback(g->db);
-		g->st.db_errors += g->db_pending;
-	}
+	g->st.db_errors += g->db_pending;
 	g->db_pending = 0;
+	g->palerts.len = 0;
 	g->alerts.len = 0;
 	agents_rollback(g);
 }
@@ -821,7 +869,7 @@ int vg_ingest_message(vg_ingest *g, const char *msg, size_t len, const char *src
 
 int vg_ingest_sync(vg_ingest *g)
 {
-	if (g->pending == 0 && g->ndirty == 0 && g->alerts.len == 0 && (g->db == NULL || !vg_db_in_txn(g->db)))
+	if (g->pending == 0 && g->ndirty == 0 && g->alerts.len == 0 && g->db_pending == 0)
 		return 0;
 	uint64_t pending = g->pending;
 	/* (1) the database: alerts and the seqs whose alerts are stored */

@@ -46,7 +46,7 @@
 #define VG_OUTBOX_MAX_DESTS 16           /* destinations */
 #define VG_OUTBOX_NAME_MAX 64            /* bytes of a destination name [a-z0-9_-] */
 #define VG_OUTBOX_ID_MAX 128             /* bytes of an item id */
-#define VG_OUTBOX_ENQUEUE_BATCH 5000     /* alerts selected per vg_outbox_enqueue_alerts call */
+#define VG_OUTBOX_ENQUEUE_BATCH 1000     /* alerts selected per vg_outbox_enqueue_alerts call (a short write lock) */
 
 typedef struct vg_outbox vg_outbox;
 

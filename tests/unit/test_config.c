@@ -291,7 +291,7 @@ static void test_agent_defaults(void **state)
 	assert_int_equal(c.queue_segment_bytes, 16ull << 20);
 	assert_int_equal(c.queue_policy, VG_AGENT_QUEUE_BLOCK);
 	assert_int_equal(c.send_batch_events, 5000);
-	assert_int_equal(c.send_batch_bytes, 4ull << 20);
+	assert_int_equal(c.send_batch_bytes, 1ull << 20);
 	assert_int_equal(c.send_backoff_min_ms, 500);
 	assert_int_equal(c.send_backoff_max_ms, 30000);
 	assert_string_equal(c.hostname, "");
