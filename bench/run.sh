@@ -11,6 +11,10 @@
 #   SAMPLE_LINES=N  lines per file in the sample used for the ablation and for the
 #                   entire-SigmaHQ scan (default 300000)
 #   PERF=1          also perf stat / perf record the -j1 run on the sample
+#   CALLGRIND=1     also count instructions per line (valgrind --tool=callgrind) of
+#                   vigil scan -j 1: syslog, access and error lines, 50,000 each
+#                   minus 1,000 each (so rule loading and database builds cancel
+#                   out); stable under load, unlike the timings
 #   SKIP_BUILD=1    reuse $BUILD/vigil as it is
 #   BUILD=DIR       build directory (default build-bench)
 #   VG_CORPUS=DIR   shared corpus: loghub + SigmaHQ (default ../shared/corpus)
@@ -152,6 +156,7 @@ vsum() { # vsum KEY events|alerts|elapsed|loaded|rejected
 	events) v=$(sed -n 's/^vigil scan: .* \([0-9][0-9]*\) events, .*/\1/p' "$RUN/$1.err") ;;
 	alerts) v=$(sed -n 's/^  alerts: \([0-9][0-9]*\).*/\1/p' "$RUN/$1.err") ;;
 	elapsed) v=${T[$1]:-} ;;
+	build) v=$(sed -n 's/^  elapsed: .*(+ \([0-9.][0-9.]*\) s building.*/\1/p' "$RUN/$1.err") ;;
 	loaded) v=$(sed -n 's/^  rules: \([0-9][0-9]*\) loaded.*/\1/p; s/^\([0-9][0-9]*\) rules loaded.*/\1/p' "$RUN/$1.err" "$RUN/$1.out") ;;
 	rejected) v=$(sed -n 's/^  rules: [0-9]* loaded, \([0-9][0-9]*\) rejected.*/\1/p; s/^[0-9]* rules loaded, \([0-9][0-9]*\) rejected.*/\1/p' "$RUN/$1.err" "$RUN/$1.out") ;;
 	esac
@@ -186,6 +191,8 @@ measure f2b-first "$PL" "$PB" fail2ban-regex -r --no-check-all --print-no-missed
 	"$RUN/prefix/syslog.log" "$F2B_FILTER"
 measure vigil-prefix "$PL" "$PB" "$VIGIL" scan -j 1 "${RULES[@]}" "$RUN/prefix/syslog.log"
 vigil_check vigil-prefix
+measure vigil-prefix-j2 "$PL" "$PB" "$VIGIL" scan -j 2 "${RULES[@]}" "$RUN/prefix/syslog.log"
+vigil_check vigil-prefix-j2
 
 # matcher ablation, on the sample: the same parsed events matched with the
 # Hyperscan pre-filter and/or the PCRE2 JIT switched off (bench/matcher_ablation.c)
@@ -206,6 +213,23 @@ if [[ ${PERF:-0} == 1 ]] && command -v perf >/dev/null; then
 		perf report -i "$RUN/perf.data" --stdio --no-children --sort dso,symbol -g none --percent-limit 1 2>/dev/null |
 			grep -E '^ +[0-9]' | awk '{ $NF = ""; $(NF - 1) = ""; print }' | head -20
 	} >"$RUN/perf-top.txt" || true
+fi
+# instructions per line: deterministic, so comparable across runs on a busy machine
+CG_OUT=""
+if [[ ${CALLGRIND:-0} == 1 ]] && command -v valgrind >/dev/null; then
+	mkdir -p "$RUN/cg"
+	cg_instr() { # cg_instr FILE: instructions of vigil scan -j 1 over FILE
+		valgrind --tool=callgrind --callgrind-out-file=/dev/null "$VIGIL" scan -j 1 "${RULES[@]}" "$1" \
+			2>&1 >/dev/null | sed -n 's/.*Collected : \([0-9]*\).*/\1/p'
+	}
+	CG_OUT="| input (first lines of) | instructions per line |"$'\n'"|---|--:|"
+	for f in "${FILES[@]}"; do
+		log "callgrind on $f"
+		head -n 1000 "$CORPUS/$f" >"$RUN/cg/1k-$f"
+		head -n 51000 "$CORPUS/$f" >"$RUN/cg/51k-$f"
+		a=$(cg_instr "$RUN/cg/1k-$f") b=$(cg_instr "$RUN/cg/51k-$f")
+		CG_OUT+=$'\n'"| $f | $(num "$(div "$((b - a))" 50000 %.0f)") |"
+	done
 fi
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
@@ -254,14 +278,15 @@ report() {
 |---|---|--:|--:|--:|--:|--:|--:|--:|---|
 $(row wc "wc -l (the floor: reading lines)" "corpus" "")
 $(row grep "grep -c -F 'Failed password'" "corpus" "")
-$(row $j1 "vigil scan -j 1" "corpus" "$(vsum $j1 events) events, $(vsum $j1 alerts) alerts; scan only: $(scanonly $j1) lines/s")
+$(row $j1 "vigil scan -j 1" "corpus" "$(vsum $j1 events) events, $(vsum $j1 alerts) alerts; scan only: $(scanonly $j1) lines/s (+ $(vsum $j1 build) s database builds)")
 $(row $j2 "vigil scan -j 2" "corpus" "speedup over -j 1: ${speedup}x wall, ${speedup_scan}x scan only; alerts identical to -j 1: $same_alerts")
 $(row vigil-startup "vigil scan, empty input" "—" "rule loading + compiling alone")
 $(row sigma-all-check "vigil rules check, entire SigmaHQ" "—" "$(vsum sigma-all-check loaded) loaded, $(vsum sigma-all-check rejected) rejected")
 $(row sigma-all-scan "vigil scan -j 2, entire SigmaHQ" "sample" "$(vsum sigma-all-scan loaded) rules loaded, $(vsum sigma-all-scan alerts) alerts")
 $(row f2b "fail2ban-regex sshd (checks every regex)" "syslog prefix" "own timer: $(f2b_secs f2b) s")
 $(row f2b-first "fail2ban-regex sshd --no-check-all" "syslog prefix" "own timer: ${f2b_self:-n/a} s (first match wins, as the daemon does)")
-$(row vigil-prefix "vigil scan -j 1" "syslog prefix" "$(vsum vigil-prefix alerts) alerts; scan only: $(scanonly vigil-prefix) lines/s")
+$(row vigil-prefix "vigil scan -j 1" "syslog prefix" "$(vsum vigil-prefix alerts) alerts; scan only: $(scanonly vigil-prefix) lines/s (+ $(vsum vigil-prefix build) s database builds)")
+$(row vigil-prefix-j2 "vigil scan -j 2" "syslog prefix" "scan only: $(scanonly vigil-prefix-j2) lines/s = $(div "$(div "$PL" "$(vsum vigil-prefix-j2 elapsed)" %.0f)" "$(div "$PL" "${f2b_self:-n/a}" %.0f)" %.0f)x fail2ban (for comparison; the target is -j 1)")
 EOF
 	cat <<EOF
 
@@ -274,7 +299,8 @@ EOF
 	cat <<EOF
 
 Targets (from the issue). End to end: wall time, rule loading included. Steady state: vigil's own
-scan timer (read, parse, match, correlate, write; rule loading excluded) and fail2ban-regex's own timer.
+scan timer (read, parse, match, correlate, write; rule loading and the Hyperscan databases it
+builds on first use excluded) and fail2ban-regex's own timer.
 
 | target | end to end | | steady state | |
 |---|---|---|---|---|
@@ -283,13 +309,17 @@ scan timer (read, parse, match, correlate, write; rule loading excluded) and fai
 | near-linear gain from -j 2 (taken as ≥ 1.8x) | ${speedup}x | $(verdict "$speedup" 1.8 ">=") | ${speedup_scan}x | $(verdict "$speedup_scan" 1.8 ">=") |
 | peak RSS < 256 MB with the entire SigmaHQ set loaded | $all_rss MB (-j 2 scan of the sample) | $(verdict "$all_rss" 256 "<") | | |
 EOF
+	if [[ -n $CG_OUT ]]; then
+		printf '\nInstructions per line (callgrind; vigil scan -j 1 over the first 51,000 lines of each file\nminus the first 1,000, per line: rule loading and database builds cancel out):\n\n%s\n' "$CG_OUT"
+	fi
 	if [[ -s $RUN/perf-top.txt ]]; then
 		printf '\nperf (vigil scan -j 1 on the sample, cpu-clock samples, DWARF call graphs; rule compiling included):\n\n```\n'
 		cat "$RUN/perf-top.txt"
 		printf '```\n'
 	fi
 	printf '\nCommands, exactly as run (from %s):\n\n```sh\n' "$ROOT"
-	printf 'REPEAT=%s F2B_LINES=%s SAMPLE_LINES=%s PERF=%s bench/run.sh %s\n' "$REPEAT" "$F2B_LINES" "$SAMPLE_LINES" "${PERF:-0}" "$SIZE_MB"
+	printf 'REPEAT=%s F2B_LINES=%s SAMPLE_LINES=%s PERF=%s CALLGRIND=%s bench/run.sh %s\n' "$REPEAT" "$F2B_LINES" "$SAMPLE_LINES" \
+		"${PERF:-0}" "${CALLGRIND:-0}" "$SIZE_MB"
 	local c=${CORPUS#"$ROOT"/} r=${RUN#"$ROOT"/} k
 	printf 'bench/make_corpus.sh %s %s %s\n' "$SIZE_MB" "$c" "$SEED"
 	printf 'head -n %s %s/syslog.log > %s/prefix/syslog.log\n' "$F2B_LINES" "$c" "$r"

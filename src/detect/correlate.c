@@ -288,6 +288,11 @@ static const char *hit_value(const vg_corr_hit *h, const char *name)
 {
 	if (name == NULL)
 		return "";
+	/* hits name fields with the engine's strings, the same pointers as ours
+	 * (most often): compare addresses before text */
+	for (size_t i = 0; i < h->nf; i++)
+		if (h->names[i] == name)
+			return h->vals[i];
 	for (size_t i = 0; i < h->nf; i++)
 		if (strcmp(h->names[i], name) == 0)
 			return h->vals[i];
@@ -705,11 +710,22 @@ static int close_before(vg_corr *c, struct cstate *s, int64_t limit, vg_corr_ale
 
 /* The key of the group a hit of rules[pos] belongs to: every value as
  * "<decimal length>:<bytes>", so no choice of values can collide. */
+#define KEY_FAST 8 /* group-by fields looked up once (more: twice) */
+
 static int build_key(vg_corr *c, const struct cstate *s, size_t pos, const vg_corr_hit *h, size_t *len)
 {
 	size_t ng = s->def->ngroup, need = 1;
-	for (size_t g = 0; g < ng; g++)
-		need += strlen(hit_value(h, s->gname[pos * ng + g])) + 21;
+	const char *vs[KEY_FAST];
+	size_t vls[KEY_FAST];
+	for (size_t g = 0; g < ng; g++) {
+		const char *v = hit_value(h, s->gname[pos * ng + g]);
+		size_t vl = strlen(v);
+		if (g < KEY_FAST) {
+			vs[g] = v;
+			vls[g] = vl;
+		}
+		need += vl + 21;
+	}
 	if (need > c->keycap) {
 		char *nk = realloc(c->key, need);
 		if (nk == NULL)
@@ -719,8 +735,8 @@ static int build_key(vg_corr *c, const struct cstate *s, size_t pos, const vg_co
 	}
 	size_t o = 0;
 	for (size_t g = 0; g < ng; g++) {
-		const char *v = hit_value(h, s->gname[pos * ng + g]);
-		size_t vl = strlen(v), t = vl, nd = 0;
+		const char *v = g < KEY_FAST ? vs[g] : hit_value(h, s->gname[pos * ng + g]);
+		size_t vl = g < KEY_FAST ? vls[g] : strlen(v), t = vl, nd = 0;
 		char digits[24];
 		do {
 			digits[nd++] = (char)('0' + t % 10);

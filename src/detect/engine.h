@@ -104,5 +104,9 @@ void vg_matcher_free(vg_matcher *m);
 /* Calls cb once for every non-correlation rule that matches ev, in rule index
  * order (deterministic). Returns 0, or VG_ENOMEM/VG_ELIMIT from the matcher. */
 VG_WUR int vg_matcher_run(vg_matcher *m, const vg_event *ev, vg_match_fn cb, void *ud);
+/* Nanoseconds this matcher has spent in first-use Hyperscan database builds
+ * (building, or waiting for another thread's build, plus scratch growth): rule
+ * compiling rather than matching, for timers that exclude it. 0 for NULL. */
+uint64_t vg_matcher_build_ns(const vg_matcher *m);
 
 #endif

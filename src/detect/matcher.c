@@ -1,10 +1,16 @@
 /* matcher.c — per-thread matching (vg_matcher_*, engine.h). For one event:
  * look up its bucket, scan each field value and the raw record once per
  * partition database (building it on first use), then evaluate only the
- * candidate rules (a hit, or "always") in index order. Lazy lits are computed
- * at most once per event. No allocation per event. */
+ * candidate rules in index order: "always" rules, and rules whose hit item can
+ * make them hold (a rule that requires some items marks itself only from the
+ * rarest of them; a hit that can only lower a condition marks nothing). Lazy
+ * lits are computed at most once per event. No allocation per event. Values
+ * recur (program names, actions, methods, user agents): what a database
+ * reports for one is remembered per matcher (direct-mapped, keyed by database
+ * and bytes), so a repeated value costs a hash and a compare, not a scan. */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "detect/engine.h"
 #include "detect/sigma_compile.h"
@@ -13,6 +19,29 @@ enum { ST_UNKNOWN = 0, ST_TRUE = 1, ST_FALSE = 2, ST_MAYBE = 3 };
 
 /* PCRE2 backtracking steps per value (the library default is 10 million). */
 #define VG_RE_MATCH_LIMIT 1000000
+
+/* The value cache: a value whose scan reports at most VC_MAXHITS lits (after
+ * anchor checks) is remembered, direct-mapped, in one of two tables: short
+ * values (names, actions, methods) and longer ones (user agents, paths). */
+#define VC_SHORT 40
+#define VC_SHORT_SLOTS 2048 /* powers of two */
+#define VC_LONG 192
+#define VC_LONG_SLOTS 512
+#define VC_MAXHITS 6
+
+typedef struct vc_ent {
+	uint32_t fdb1;  /* fdb id + 1; 0: empty */
+	uint16_t len;
+	uint8_t nhits;  /* VC_MAXHITS + 1 while recording: too many to keep */
+	uint32_t hits[VC_MAXHITS];
+	char *val;      /* the table's bytes for this slot */
+} vc_ent;
+
+typedef struct vc_tab {
+	vc_ent *ents;
+	char *bytes;
+	size_t mask, maxlen;
+} vc_tab;
 
 struct vg_matcher {
 	const vg_engine *e;
@@ -24,6 +53,7 @@ struct vg_matcher {
 	uint32_t *touched;  /* lits whose st is not ST_UNKNOWN */
 	size_t ntouched;
 	uint8_t *imark;     /* per item: a lit of it was hit */
+	uint8_t *nomark;    /* per item: a hit cannot make its rule hold (see item_polarity) */
 	uint32_t *itouched; /* items marked */
 	size_t nitouched;
 	uint64_t *cand;     /* candidate rules */
@@ -32,7 +62,110 @@ struct vg_matcher {
 	size_t scan_len;        /* length of the value being scanned */
 	const uint64_t *gmask;  /* groups of the event's bucket */
 	uint8_t *fready;        /* per fdb id: built, and the scratch fits it */
+	uint64_t build_ns;      /* time spent in first-use database builds (and waiting for them) */
+	vc_tab vcs, vcl;        /* the value cache: short and long values */
+	vc_ent *rec;            /* the entry the current scan records into, or NULL */
 };
+
+/* Polarity of each item in its rule's condition: bit 0 where a hit can only
+ * raise the condition (an even number of NOTs, |neq included), bit 1 where it
+ * can only lower it. AND, OR and "n of" are monotone, so a rule that is not in
+ * its group's "always" list (false when none of its items is hit, whatever its
+ * lazy items say) stays false when only lowering items are hit: such hits
+ * need not make the rule a candidate. */
+static void item_polarity(const vg_expr *x, unsigned odd, uint8_t *pol, size_t nitems)
+{
+	switch (x->op) {
+	case VG_X_ITEM:
+		if (x->item != NULL && x->item->gid < nitems)
+			pol[x->item->gid] |= (odd ^ (x->item->neg != 0)) ? 2 : 1;
+		return;
+	case VG_X_NOT: odd ^= 1; /* fall through */
+	default:
+		for (uint32_t i = 0; i < x->n; i++)
+			item_polarity(x->kids[i], odd, pol, nitems);
+	}
+}
+
+/* How rarely an item is likely hit: its shortest pattern (short patterns,
+ * "GET", "200", hit most events). */
+static size_t item_rarity(const vg_item *it)
+{
+	size_t r = SIZE_MAX;
+	for (uint32_t a = 0; a < it->natoms; a++) {
+		const vg_atom *at = &it->atoms[a];
+		size_t l = at->kind == VG_ATOM_STR || at->kind == VG_ATOM_RE ? at->len : 0;
+		if (l < r)
+			r = l;
+	}
+	return it->natoms != 0 ? r : 0;
+}
+
+/* Among the items the condition requires (reached from its root through AND
+ * alone, not negated, never evaluated lazily: the condition cannot hold unless
+ * such an item was hit), the rarest. */
+static void key_item(const vg_expr *x, size_t nitems, const vg_item **best, size_t *rarity)
+{
+	if (x->op == VG_X_AND) {
+		for (uint32_t i = 0; i < x->n; i++)
+			key_item(x->kids[i], nitems, best, rarity);
+	} else if (x->op == VG_X_ITEM && x->item != NULL && !x->item->neg && !x->item->has_lazy &&
+		   x->item->gid < nitems) {
+		size_t r = item_rarity(x->item);
+		if (*best == NULL || r > *rarity) {
+			*best = x->item;
+			*rarity = r;
+		}
+	}
+}
+
+/* nomark[gid] = 1: a hit of item gid need not make its rule a candidate,
+ * because either the hit can only lower the condition (item_polarity) or the
+ * rule has a key item (key_item) and this is another: whenever the rule holds,
+ * its key was hit and marked it. Rules in an "always" list are candidates
+ * anyway. Lazy-ness is fixed once the engine is compiled. */
+static void fill_nomark(const vg_engine *e, uint8_t *nomark)
+{
+	for (size_t gi = 0; gi < e->ngroups; gi++) {
+		const vg_group *g = &e->groups[gi];
+		for (size_t ri = 0; ri < g->nrules; ri++) {
+			const vg_srule *rl = e->rules[g->rules[ri]];
+			if (rl->root != NULL)
+				item_polarity(rl->root, 0, nomark, e->nitems);
+		}
+	}
+	for (size_t i = 0; i < e->nitems; i++)
+		nomark[i] = nomark[i] == 2;
+	for (size_t gi = 0; gi < e->ngroups; gi++) {
+		const vg_group *g = &e->groups[gi];
+		for (size_t ri = 0; ri < g->nrules; ri++) {
+			const vg_srule *rl = e->rules[g->rules[ri]];
+			const vg_item *key = NULL;
+			size_t rarity = 0;
+			if (rl->root == NULL)
+				continue;
+			key_item(rl->root, e->nitems, &key, &rarity);
+			if (key == NULL)
+				continue;
+			for (size_t k = 0; k < rl->nitems; k++)
+				if (rl->items[k] != key && rl->items[k]->gid < e->nitems)
+					nomark[rl->items[k]->gid] = 1;
+		}
+	}
+}
+
+static int vc_init(vc_tab *t, size_t slots, size_t maxlen)
+{
+	t->ents = calloc(slots, sizeof(*t->ents));
+	t->bytes = malloc(slots * maxlen);
+	if (t->ents == NULL || t->bytes == NULL)
+		return VG_ENOMEM;
+	for (size_t i = 0; i < slots; i++)
+		t->ents[i].val = t->bytes + i * maxlen;
+	t->mask = slots - 1;
+	t->maxlen = maxlen;
+	return 0;
+}
 
 vg_matcher *vg_matcher_new(const vg_engine *e)
 {
@@ -49,6 +182,7 @@ vg_matcher *vg_matcher_new(const vg_engine *e)
 	m->imark = calloc(e->nitems ? e->nitems : 1, 1);
 	m->fready = calloc(e->nfdb_ids ? e->nfdb_ids : 1, 1);
 	m->itouched = malloc((e->nitems ? e->nitems : 1) * sizeof(*m->itouched));
+	m->nomark = calloc(e->nitems ? e->nitems : 1, 1);
 	m->md = pcre2_match_data_create(1, NULL);
 	m->js = pcre2_jit_stack_create(32 * 1024, 1024 * 1024, NULL);
 	if ((m->mc = pcre2_match_context_create(NULL)) != NULL) {
@@ -57,12 +191,15 @@ vg_matcher *vg_matcher_new(const vg_engine *e)
 		if (m->js != NULL)
 			pcre2_jit_stack_assign(m->mc, NULL, m->js);
 	}
-	if (m->st == NULL || m->touched == NULL || m->cand == NULL || m->md == NULL || m->mc == NULL || m->js == NULL ||
+	if (vc_init(&m->vcs, VC_SHORT_SLOTS, VC_SHORT) != 0 || vc_init(&m->vcl, VC_LONG_SLOTS, VC_LONG) != 0 ||
+	    m->st == NULL || m->touched == NULL || m->cand == NULL || m->md == NULL || m->mc == NULL || m->js == NULL ||
 	    m->imark == NULL ||
-	    m->itouched == NULL || m->fready == NULL) {
+	    m->itouched == NULL || m->fready == NULL ||
+	    m->nomark == NULL) {
 		vg_matcher_free(m);
 		return NULL;
 	}
+	fill_nomark(e, m->nomark);
 	m->cmin = SIZE_MAX;
 	return m;
 }
@@ -81,6 +218,11 @@ void vg_matcher_free(vg_matcher *m)
 	free(m->imark);
 	free(m->itouched);
 	free(m->fready);
+	free(m->vcs.ents);
+	free(m->vcs.bytes);
+	free(m->vcl.ents);
+	free(m->vcl.bytes);
+	free(m->nomark);
 	free(m);
 }
 
@@ -107,7 +249,8 @@ static void lit_hit(vg_matcher *m, uint32_t id, uint8_t st)
 			continue;
 		m->imark[gid] = 1;
 		m->itouched[m->nitouched++] = gid;
-		mark_rule(m, m->e->item_rule[gid]);
+		if (!m->nomark[gid])
+			mark_rule(m, m->e->item_rule[gid]);
 	}
 }
 
@@ -124,10 +267,25 @@ static int on_hit(unsigned int id, unsigned long long from, unsigned long long t
 	(void)flags;
 	vg_matcher *m = ctx;
 	const vg_lit *l = &m->e->lits[id];
-	if (!lit_wanted(m, id))
+	if (m->rec == NULL && !lit_wanted(m, id))
 		return 0;
 	if (((l->anch & VG_ANCH_START) && to != l->hlen) || ((l->anch & VG_ANCH_END) && to != m->scan_len))
 		return 0;
+	if (m->rec != NULL) {
+		/* every lit the value holds, wanted by this event or not: a later
+		 * event with the same value may have another bucket */
+		vc_ent *c = m->rec;
+		int seen = 0;
+		for (uint8_t i = 0; i < c->nhits && i < VC_MAXHITS && !seen; i++)
+			seen = c->hits[i] == id;
+		if (!seen && c->nhits <= VC_MAXHITS) {
+			if (c->nhits < VC_MAXHITS)
+				c->hits[c->nhits] = id;
+			c->nhits++;
+		}
+		if (!lit_wanted(m, id))
+			return 0;
+	}
 	lit_hit(m, id, l->mode == VG_LIT_PRE ? ST_MAYBE : ST_TRUE);
 	return 0;
 }
@@ -322,12 +480,75 @@ static int fdb_use(vg_matcher *m, vg_fdb *d)
 {
 	if (m->fready[d->id])
 		return 0;
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	int r = vg_compile_fdb_ready((vg_engine *)(uintptr_t)m->e, d); /* built on first use, under a lock */
+	if (r == 0 && d->db != NULL && hs_alloc_scratch(d->db, &m->scratch) != HS_SUCCESS)
+		r = VG_ENOMEM;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	m->build_ns += (uint64_t)((int64_t)(t1.tv_sec - t0.tv_sec) * 1000000000 + (t1.tv_nsec - t0.tv_nsec));
 	if (r != 0)
 		return r;
-	if (d->db != NULL && hs_alloc_scratch(d->db, &m->scratch) != HS_SUCCESS)
-		return VG_ENOMEM;
 	m->fready[d->id] = 1;
+	return 0;
+}
+
+uint64_t vg_matcher_build_ns(const vg_matcher *m)
+{
+	return m != NULL ? m->build_ns : 0;
+}
+
+static inline uint64_t vc_hash(uint32_t fdb, const char *v, size_t n)
+{
+	/* fixed-size loads only (an overlapping last word), no byte loop */
+	uint64_t h = (uint64_t)fdb * 0x9E3779B97F4A7C15u ^ n, w;
+	if (n >= 8) {
+		for (size_t i = 0; i + 8 <= n; i += 8) {
+			memcpy(&w, v + i, 8);
+			h = (h ^ w) * 0xFF51AFD7ED558CCDu;
+		}
+		if (n % 8 != 0) {
+			memcpy(&w, v + n - 8, 8);
+			h = (h ^ w) * 0xFF51AFD7ED558CCDu;
+		}
+	} else if (n >= 4) {
+		uint32_t a, b;
+		memcpy(&a, v, 4);
+		memcpy(&b, v + n - 4, 4);
+		h = (h ^ ((uint64_t)a << 32 | b)) * 0xFF51AFD7ED558CCDu;
+	} else if (n > 0) {
+		w = (uint64_t)(unsigned char)v[0] << 16 | (uint64_t)(unsigned char)v[n / 2] << 8 | (unsigned char)v[n - 1];
+		h = (h ^ w) * 0xFF51AFD7ED558CCDu;
+	}
+	return h ^ h >> 29;
+}
+
+/* Hyperscan over one value, through the value cache when the value is short. */
+static int hs_value(vg_matcher *m, vg_fdb *d, const char *v, size_t n)
+{
+	vc_ent *c = NULL;
+	vc_tab *t = n <= VC_SHORT ? &m->vcs : n <= VC_LONG ? &m->vcl : NULL;
+	if (t != NULL) {
+		c = &t->ents[vc_hash(d->id, v, n) & t->mask];
+		if (c->fdb1 == d->id + 1 && c->len == n && memcmp(c->val, v, n) == 0) {
+			for (uint8_t i = 0; i < c->nhits; i++)
+				if (lit_wanted(m, c->hits[i]))
+					lit_hit(m, c->hits[i], m->e->lits[c->hits[i]].mode == VG_LIT_PRE ? ST_MAYBE : ST_TRUE);
+			return 0;
+		}
+		c->fdb1 = 0;
+		c->nhits = 0;
+		m->rec = c;
+	}
+	hs_error_t hr = hs_scan(d->db, v, (unsigned)n, 0, m->scratch, on_hit, m);
+	m->rec = NULL;
+	if (hr != HS_SUCCESS)
+		return VG_EINVAL;
+	if (c != NULL && c->nhits <= VC_MAXHITS) {
+		c->fdb1 = d->id + 1;
+		c->len = (uint16_t)n;
+		memcpy(c->val, v, n);
+	}
 	return 0;
 }
 
@@ -338,8 +559,8 @@ static int fdb_scan(vg_matcher *m, vg_fdb *d, const char *v, size_t n)
 	if (r != 0)
 		return r;
 	m->scan_len = n;
-	if (d->db != NULL && hs_scan(d->db, v, (unsigned)n, 0, m->scratch, on_hit, m) != HS_SUCCESS)
-		return VG_EINVAL;
+	if (d->db != NULL && (r = hs_value(m, d, v, n)) != 0)
+		return r;
 	for (size_t i = 0; i < d->ndirect; i++) {
 		uint32_t id = d->direct[i];
 		if (lit_wanted(m, id) && value_test(m, &m->e->lits[id], v, n))

@@ -26,11 +26,14 @@ static void add_slice(vg_event *ev, const char *name, vg_pu_str v)
 }
 
 /* event.category / event.action / event.outcome (category, outcome optional). */
-static void tag(vg_event *ev, const char *category, const char *action, const char *outcome)
+static inline __attribute__((always_inline)) void tag(vg_event *ev, const char *category, const char *action,
+							const char *outcome)
 {
+	/* always inlined: the callers pass literals, whose lengths and comparison
+	 * are then folded at compile time */
 	if (category != NULL) {
 		(void)vg_pu_add_lit(ev, "event.category", category);
-		if (strcmp(category, "authentication") == 0)
+		if (__builtin_strcmp(category, "authentication") == 0)
 			ev->category = VG_CATEGORY_AUTHENTICATION;
 	}
 	(void)vg_pu_add_lit(ev, "event.action", action);

@@ -110,9 +110,31 @@ static int pton(int af, const char *p, size_t n)
 	return inet_pton(af, buf, addr) == 1;
 }
 
+/* Dotted quad, exactly as inet_pton(AF_INET) accepts it (four decimal
+ * octets <= 255, no leading zeros, nothing else), without its copy and call:
+ * this runs for every address of every auth line. */
 int vg_pu_is_ipv4(const char *p, size_t n)
 {
-	return n >= 7 && n <= 15 && pton(AF_INET, p, n);
+	if (n < 7 || n > 15)
+		return 0;
+	unsigned octets = 0, val = 0, digits = 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)p[i];
+		if (ch >= '0' && ch <= '9') {
+			if (digits > 0 && val == 0)
+				return 0; /* leading zero */
+			val = val * 10 + (ch - '0');
+			if (val > 255)
+				return 0;
+			if (digits++ == 0)
+				octets++;
+		} else if (ch == '.' && digits > 0 && octets < 4) {
+			val = digits = 0;
+		} else {
+			return 0;
+		}
+	}
+	return octets == 4 && digits > 0;
 }
 
 int vg_pu_is_ip(const char *p, size_t n)
@@ -136,7 +158,8 @@ size_t vg_pu_kvs(const char *p, size_t n, const char *const *keys, vg_pu_str *va
 		}
 		if (eq > i) {
 			for (size_t k = 0; k < nkeys; k++) {
-				if (vals[k].p == NULL && strlen(keys[k]) == eq - i && memcmp(p + i, keys[k], eq - i) == 0) {
+				if (vals[k].p == NULL && keys[k][0] == p[i] && strlen(keys[k]) == eq - i &&
+				    memcmp(p + i, keys[k], eq - i) == 0) {
 					vals[k].p = p + eq + 1;
 					vals[k].n = e - eq - 1;
 					found++;
@@ -185,11 +208,11 @@ vg_pu_str vg_pu_trim(vg_pu_str s)
 	return s;
 }
 
-int vg_pu_add_num(vg_event *ev, const char *name, const char *p, size_t n)
+int vg_pu_add_num_n(vg_event *ev, const char *name, size_t name_len, const char *p, size_t n)
 {
 	if (n == 0 || n > 20 || vg_pu_ndigits(p, n) != n)
 		return VG_EPARSE;
-	return vg_event_add(ev, name, strlen(name), p, n, VG_V_NUM);
+	return vg_event_add(ev, name, name_len, p, n, VG_V_NUM);
 }
 
 int vg_pu_add_uint(vg_event *ev, const char *name, uint64_t v)
@@ -212,11 +235,6 @@ int vg_pu_add_host(vg_event *ev, const char *ip_name, const char *domain_name, c
 	if (domain_name == NULL)
 		return 0;
 	return vg_event_add_str(ev, domain_name, p, n);
-}
-
-int vg_pu_add_lit(vg_event *ev, const char *name, const char *lit)
-{
-	return vg_event_add_str(ev, name, lit, strlen(lit));
 }
 
 int vg_pu_add_lower(vg_event *ev, const char *name, const char *p, size_t n)

@@ -98,15 +98,23 @@ size_t vg_pu_chomp(const char *p, size_t n);
 vg_pu_str vg_pu_trim(vg_pu_str s);
 
 /* Add name = p[0..n) as a number when it is 1..20 digits; VG_EPARSE (nothing
- * added) otherwise. */
-int vg_pu_add_num(vg_event *ev, const char *name, const char *p, size_t n);
+ * added) otherwise. (Inline so that a literal name's length is a constant.) */
+int vg_pu_add_num_n(vg_event *ev, const char *name, size_t name_len, const char *p, size_t n);
+static inline int vg_pu_add_num(vg_event *ev, const char *name, const char *p, size_t n)
+{
+	return vg_pu_add_num_n(ev, name, __builtin_strlen(name), p, n);
+}
 /* Add a number computed here (its text goes to the arena). */
 int vg_pu_add_uint(vg_event *ev, const char *name, uint64_t v);
 /* Add p[0..n) as ip_name when it is an IP address, else as domain_name
  * (nothing for an empty value or domain_name == NULL). */
 int vg_pu_add_host(vg_event *ev, const char *ip_name, const char *domain_name, const char *p, size_t n);
-/* Add a static string value (event.action, event.outcome, ...). */
-int vg_pu_add_lit(vg_event *ev, const char *name, const char *lit);
+/* Add a static string value (event.action, event.outcome, ...). Inline: the
+ * lengths of literal names and values are then constants. */
+static inline int vg_pu_add_lit(vg_event *ev, const char *name, const char *lit)
+{
+	return vg_event_add_str(ev, name, lit, __builtin_strlen(lit));
+}
 /* Add an ASCII-lowercased copy of p[0..n) (arena). */
 int vg_pu_add_lower(vg_event *ev, const char *name, const char *p, size_t n);
 

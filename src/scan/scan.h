@@ -33,11 +33,15 @@ typedef struct vg_scan_stats {
 	uint64_t events, bytes, unparsed, truncated;
 	uint64_t per_format[VG_SCAN_MAX_FORMATS]; /* indexed like vg_parsers */
 	uint64_t alerts, corr_alerts, corr_evicted;
-	double seconds;
+	double seconds;       /* the whole scan, wall time */
+	double build_seconds; /* of which building Hyperscan databases on first use (rule
+	                       * compiling; the slowest worker's share) */
 } vg_scan_stats;
 
 VG_WUR int vg_scan_run(const vg_scan_opts *o, vg_scan_stats *st);
-/* The summary, human-readable, as printed to stderr by `vigil scan`. */
+/* The summary, human-readable, as printed to stderr by `vigil scan`. Its
+ * "elapsed" and rates exclude build_seconds (printed beside them): the scan's
+ * steady state, like rule loading it leaves out rule compiling. */
 void vg_scan_print_stats(FILE *f, const vg_scan_stats *st, size_t rules_loaded, size_t rules_rejected);
 
 #endif

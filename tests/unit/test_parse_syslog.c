@@ -14,7 +14,10 @@
 
 #include "core/logsource.h"
 #include "core/timeparse.h"
+#include <arpa/inet.h>
+
 #include "parse/parse.h"
+#include "parse/parse_util.h"
 #include "parse_test_util.h"
 
 extern const vg_parser vg_parser_syslog;
@@ -30,6 +33,53 @@ static int parse(const char *line)
 static int64_t utc(int y, unsigned mo, unsigned d, int h, int mi, int s)
 {
 	return (vg_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s) * 1000000LL;
+}
+
+/* ---- addresses ----------------------------------------------------------- */
+
+static int pton4(const char *s)
+{
+	unsigned char a[4];
+	return inet_pton(AF_INET, s, a) == 1;
+}
+
+/* vg_pu_is_ipv4 is a hand-written dotted-quad check: it must agree with
+ * inet_pton(AF_INET) on every string, tricky or random. */
+static void test_ipv4_like_inet_pton(void **state)
+{
+	(void)state;
+	static const char *const cases[] = {
+		"1.2.3.4", "255.255.255.255", "0.0.0.0", "10.0.0.1", "256.1.1.1", "1.2.3.256", "01.2.3.4", "1.2.3.04",
+		"1.2.3", "1.2.3.4.", ".1.2.3.4", "1..2.3", "1.2.3.4.5", "1.2.3.4 ", " 1.2.3.4", "1.2.3.-4", "a.b.c.d",
+		"1.2.3.4:", "999.1.1.1", "1.2.3.4a", "100.200.250.255", "1.2.3.00", "0.0.0.00", "127.0.0.1", "1.2.3.",
+		"12.34.56.789", "1.2.3.4.", "0x1.2.3.4", "1.2.3.25", "1.2.3.255", "1.2.3.2550",
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		if (vg_pu_is_ipv4(cases[i], strlen(cases[i])) != pton4(cases[i]))
+			fail_msg("\"%s\": vg_pu_is_ipv4 %d, inet_pton %d", cases[i], vg_pu_is_ipv4(cases[i], strlen(cases[i])),
+				 pton4(cases[i]));
+	/* random strings over the alphabet that matters */
+	static const char alpha[] = "0123456789...:a ";
+	unsigned seed = 12345;
+	size_t valid = 0;
+	for (int k = 0; k < 200000; k++) {
+		char s[20];
+		seed = seed * 1103515245u + 12345u;
+		size_t n = 5 + (seed >> 16) % 12;
+		for (size_t i = 0; i < n; i++) {
+			seed = seed * 1103515245u + 12345u;
+			/* mostly digits and dots, so that valid addresses occur */
+			s[i] = (seed >> 16) % 4 == 0 ? alpha[(seed >> 20) % (sizeof(alpha) - 1)] : (char)('0' + (seed >> 20) % 10);
+			if ((seed >> 24) % 4 == 0)
+				s[i] = '.';
+		}
+		s[n] = '\0';
+		int want = pton4(s);
+		valid += (size_t)want;
+		if (vg_pu_is_ipv4(s, n) != want)
+			fail_msg("\"%s\": vg_pu_is_ipv4 %d, inet_pton %d", s, !want, want);
+	}
+	assert_true(valid > 100); /* the random strings did include addresses */
 }
 
 /* ---- headers ------------------------------------------------------------- */
@@ -690,7 +740,7 @@ int main(void)
 		cmocka_unit_test(test_cron),           cmocka_unit_test(test_useradd),
 		cmocka_unit_test(test_ftpd),           cmocka_unit_test(test_firewall),
 		cmocka_unit_test(test_loghub_linux),   cmocka_unit_test(test_loghub_openssh),
-		cmocka_unit_test(test_detect),
+		cmocka_unit_test(test_detect),         cmocka_unit_test(test_ipv4_like_inet_pton),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
