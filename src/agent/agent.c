@@ -15,7 +15,7 @@
 #include "core/buf.h"
 #include "core/jsonw.h"
 #include "net/agent_proto.h"
-#include "scan/alert_json.h"
+#include "core/timefmt.h"
 #include "store/dqueue.h"
 
 #define POLL_LINES 4096          /* lines read per input per round */

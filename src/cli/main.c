@@ -1,6 +1,5 @@
 /* main.c — `vigil`: dispatch to a subcommand by name (the command table),
  * plus `vigil help [COMMAND]` and `vigil --version`. */
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -24,31 +23,6 @@ static const vg_command *find(const char *name)
 		if (strcmp(commands[i]->name, name) == 0)
 			return commands[i];
 	return NULL;
-}
-
-int vg_cli_usage_error(const vg_command *c, const char *fmt, ...)
-{
-	va_list ap;
-	fprintf(stderr, "vigil: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\n");
-	if (c != NULL)
-		fprintf(stderr, "usage: %s\n(see: vigil help %s)\n", c->usage, c->name);
-	return 2;
-}
-
-void vg_cli_reject(void *ud, const char *path, const char *rule_id, const char *reason)
-{
-	vg_reject_log *log = ud;
-	log->count++;
-	if (log->f == NULL)
-		return;
-	if (rule_id != NULL && rule_id[0] != '\0')
-		fprintf(log->f, "%s: %s (rule %s)\n", path, reason, rule_id);
-	else
-		fprintf(log->f, "%s: %s\n", path, reason);
 }
 
 int main(int argc, char **argv)

@@ -12,6 +12,7 @@
 #define VG_ALERT_JSON_H
 
 #include "core/buf.h"
+#include "core/timefmt.h" /* vg_format_ts, for the users of this header */
 #include "core/event.h"
 #include "detect/correlate.h"
 #include "detect/engine.h"
@@ -32,7 +33,5 @@ VG_WUR int vg_alert_json_corr(vg_buf *out, const vg_engine *e, const vg_corr_ale
 VG_WUR int vg_event_json_flat(vg_buf *out, const vg_event *ev);
 VG_WUR int vg_event_json_renest(vg_buf *out, const char *doc, size_t len);
 
-/* "2026-04-17T05:24:53.088849Z" into buf (at least 32 bytes). */
-void vg_format_ts(int64_t us, char *buf, size_t n);
 
 #endif
