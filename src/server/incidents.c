@@ -615,12 +615,6 @@ vg_incidents_report_fn vg_incidents_report_handler(vg_incidents *inc, void **ud)
 	return inc->report_fn;
 }
 
-/* TODO(lead): move this declaration to incidents.h (H19 report). fn is
- * called inside the transaction of every successful change of incident id
- * (create, alerts joined by tick, transition, update, comment, attachment,
- * report mark), after the change; a non-zero return fails the change. */
-void vg_incidents_set_change_hook(vg_incidents *inc, int (*fn)(void *ud, vg_incidents *inc, int64_t id, int64_t now_us),
-				  void *ud);
 void vg_incidents_set_change_hook(vg_incidents *inc, int (*fn)(void *ud, vg_incidents *inc, int64_t id, int64_t now_us),
 				  void *ud)
 {

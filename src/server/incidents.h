@@ -114,6 +114,12 @@ typedef struct vg_incidents_hooks {
 vg_incidents *vg_incidents_open(vg_db *db, int *err);
 void vg_incidents_close(vg_incidents *inc);
 void vg_incidents_set_hooks(vg_incidents *inc, const vg_incidents_hooks *h);
+/* Called inside the transaction of every successful change of incident id
+ * (create, alerts joined by tick, transition, update, comment, attachment,
+ * report mark), after the change; a non-zero return fails the change (the
+ * sharing producers: share/producers.h). NULL fn: none. */
+typedef int (*vg_incidents_change_fn)(void *ud, vg_incidents *inc, int64_t id, int64_t now_us);
+void vg_incidents_set_change_hook(vg_incidents *inc, vg_incidents_change_fn fn, void *ud);
 /* Routes under /api/v1 (see docs/openapi.yaml). */
 VG_WUR int vg_incidents_register_api(vg_incidents *inc, struct vg_api *api);
 /* Groups alerts with id > the high-water mark (kept in the module's table),

@@ -26,6 +26,8 @@
 #include "server/reports.h"
 #include "server/roster.h"
 #include "server/systems.h"
+#include "share/api_share.h"
+#include "share/producers.h"
 #include "share/service.h"
 #include "server/ingest.h"
 #include "server/listen_agents.h"
@@ -56,6 +58,8 @@ typedef struct server {
 	vg_roster *roster;
 	vg_notify *notify;
 	vg_share_service *share; /* sharing with the national centre: its own thread and connection */
+	vg_share_producers *share_prod; /* incidents, public IPs, coverage into the outbox (API connection) */
+	vg_share_api *share_api;        /* /api/v1/sharing/destinations..., /sharing/pubkey */
 	struct {
 		char name[64];
 		vg_mseries *backlog, *lag, *dropped, *sent;
@@ -464,6 +468,14 @@ static void sharing_status(void *ud, vg_api_call *c)
 	vg_api_json(c, 200, st);
 }
 
+/* POST /api/v1/sharing/destinations/{name}/flush (an HTTP thread) */
+static void share_flush(void *ud)
+{
+	server *s = ud;
+	if (s->share != NULL)
+		vg_share_service_flush(s->share);
+}
+
 static int setup_http(server *s)
 {
 	const vg_server_config *cfg = s->cfg;
@@ -533,13 +545,31 @@ static int setup_http(server *s)
 	}
 	vg_assess_set_systems(s->assess, assess_systems_each, s->systems);
 	vg_roster_set_users(s->roster, s->auth);
+	vg_share_producers_opts po = {.db = s->api_db, .dir = cfg->data_dir,
+				      .origin = cfg->organisation_name[0] ? cfg->organisation_name : NULL,
+				      .systems = s->systems, .coverage = s->coverage};
+	if ((s->share_prod = vg_share_producers_open(&po, &err, why, sizeof(why))) == NULL) {
+		fprintf(stderr, "vigil server: sharing: %s\n", why[0] ? why : vg_err_str(err));
+		return err ? err : VG_EIO;
+	}
+	vg_incidents_set_change_hook(s->incidents, vg_share_incident_hook, s->share_prod);
+	vg_systems_set_change_hook(s->systems, vg_share_system_hook, s->share_prod);
+	s->share_api = vg_share_api_new(&(vg_share_api_opts){.ob = vg_share_producers_outbox(s->share_prod),
+							     .keys = vg_share_producers_keys(s->share_prod),
+							     .flush = share_flush,
+							     .ud = s});
+	if (s->share_api == NULL) {
+		fprintf(stderr, "vigil server: sharing API: %s\n", vg_err_str(VG_ENOMEM));
+		return VG_ENOMEM;
+	}
 	if ((r = vg_systems_register_api(s->systems, s->api)) != 0 ||
 	    (r = vg_coverage_register_api(s->coverage, s->api)) != 0 ||
 	    (r = vg_incidents_register_api(s->incidents, s->api)) != 0 ||
 	    (r = vg_reports_register_api(s->reports, s->api, 0)) != 0 ||
 	    (r = vg_assess_register_api(s->assess, s->api)) != 0 || (r = vg_roster_register_api(s->roster, s->api)) != 0 ||
 	    (r = vg_notify_register_api(s->notify, s->api)) != 0 ||
-	    (r = vg_api_route(s->api, "GET", "/sharing/status", 0, VG_API_READ, sharing_status, s)) != 0) {
+	    (r = vg_api_route(s->api, "GET", "/sharing/status", 0, VG_API_READ, sharing_status, s)) != 0 ||
+	    (r = vg_share_api_register(s->share_api, s->api)) != 0) {
 		fprintf(stderr, "vigil server: API routes: %s\n", vg_err_str(r));
 		return r;
 	}
@@ -751,8 +781,17 @@ static int loop(server *s, volatile sig_atomic_t *stop, volatile sig_atomic_t *h
 		}
 		if (now - last_ops >= OPS_US) { /* alerts -> incidents */
 			vg_api_lock(s->api);
-			if (vg_incidents_tick(s->incidents, wall_us()) != 0)
+			/* in a vg_db transaction: the sharing hook writes the outbox in it */
+			int ir = vg_db_begin(s->api_db);
+			if (ir == 0 && (ir = vg_incidents_tick(s->incidents, wall_us())) == 0)
+				ir = vg_db_commit(s->api_db);
+			if (ir != 0) {
+				(void)vg_db_rollback(s->api_db);
 				fprintf(stderr, "vigil server: incidents: %s\n", vg_incidents_errmsg(s->incidents));
+			}
+			uint64_t sq = 0; /* public IP snapshot, coverage item */
+			if (vg_share_producers_tick(s->share_prod, wall_us(), &sq) == 0 && sq > 0 && s->share != NULL)
+				vg_share_service_wake(s->share);
 			int nr = vg_notify_tick(s->notify, wall_us()); /* new high/critical alerts -> on duty */
 			if (nr != 0)
 				fprintf(stderr, "vigil server: notifications: %s (%s)\n", vg_err_str(nr),
@@ -835,6 +874,8 @@ int vg_server_run(const vg_server_config *cfg, volatile sig_atomic_t *stop, vola
 	vg_tls_ctx_free(s.agent_tls);
 	vg_pki_ca_free(s.ca);
 	vg_reports_close(s.reports);
+	vg_share_api_free(s.share_api);
+	vg_share_producers_close(s.share_prod);
 	vg_incidents_close(s.incidents);
 	vg_roster_close(s.roster);
 	vg_assess_close(s.assess);

@@ -94,6 +94,9 @@ struct vg_systems {
 	struct rule *rules;
 	size_t nrules;
 	int64_t pruned_us;
+	/* called inside the savepoint of every change of a system (sharing: producers.h) */
+	int (*change_fn)(void *ud, int64_t id, const json_t *before, const json_t *after, int64_t now_us);
+	void *change_ud;
 };
 
 static int fail(vg_systems *s, int status, int r, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
@@ -610,6 +613,22 @@ static int load_doc(vg_systems *s, int64_t id, json_t **out)
 	return r;
 }
 
+void vg_systems_set_change_hook(vg_systems *s,
+				int (*fn)(void *ud, int64_t id, const json_t *before, const json_t *after, int64_t now_us),
+				void *ud)
+{
+	s->change_fn = fn;
+	s->change_ud = ud;
+}
+
+static int changed(vg_systems *s, int64_t id, const json_t *before, const json_t *after, int64_t now_us)
+{
+	if (s->change_fn == NULL)
+		return 0;
+	int r = s->change_fn(s->change_ud, id, before, after, now_us);
+	return r == 0 ? 0 : fail(s, 500, r, "system %lld: sharing could not record the change", (long long)id);
+}
+
 int vg_systems_create(vg_systems *s, const json_t *in, int64_t now_us, int64_t *id)
 {
 	int64_t n;
@@ -622,8 +641,11 @@ int vg_systems_create(vg_systems *s, const json_t *in, int64_t now_us, int64_t *
 	if ((r = build_doc(s, in, NULL, &doc)) != 0)
 		return r;
 	int64_t nid = 0;
-	if ((r = sp_begin(s)) == 0)
-		r = sp_end(s, store_doc(s, &nid, doc, now_us));
+	if ((r = sp_begin(s)) == 0) {
+		if ((r = store_doc(s, &nid, doc, now_us)) == 0)
+			r = changed(s, nid, NULL, doc, now_us);
+		r = sp_end(s, r);
+	}
 	json_decref(doc);
 	if (r == 0)
 		*id = nid;
@@ -637,11 +659,16 @@ int vg_systems_update(vg_systems *s, int64_t id, const json_t *patch, int64_t no
 	if (r != 0)
 		return r;
 	r = build_doc(s, patch, base, &doc);
-	json_decref(base);
-	if (r != 0)
+	if (r != 0) {
+		json_decref(base);
 		return r;
-	if ((r = sp_begin(s)) == 0)
-		r = sp_end(s, store_doc(s, &id, doc, now_us));
+	}
+	if ((r = sp_begin(s)) == 0) {
+		if ((r = store_doc(s, &id, doc, now_us)) == 0)
+			r = changed(s, id, base, doc, now_us);
+		r = sp_end(s, r);
+	}
+	json_decref(base);
 	json_decref(doc);
 	return r;
 }
@@ -649,17 +676,26 @@ int vg_systems_update(vg_systems *s, int64_t id, const json_t *patch, int64_t no
 int vg_systems_delete(vg_systems *s, int64_t id)
 {
 	sqlite3_stmt *st;
-	int r = prep(s, "DELETE FROM systems WHERE id = ?", &st);
+	json_t *before = NULL;
+	int r = s->change_fn != NULL ? load_doc(s, id, &before) : 0;
 	if (r != 0)
 		return r;
+	if ((r = prep(s, "DELETE FROM systems WHERE id = ?", &st)) != 0) {
+		json_decref(before);
+		return r;
+	}
 	sqlite3_bind_int64(st, 1, id);
 	if ((r = sp_begin(s)) != 0) {
 		sqlite3_finalize(st);
+		json_decref(before);
 		return r;
 	}
 	r = run(s, st);
 	if (r == 0 && sqlite3_changes(s->sq) == 0)
 		r = fail(s, 404, VG_ENOTFOUND, "no system %lld", (long long)id);
+	if (r == 0)
+		r = changed(s, id, before, NULL, 0); /* 0: the hook's clock */
+	json_decref(before);
 	s->dirty = 1;
 	return sp_end(s, r);
 }

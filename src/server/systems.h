@@ -56,6 +56,13 @@ void vg_systems_close(vg_systems *s); /* NULL is a no-op */
 const char *vg_systems_errmsg(const vg_systems *s);
 int vg_systems_err_status(const vg_systems *s);
 
+/* Called inside the savepoint of every successful create (before NULL),
+ * update and delete (after NULL; now_us 0: delete has no clock) of system
+ * id with its documents; a non-zero return fails the change (the sharing
+ * producers: share/producers.h). NULL fn: none. */
+typedef int (*vg_systems_change_fn)(void *ud, int64_t id, const json_t *before, const json_t *after, int64_t now_us);
+void vg_systems_set_change_hook(vg_systems *s, vg_systems_change_fn fn, void *ud);
+
 /* Routes under /api/v1: units, systems, systems/{id}/hosts,
  * attribution-rules (docs/openapi.yaml). */
 VG_WUR int vg_systems_register_api(vg_systems *s, vg_api *api);

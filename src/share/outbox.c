@@ -110,7 +110,8 @@ static void text(sqlite3_stmt *st, int i, const char *s)
 /* Joins the caller's transaction or opens one (*own = 1). */
 static int txn_begin(vg_outbox *ob, int *own)
 {
-	*own = !vg_db_in_txn(ob->db);
+	/* a transaction opened with raw SQL (a module's BEGIN) is joined too */
+	*own = !vg_db_in_txn(ob->db) && sqlite3_get_autocommit(ob->sql);
 	return *own ? vg_db_begin(ob->db) : 0;
 }
 

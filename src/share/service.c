@@ -23,7 +23,7 @@ struct vg_share_service {
 	pthread_t th;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	int stop, woken;
+	int stop, woken, flush;
 	json_t *status;
 	unsigned long long rounds;
 };
@@ -55,6 +55,12 @@ static void round_once(vg_share_service *s)
 	if ((r = vg_outbox_heartbeat(s->ob, wall_us(), 0, &c)) != 0)
 		loop_error("heartbeat", r, s->ob, err, sizeof(err));
 	vg_share_sender_stats st;
+	pthread_mutex_lock(&s->mu);
+	int flush = s->flush;
+	s->flush = 0;
+	pthread_mutex_unlock(&s->mu);
+	if (flush)
+		vg_share_sender_wake(s->snd);
 	/* a bounded send budget keeps new alerts flowing into the outbox */
 	if ((r = vg_share_sender_run(s->snd, wall_us(), 1000000, 1, &st)) != 0)
 		loop_error("sending", r, s->ob, err, sizeof(err));
@@ -156,6 +162,15 @@ err:
 void vg_share_service_wake(vg_share_service *s)
 {
 	pthread_mutex_lock(&s->mu);
+	s->woken = 1;
+	pthread_cond_signal(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+}
+
+void vg_share_service_flush(vg_share_service *s)
+{
+	pthread_mutex_lock(&s->mu);
+	s->flush = 1;
 	s->woken = 1;
 	pthread_cond_signal(&s->cv);
 	pthread_mutex_unlock(&s->mu);

@@ -35,6 +35,9 @@ VG_WUR int vg_share_service_start(const vg_share_service_opts *o, vg_share_servi
 				  size_t whylen);
 /* Runs a round now (e.g. after the ingest committed alerts). */
 void vg_share_service_wake(vg_share_service *s);
+/* The same, and the round first forgets every destination's back-off
+ * (vg_share_sender_wake): POST /api/v1/sharing/destinations/{name}/flush. */
+void vg_share_service_flush(vg_share_service *s);
 /* The status of the last round (vg_outbox_status's object plus "rounds" and
  * "loop_error"), or NULL before the first round. */
 json_t *vg_share_service_status(vg_share_service *s);

@@ -336,9 +336,15 @@ static void add_alerts(fx *f, int from, int to)
 		vg_db_alert a = {.ts_us = NOW + i, .level = "high", .doc = doc, .doc_len = strlen(doc)};
 		assert_int_equal(vg_db_alert_insert(f->db, &a), 0);
 	}
-	vg_outbox_counts c;
-	assert_int_equal(vg_outbox_enqueue_alerts(f->ob, NOW, &c), 0);
-	assert_int_equal(c.queued, (uint64_t)(to - from + 1));
+	/* VG_OUTBOX_ENQUEUE_BATCH alerts per call */
+	uint64_t queued = 0;
+	for (int k = 0; k < 1000 && queued < (uint64_t)(to - from + 1); k++) {
+		vg_outbox_counts c;
+		assert_int_equal(vg_outbox_enqueue_alerts(f->ob, NOW, &c), 0);
+		assert_true(c.queued <= VG_OUTBOX_ENQUEUE_BATCH);
+		queued += c.queued;
+	}
+	assert_int_equal(queued, (uint64_t)(to - from + 1));
 }
 
 static void run(fx *f, vg_share_sender_stats *st)
