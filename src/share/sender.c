@@ -132,6 +132,8 @@ static int failed(vg_share_sender *s, dest_state *d, const vg_sink_result *res, 
 		d->backoff_ms = VG_SENDER_BACKOFF_MAX_MS;
 	if (d->backoff_ms > VG_SENDER_BACKOFF_MAX_MS)
 		d->backoff_ms = VG_SENDER_BACKOFF_MAX_MS;
+	if (res->retryable && res->retry_after_ms > d->backoff_ms)
+		d->backoff_ms = res->retry_after_ms; /* the receiver asked for at least this */
 	d->next_try_us = mono_us() + d->backoff_ms * 1000;
 	if (verbose)
 		fprintf(stderr, "vigil: sharing: destination %s: %s (%s; retry in %lld s)\n", d->name, res->why,

@@ -73,6 +73,7 @@ typedef struct vg_sink vg_sink;
 typedef struct vg_sink_result {
 	size_t done;   /* leading items delivered */
 	int retryable; /* 1 transient, 0 needs an operator */
+	int64_t retry_after_ms; /* the receiver's Retry-After (429/503), 0: none; the sender waits at least this */
 	char why[512]; /* what failed, naming the peer */
 } vg_sink_result;
 

@@ -164,6 +164,11 @@ static int post(https_sink *s, const vg_outbox_item *items, size_t n, vg_sink_re
 			s->answer[i] = ' ';
 	snprintf(res->why, sizeof(res->why), "%.200s: HTTP %ld%s%.200s", s->c->url, code, s->alen ? ": " : "", s->answer);
 	res->retryable = code == 408 || code == 429 || code >= 500;
+	/* Retry-After in seconds (RFC 9110 also allows a date; seconds is what
+	 * rate limiters send), capped at an hour */
+	curl_off_t ra = 0;
+	if ((code == 429 || code == 503) && curl_easy_getinfo(s->curl, CURLINFO_RETRY_AFTER, &ra) == CURLE_OK && ra > 0)
+		res->retry_after_ms = (int64_t)(ra > 3600 ? 3600 : ra) * 1000;
 	return VG_EIO;
 }
 
