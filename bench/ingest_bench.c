@@ -56,7 +56,8 @@ int main(int argc, char **argv)
 	int err = 0;
 	char why[256];
 	vg_db *db = vg_db_open(argv[1], NULL, &err, why, sizeof(why));
-	vg_ingest *g = db != NULL ? vg_ingest_new(argv[1], e, NULL, &err) : NULL;
+	vg_archive_opts ao = {.zstd_level = VG_ARCHIVE_SERVER_LEVEL}; /* as vigil server */
+	vg_ingest *g = db != NULL ? vg_ingest_new(argv[1], e, &ao, &err) : NULL;
 	FILE *f = fopen(argv[2], "r");
 	if (g == NULL || f == NULL) {
 		fprintf(stderr, "setup failed: %s\n", db == NULL ? why : vg_err_str(err));

@@ -24,7 +24,7 @@
 #include "core/err.h"
 #include "store/dqueue.h"
 
-#define VG_SENDER_WINDOW 8           /* batches in flight */
+#define VG_SENDER_WINDOW 32          /* batches in flight (covers the server's 100 ms commit interval at full speed) */
 #define VG_SENDER_CONNECT_MS 10000   /* TCP connect + TLS handshake + WELCOME */
 #define VG_SENDER_IO_MS 30000        /* a stalled write or silent server */
 #define VG_SENDER_ID_BUF 65          /* an agent id and its NUL */

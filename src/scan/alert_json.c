@@ -81,6 +81,8 @@ static int reserved(const char *n, size_t len)
 	} names[] = {R("@timestamp"), R("event.kind"), R("event.original"), R("log.file.path"),
 		     R("log.file.line"), R("vigil.format"), R("vigil.layer")};
 #undef R
+	if (len == 0 || (n[0] != '@' && n[0] != 'e' && n[0] != 'l' && n[0] != 'v' && n[0] != 'r'))
+		return 0; /* the common case: no reserved name starts so */
 	if ((len == 4 || (len > 4 && n[4] == '.')) && memcmp(n, "rule", 4) == 0)
 		return 1;
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
@@ -298,9 +300,14 @@ int vg_event_json_flat(vg_buf *out, const vg_event *ev)
 	KV("event.kind", "event", 5);
 	KV("event.original", ev->raw, ev->raw_len);
 	KV("log.file.path", ev->path, strlen(ev->path));
-	int ll = snprintf(line, sizeof(line), "%llu", (unsigned long long)ev->line);
+	char *lp = line + sizeof(line);
+	uint64_t lv = ev->line;
+	do {
+		*--lp = (char)('0' + lv % 10);
+		lv /= 10;
+	} while (lv != 0);
 	vg_jsonw_key(&w, "log.file.line", 13);
-	vg_jsonw_num_text(&w, line, (size_t)ll);
+	vg_jsonw_num_text(&w, lp, (size_t)(line + sizeof(line) - lp));
 	KV("vigil.format", ev->format, strlen(ev->format));
 	const char *layer = vg_layer_name(ev->layer);
 	KV("vigil.layer", layer, strlen(layer));

@@ -605,6 +605,7 @@ static int setup(server *s)
 		return -1;
 	}
 	vg_archive_opts ao = {
+		.zstd_level = VG_ARCHIVE_SERVER_LEVEL, /* it compresses every event: speed over ratio */
 		.segment_bytes = cfg->archive_segment_bytes,
 		.max_age_us = (int64_t)cfg->archive_max_age_ms * 1000,
 		.max_bytes = cfg->archive_max_bytes,

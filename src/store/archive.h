@@ -36,6 +36,10 @@
 
 typedef struct vg_archive vg_archive;
 
+/* The level the server writes with: it compresses every event it receives,
+ * so speed over ratio (zstd's negative "fast" levels; docs/archive.md). */
+#define VG_ARCHIVE_SERVER_LEVEL (-1)
+
 typedef struct vg_archive_opts {
 	uint64_t segment_bytes; /* seal at the first sync past this size; 0 = 64 MiB */
 	uint32_t block_bytes;   /* uncompressed bytes per block, 4 KiB..8 MiB; 0 = 1 MiB */

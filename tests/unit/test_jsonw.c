@@ -69,6 +69,35 @@ static void test_escaping_every_position(void **state)
 	vg_buf_free(&want);
 }
 
+/* keys take a fast path when nothing needs escaping: same bytes either way */
+static void test_keys(void **state)
+{
+	(void)state;
+	static const char *const keys[] = {"source.ip", "a\"b", "tab\tkey", "x\\y", "", "\x01", "é",
+					   "a.very.long.key.name.that.goes.past.sixty.four.bytes.of.length.xyz"};
+	vg_buf got = {0}, want = {0};
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		got.len = 0;
+		vg_jsonw w;
+		vg_jsonw_init(&w, &got);
+		vg_jsonw_obj_begin(&w);
+		vg_jsonw_key(&w, keys[i], strlen(keys[i]));
+		vg_jsonw_null(&w);
+		vg_jsonw_obj_end(&w);
+		assert_int_equal(vg_jsonw_finish(&w), 0);
+		want.len = 0;
+		vg_jsonw_init(&w, &want);
+		vg_jsonw_str(&w, keys[i], strlen(keys[i]));
+		assert_int_equal(vg_jsonw_finish(&w), 0);
+		/* {"key":null} == "{" + quoted key + ":null}" */
+		assert_int_equal(got.len, want.len + 7);
+		assert_memory_equal(got.data + 1, want.data, want.len);
+		assert_memory_equal(got.data + 1 + want.len, ":null}", 6);
+	}
+	vg_buf_free(&got);
+	vg_buf_free(&want);
+}
+
 static void test_valid_utf8_kept(void **state)
 {
 	(void)state;
@@ -88,6 +117,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_escaping_every_position),
 		cmocka_unit_test(test_valid_utf8_kept),
+		cmocka_unit_test(test_keys),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
