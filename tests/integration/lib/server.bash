@@ -35,7 +35,7 @@ check() { # check NAME COMMAND...
 wait_server_up() { # LOG PID
 	local i
 	for i in $(seq 1 200); do
-		grep -q "listening for syslog" "$1" && return 0
+		grep -qs "listening for syslog" "$1" && return 0
 		kill -0 "$2" 2>/dev/null || return 1
 		sleep 0.05
 	done
