@@ -52,7 +52,7 @@ struct agent_seq {
 
 struct input_count {
 	const char *name; /* static, by address */
-	uint64_t messages, unparsed;
+	uint64_t messages, unparsed, failed;
 };
 
 /* One source of the activity map (activity.h); key = the strings joined by '\x1f' + layer. */
@@ -652,25 +652,26 @@ static const char *intern_path(vg_ingest *g, const char *p, size_t n, const char
 	return s;
 }
 
-static void count_input(vg_ingest *g, const char *input, int unparsed)
+/* Counts a message of input; returns its row (NULL past MAX_INPUTS). */
+static struct input_count *count_input(vg_ingest *g, const char *input, int unparsed)
 {
 	size_t i = 0;
 	while (i < g->ninputs && g->inputs[i].name != input)
 		i++;
 	if (i == g->ninputs) {
 		if (i == MAX_INPUTS)
-			return;
+			return NULL;
 		g->inputs[g->ninputs++].name = input;
 	}
 	g->inputs[i].messages++;
 	g->inputs[i].unparsed += (uint64_t)unparsed;
+	return &g->inputs[i];
 }
 
-void vg_ingest_inputs(const vg_ingest *g, void (*fn)(void *ud, const char *input, uint64_t messages, uint64_t unparsed),
-		      void *ud)
+void vg_ingest_inputs(const vg_ingest *g, vg_ingest_input_fn fn, void *ud)
 {
 	for (size_t i = 0; i < g->ninputs; i++)
-		fn(ud, g->inputs[i].name, g->inputs[i].messages, g->inputs[i].unparsed);
+		fn(ud, g->inputs[i].name, g->inputs[i].messages, g->inputs[i].unparsed, g->inputs[i].failed);
 }
 
 int64_t vg_ingest_retain(vg_ingest *g, int64_t now_us)
@@ -823,7 +824,7 @@ int vg_ingest_record(vg_ingest *g, const char *msg, size_t len, const vg_ingest_
 		}
 	}
 	g->st.messages++;
-	count_input(g, s->input, unparsed);
+	struct input_count *ic = count_input(g, s->input, unparsed);
 
 	g->src = src;
 	g->out.len = 0;
@@ -843,6 +844,8 @@ int vg_ingest_record(vg_ingest *g, const char *msg, size_t len, const vg_ingest_
 		/* the document ends in '\n'; the archive wants one line without it */
 		rc = vg_archive_append(g->ar, ev->ts_us, host, g->doc.data, g->doc.len - 1);
 	}
+	if (rc != 0 && ic != NULL)
+		ic->failed++; /* (events rolled back with it are in the total only) */
 	if (rc == VG_EIO || rc == VG_ENOMEM) {
 		/* the append rolled back everything since the last commit */
 		lost_uncommitted(g, 1);

@@ -130,10 +130,12 @@ int64_t vg_ingest_retain(vg_ingest *g, int64_t now_us);
 /* The archive's figures (bytes on disk, records...). */
 void vg_ingest_archive_stats(const vg_ingest *g, struct vg_archive_stats *st);
 
-/* Messages and unparsed messages per input name ("syslog-udp", "agent"...):
- * calls fn for each input seen. */
-void vg_ingest_inputs(const vg_ingest *g, void (*fn)(void *ud, const char *input, uint64_t messages, uint64_t unparsed),
-		      void *ud);
+/* Per input name ("syslog-udp", "agent"...): messages received, of which
+ * unparsed (kept as raw events), and failed (the archive refused the record
+ * itself; events rolled back by a failed commit are only in
+ * vg_ingest_stats.archive_errors). Calls fn for each input seen. */
+typedef void (*vg_ingest_input_fn)(void *ud, const char *input, uint64_t messages, uint64_t unparsed, uint64_t failed);
+void vg_ingest_inputs(const vg_ingest *g, vg_ingest_input_fn fn, void *ud);
 
 /* Calls fn for every source seen since the last drain (activity.h), then
  * forgets them; returns how many sources were dropped for lack of room. */

@@ -75,7 +75,7 @@ typedef struct server {
 	vg_api_events *api_events;
 	vg_metrics *metrics;
 	struct {
-		vg_mfamily *events, *unparsed;
+		vg_mfamily *events, *unparsed, *parsed, *failed;
 		vg_mseries *alerts, *corr_alerts, *alert_errors, *archive_errors, *duplicates;
 		vg_mseries *agent_batches, *agent_records, *agent_refused, *syslog_tcp_conns, *syslog_frame_errors;
 		vg_mseries *tls_failures;
@@ -84,8 +84,8 @@ typedef struct server {
 		vg_syslog_listener_stats slast;
 		struct {
 			const char *name;
-			vg_mseries *ev, *un;
-			uint64_t ev_last, un_last;
+			vg_mseries *ev, *un, *pa, *fa;
+			uint64_t ev_last, un_last, fa_last;
 		} in[16];
 		size_t nin;
 	} m;
@@ -283,6 +283,12 @@ static int setup_metrics(server *s)
 	if (r == 0)
 		r = vg_metrics_family(m, VG_METRIC_COUNTER, "vigil_events_unparsed_total",
 				      "events no parser recognised (kept as raw events), by input", in, 1, &s->m.unparsed);
+	if (r == 0)
+		r = vg_metrics_family(m, VG_METRIC_COUNTER, "vigil_events_parsed_total",
+				      "events a parser recognised, by input", in, 1, &s->m.parsed);
+	if (r == 0)
+		r = vg_metrics_family(m, VG_METRIC_COUNTER, "vigil_events_input_failed_total",
+				      "events of the input the archive refused, by input", in, 1, &s->m.failed);
 	C(alerts, "vigil_alerts_total", "rule alerts raised");
 	C(corr_alerts, "vigil_correlation_alerts_total", "correlation alerts raised");
 	C(alert_errors, "vigil_alert_errors_total", "alerts that could not be built or written");
@@ -306,7 +312,7 @@ static int setup_metrics(server *s)
 	return r;
 }
 
-static void add_input(void *ud, const char *input, uint64_t messages, uint64_t unparsed)
+static void add_input(void *ud, const char *input, uint64_t messages, uint64_t unparsed, uint64_t failed)
 {
 	server *s = ud;
 	size_t i = 0;
@@ -315,16 +321,22 @@ static void add_input(void *ud, const char *input, uint64_t messages, uint64_t u
 	if (i == s->m.nin) {
 		const char *v[] = {input};
 		if (i == sizeof(s->m.in) / sizeof(s->m.in[0]) || vg_metrics_series(s->m.events, v, &s->m.in[i].ev) != 0 ||
-		    vg_metrics_series(s->m.unparsed, v, &s->m.in[i].un) != 0)
+		    vg_metrics_series(s->m.unparsed, v, &s->m.in[i].un) != 0 ||
+		    vg_metrics_series(s->m.parsed, v, &s->m.in[i].pa) != 0 ||
+		    vg_metrics_series(s->m.failed, v, &s->m.in[i].fa) != 0)
 			return;
 		s->m.in[i].name = input;
 		s->m.nin++;
 	}
 	/* counters move by difference: the ingest keeps the totals */
+	uint64_t parsed_before = s->m.in[i].ev_last - s->m.in[i].un_last;
 	vg_metric_add(s->m.in[i].ev, messages - s->m.in[i].ev_last);
 	vg_metric_add(s->m.in[i].un, unparsed - s->m.in[i].un_last);
+	vg_metric_add(s->m.in[i].pa, (messages - unparsed) - parsed_before);
+	vg_metric_add(s->m.in[i].fa, failed - s->m.in[i].fa_last);
 	s->m.in[i].ev_last = messages;
 	s->m.in[i].un_last = unparsed;
+	s->m.in[i].fa_last = failed;
 }
 
 #define DELTA(series, now, before) vg_metric_add(series, (uint64_t)((now) - (before)))

@@ -88,6 +88,8 @@ check "one brute-force correlation alert" test "$(jq -r "select(.rule.id == \"$B
 check "alerts: $NRULE, as in the database" metric_settles vigil_alerts_total "$NRULE"
 check "correlation alerts: $NCORR (1)" metric_settles vigil_correlation_alerts_total "$NCORR"
 check "nothing failed" metric_settles vigil_events_failed_total 0
+check "parsed per input = received - unparsed (udp)" metric_settles 'vigil_events_parsed_total{input="syslog-udp"}' 5
+check "nothing failed per input (tcp)" metric_settles 'vigil_events_input_failed_total{input="syslog-tcp"}' 0
 check "no alert errors" metric_settles vigil_alert_errors_total 0
 
 bytes=$(metric vigil_archive_bytes)
