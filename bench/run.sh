@@ -133,6 +133,9 @@ measure() {
 	log "measuring $key"
 	for ((i = 0; i < REPEAT; i++)); do
 		rc=0
+		# the previous run's output is dropped before the clock starts:
+		# freeing its pages is not the cost of the command measured
+		rm -f "$RUN/$key.out" "$RUN/$key.err"
 		t0=$EPOCHREALTIME
 		/usr/bin/time -f '%M %U %S' -o "$RUN/$key.time" "$@" >"$RUN/$key.out" 2>"$RUN/$key.err" || rc=$?
 		t1=$EPOCHREALTIME

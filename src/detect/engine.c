@@ -37,6 +37,13 @@ vg_engine *vg_engine_new(void)
 		free(e);
 		return NULL;
 	}
+	if (pthread_cond_init(&e->build_cv, NULL) != 0) {
+		pthread_mutex_destroy(&e->build_lock);
+		pthread_mutex_destroy(&e->map_lock);
+		vg_arena_free(e->arena);
+		free(e);
+		return NULL;
+	}
 	return e;
 }
 
@@ -47,6 +54,7 @@ void vg_engine_free(vg_engine *e)
 	vg_compile_free(e);
 	pthread_mutex_destroy(&e->map_lock);
 	pthread_mutex_destroy(&e->build_lock);
+	pthread_cond_destroy(&e->build_cv);
 	free(e->rules);
 	vg_arena_free(e->arena);
 	free(e);

@@ -356,7 +356,8 @@ static int choose_mode(vg_lit *l)
 
 /* Compile one database from the lits listed. A pattern Hyperscan refuses is
  * left out and listed in *direct, to be tested value by value. Writes
- * nothing shared but the statistics (the caller holds build_lock). */
+ * nothing shared but the statistics (added atomically): several threads may
+ * build different databases at once. */
 static int build_db(vg_engine *e, const uint32_t *lits, size_t n, hs_database_t **out, uint32_t **direct,
 		    size_t *ndirect)
 {
@@ -401,7 +402,7 @@ static int build_db(vg_engine *e, const uint32_t *lits, size_t n, hs_database_t 
 		if (hs_compile_multi(exprs, flags, ids, (unsigned)m, HS_MODE_BLOCK, NULL, &db, &err) == HS_SUCCESS) {
 			size_t sz = 0;
 			if (hs_database_size(db, &sz) == HS_SUCCESS)
-				e->hs_bytes += sz;
+				__atomic_fetch_add(&e->hs_bytes, sz, __ATOMIC_RELAXED);
 			*out = db;
 			break;
 		}
@@ -856,6 +857,7 @@ static int build_part(vg_engine *e, vg_part *p)
 		for (size_t i = 0; i < nents; i++)
 			cnt += ents[i].fdb == want;
 		d->id = (uint32_t)e->nfdb_ids++;
+		d->part = (uint32_t)(p - e->parts);
 		if (f < nf) {
 			size_t len = strlen(fnames[f]);
 			d->name = fnames[f];
@@ -879,20 +881,50 @@ out:
 	return r;
 }
 
-int vg_compile_fdb_ready(vg_engine *e, vg_fdb *d)
+/* Builds d, which this thread has claimed, and publishes it; on failure
+ * the claim is dropped (whoever needs d next tries again and sees the error). */
+static int build_claimed(vg_engine *e, vg_fdb *d)
 {
-	if (__atomic_load_n(&d->ready, __ATOMIC_ACQUIRE))
-		return 0;
-	int r = 0;
+	int r = d->nlits != 0 ? build_db(e, d->lits, d->nlits, &d->db, &d->direct, &d->ndirect) : 0;
 	pthread_mutex_lock(&e->build_lock);
-	if (!__atomic_load_n(&d->ready, __ATOMIC_RELAXED)) {
-		if (d->nlits != 0)
-			r = build_db(e, d->lits, d->nlits, &d->db, &d->direct, &d->ndirect);
-		if (r == 0)
-			__atomic_store_n(&d->ready, 1, __ATOMIC_RELEASE);
-	}
+	if (r == 0)
+		__atomic_store_n(&d->ready, 1, __ATOMIC_RELEASE);
+	else
+		__atomic_store_n(&d->claimed, 0, __ATOMIC_RELEASE);
+	pthread_cond_broadcast(&e->build_cv);
 	pthread_mutex_unlock(&e->build_lock);
 	return r;
+}
+
+static int claim(vg_fdb *d)
+{
+	int zero = 0;
+	return !__atomic_load_n(&d->claimed, __ATOMIC_RELAXED) &&
+	       __atomic_compare_exchange_n(&d->claimed, &zero, 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED);
+}
+
+int vg_compile_fdb_ready(vg_engine *e, vg_fdb *d)
+{
+	for (;;) {
+		if (__atomic_load_n(&d->ready, __ATOMIC_ACQUIRE))
+			return 0;
+		if (claim(d))
+			return build_claimed(e, d);
+		/* Another thread builds d. Rather than idle, build the databases
+		 * of d's partition nobody has claimed yet: an event that needs d
+		 * is likely to need its neighbours next. Errors there are left
+		 * to whoever needs that database (the claim is dropped). */
+		vg_part *p = &e->parts[d->part];
+		for (size_t f = 0; f <= p->nfdbs && !__atomic_load_n(&d->ready, __ATOMIC_ACQUIRE); f++) {
+			vg_fdb *x = f == p->nfdbs ? &p->raw : &p->fdbs[f];
+			if (!__atomic_load_n(&x->ready, __ATOMIC_ACQUIRE) && claim(x))
+				(void)build_claimed(e, x);
+		}
+		pthread_mutex_lock(&e->build_lock);
+		while (!__atomic_load_n(&d->ready, __ATOMIC_ACQUIRE) && __atomic_load_n(&d->claimed, __ATOMIC_ACQUIRE))
+			pthread_cond_wait(&e->build_cv, &e->build_lock);
+		pthread_mutex_unlock(&e->build_lock);
+	}
 }
 
 int vg_compile_build_all(vg_engine *e)

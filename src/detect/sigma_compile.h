@@ -25,9 +25,12 @@
  *
  * Ownership: all of it belongs to the engine and is freed by vg_engine_free.
  * Thread-safety: immutable after vg_engine_compile, except (1) databases,
- * each built once under build_lock and published by a release store of its
- * `ready` flag (db and direct are read only after an acquire load), and (2)
- * the field-map cache, under map_lock. */
+ * each built once by the thread that claims it (an atomic `claimed` flag;
+ * threads needing different databases build them at the same time, and a
+ * thread waiting for a database another one builds builds the partition's
+ * unclaimed ones meanwhile) and published by a release store of its `ready`
+ * flag (db and direct are read only after an acquire load; waiters sleep on
+ * build_cv under build_lock), and (2) the field-map cache, under map_lock. */
 #ifndef VG_SIGMA_COMPILE_H
 #define VG_SIGMA_COMPILE_H
 
@@ -88,6 +91,8 @@ typedef struct vg_fdb {
 	uint32_t *lits;   /* lits to scan for (HS and PRE modes) */
 	size_t nlits;
 	int ready;        /* atomic: db/direct built and published */
+	int claimed;      /* atomic: a thread builds it (or has built it) */
+	uint32_t part;    /* index of its partition in the engine */
 	hs_database_t *db;
 	uint32_t *direct; /* lits Hyperscan refused: tested value by value */
 	size_t ndirect;
@@ -151,7 +156,8 @@ struct vg_engine {
 	size_t hs_fallback;    /* lits Hyperscan could not take (statistics) */
 	size_t hs_bytes;       /* size of all databases built */
 
-	pthread_mutex_t build_lock; /* serializes database builds */
+	pthread_mutex_t build_lock; /* with build_cv: waiting for a database another thread builds */
+	pthread_cond_t build_cv;
 	pthread_mutex_t map_lock;   /* guards tmap after compile (vg_engine_map_field) */
 	struct vg_tmap *tmap;
 };
