@@ -448,8 +448,8 @@ int vg_sender_run(vg_sender *s, volatile sig_atomic_t *stop)
 	return 0;
 }
 
-int vg_sender_enroll(const char *server, const char *dir, const char *token, char *agent_id, size_t idlen,
-		     char *why, size_t whylen)
+int vg_sender_enroll(const char *server, const char *dir, const char *token, const char *hostname, char *agent_id,
+		     size_t idlen, char *why, size_t whylen)
 {
 	char host[256];
 	int fd = vg_sender_connect(server, VG_SENDER_CONNECT_MS, host, sizeof(host), why, whylen);
@@ -461,7 +461,7 @@ int vg_sender_enroll(const char *server, const char *dir, const char *token, cha
 	char id[VG_PKI_MAX_ID + 1] = "";
 	int r = vg_tls_client_new(&o, &ctx, why, whylen);
 	if (r == 0 && (r = vg_tls_conn_new(ctx, fd, host, &c)) == 0)
-		r = vg_enroll_agent(c, dir, token, id, why, whylen);
+		r = vg_enroll_agent(c, dir, token, hostname, id, why, whylen);
 	if (r == 0)
 		snprintf(agent_id, idlen, "%s", id);
 	if (c != NULL)

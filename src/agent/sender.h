@@ -55,10 +55,11 @@ int vg_sender_run(vg_sender *s, volatile sig_atomic_t *stop);
 void vg_sender_stats_get(vg_sender *s, vg_sender_stats *st);
 
 /* Connects to server and enrols with token (net/enroll.h), installing
- * DIR/{agent.key,agent.crt,ca.crt}. agent_id gets the id the server chose.
- * 0 or a VG_E* code with a reason in why. */
-VG_WUR int vg_sender_enroll(const char *server, const char *dir, const char *token, char *agent_id, size_t idlen,
-			    char *why, size_t whylen);
+ * DIR/{agent.key,agent.crt,ca.crt}, reporting hostname (NULL: gethostname).
+ * agent_id gets the id the server chose. 0 or a VG_E* code with a reason in
+ * why. */
+VG_WUR int vg_sender_enroll(const char *server, const char *dir, const char *token, const char *hostname,
+			    char *agent_id, size_t idlen, char *why, size_t whylen);
 
 /* Connects a TCP socket to HOST:PORT within timeout_ms (blocking fd
  * returned, CLOEXEC). host gets the host part (for TLS server names).

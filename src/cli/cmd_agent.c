@@ -150,7 +150,7 @@ static int run(int argc, char **argv)
 				"(remove agent.crt to enrol again)\n", cfg.data_dir);
 	} else if (token != NULL) {
 		char id[VG_SENDER_ID_BUF] = "";
-		r = vg_sender_enroll(cfg.server, cfg.data_dir, token, id, sizeof(id), why, sizeof(why));
+		r = vg_sender_enroll(cfg.server, cfg.data_dir, token, cfg.hostname, id, sizeof(id), why, sizeof(why));
 		if (r != 0) {
 			fprintf(stderr, "vigil agent: enrolment with %s failed: %s\n", cfg.server, why[0] ? why : vg_err_str(r));
 			vg_agent_config_free(&cfg);

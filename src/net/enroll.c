@@ -752,8 +752,8 @@ static int cert_names(const char *pem, size_t len, const char *id)
 	return r == 0 && strcmp(cn, id) == 0 ? 0 : VG_EINVAL;
 }
 
-int vg_enroll_agent(vg_tls_conn *c, const char *dir, const char *token, char agent_id[VG_PKI_MAX_ID + 1],
-		    char *why, size_t whylen)
+int vg_enroll_agent(vg_tls_conn *c, const char *dir, const char *token, const char *hostname,
+		    char agent_id[VG_PKI_MAX_ID + 1], char *why, size_t whylen)
 {
 	session s = {0};
 	vg_enroll_msg m;
@@ -780,7 +780,11 @@ int vg_enroll_agent(vg_tls_conn *c, const char *dir, const char *token, char age
 	}
 	m = (vg_enroll_msg){.type = VG_ENROLL_HELLO};
 	m.f[VG_ENROLL_F_TOKEN_ID] = (vg_enroll_field){(const uint8_t *)id, VG_ENROLL_ID_LEN};
-	if (gethostname(host, sizeof(host) - 1) == 0 && host[0] &&
+	if (hostname != NULL && hostname[0])
+		snprintf(host, sizeof(host), "%s", hostname);
+	else if (gethostname(host, sizeof(host) - 1) != 0)
+		host[0] = '\0';
+	if (host[0] &&
 	    field_ok(VG_ENROLL_F_HOSTNAME, (const uint8_t *)host, strlen(host)))
 		set_str(&m, VG_ENROLL_F_HOSTNAME, host);
 	if ((r = send_msg(&s, &m)) != 0 || (r = recv_msg(&s, &m)) != 0) {

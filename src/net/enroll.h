@@ -113,8 +113,9 @@ VG_WUR int vg_enroll_serve(vg_tls_conn *c, vg_pki_ca *ca, vg_enroll_result *res,
  * (the server name given to vg_tls_conn_new, if any, must be covered by the
  * server certificate). Creates the key, authenticates the server by the token,
  * sends the CSR, checks and installs DIR/{agent.key,agent.crt,ca.crt}. The
- * secret is sent only after the server's proof checked out. */
-VG_WUR int vg_enroll_agent(vg_tls_conn *c, const char *dir, const char *token,
+ * secret is sent only after the server's proof checked out. hostname is the
+ * name the agent reports (NULL or "": gethostname). */
+VG_WUR int vg_enroll_agent(vg_tls_conn *c, const char *dir, const char *token, const char *hostname,
 			   char agent_id[VG_PKI_MAX_ID + 1], char *why, size_t whylen);
 
 #endif

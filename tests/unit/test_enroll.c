@@ -282,6 +282,9 @@ static void *serve(void *arg)
 }
 
 /* One enrolment: server thread + agent here; returns the agent's rc. */
+/* the name the agent reports (NULL: gethostname) */
+static const char *enrol_host;
+
 static int enrol(fixture *f, const char *token, const char *name, server *s, char *agent_id, char *why)
 {
 	int sv[2];
@@ -296,7 +299,7 @@ static int enrol(fixture *f, const char *token, const char *name, server *s, cha
 	assert_int_equal(pthread_create(&th, NULL, serve, s), 0);
 	assert_int_equal(vg_tls_client_new(&o, &t, why, 256), 0);
 	assert_int_equal(vg_tls_conn_new(t, sv[0], name, &c), 0);
-	int rc = vg_enroll_agent(c, f->agent, token, agent_id, why, 256);
+	int rc = vg_enroll_agent(c, f->agent, token, enrol_host, agent_id, why, 256);
 	vg_tls_conn_free(c);
 	close(sv[0]);
 	pthread_join(th, NULL);
@@ -334,6 +337,24 @@ static int connect_agent(fixture *f, char peer[256])
 	close(sv[0]);
 	close(sv[1]);
 	return rs;
+}
+
+/* The name given with --hostname is the one the server records and logs. */
+static void test_protocol_enrol_reports_given_hostname(void **state)
+{
+	(void)state;
+	fixture f;
+	fx_open(&f);
+	char tok[VG_ENROLL_TOKEN_BUF], agent_id[VG_PKI_MAX_ID + 1], why[256] = "";
+	server s;
+	assert_int_equal(vg_enroll_token_new(f.srv, 0, time(NULL), tok), 0);
+	enrol_host = "web-01.so-tttt.example.vn";
+	assert_int_equal(enrol(&f, tok, "localhost", &s, agent_id, why), 0);
+	enrol_host = NULL;
+	assert_int_equal(s.rc, 0);
+	assert_string_equal(s.res.hostname, "web-01.so-tttt.example.vn");
+	vg_enroll_result_clear(&s.res);
+	fx_close(&f);
 }
 
 static void test_protocol_enrol_then_connect(void **state)
@@ -502,7 +523,7 @@ static void test_protocol_rogue_server(void **state)
 	vg_tls_client_opts o = {.enrolment = true};
 	assert_int_equal(vg_tls_client_new(&o, &t, why, sizeof(why)), 0);
 	assert_int_equal(vg_tls_conn_new(t, sv[0], "localhost", &c), 0);
-	assert_int_equal(vg_enroll_agent(c, f.agent, tok, agent_id, why, sizeof(why)), VG_EINVAL);
+	assert_int_equal(vg_enroll_agent(c, f.agent, tok, NULL, agent_id, why, sizeof(why)), VG_EINVAL);
 	assert_non_null(strstr(why, "the server did not prove it issued this token"));
 	vg_tls_conn_free(c);
 	close(sv[0]);
@@ -643,6 +664,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_token_format_and_storage),
+		cmocka_unit_test(test_protocol_enrol_reports_given_hostname),
 		cmocka_unit_test(test_token_parse_rejects),
 		cmocka_unit_test(test_redeem),
 		cmocka_unit_test(test_redeem_concurrent_single_use),
