@@ -36,7 +36,8 @@ static const char help[] =
 	"pubkey: print the Ed25519 public key (PEM) that verifies every payload this\n"
 	"  installation shares (created with the key, DIR/share/signing.key, if absent).\n"
 	"status: per destination: backlog, lag (age of the oldest unsent item), last\n"
-	"  success, last error, items sent in the last hour and day, dropped items (seq gaps).\n"
+	"  success, last error, items sent in the last hour and day, dropped items (seq gaps),\n"
+	"  selected raw events not shared because of events.max_per_second.\n"
 	"dest add: a destination; CONFIG is a JSON object or @FILE (docs/sharing.md), e.g.\n"
 	"  '{\"sink\":\"syslog\",\"format\":\"cef\",\"address\":\"soc.example:6514\",\"ca\":\"/etc/vigil/nmc-ca.pem\"}'.\n"
 	"  Sharing starts with the alerts stored from now on.\n"
@@ -207,6 +208,9 @@ static int cmd_status(ctx *c)
 			       (long long)json_integer_value(json_object_get(d, "sent_24h")));
 			long long dropped = (long long)json_integer_value(json_object_get(d, "dropped"));
 			printf("  %-14s %lld%s\n", "dropped/gaps", dropped, dropped ? "  (OUTBOX WAS FULL)" : "");
+			long long thr = (long long)json_integer_value(json_object_get(d, "events_throttled"));
+			printf("  %-14s %lld%s\n", "events over rate", thr,
+			       thr ? "  (selected raw events over events.max_per_second, not shared)" : "");
 		}
 	}
 	json_decref(st);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
@@ -22,6 +23,7 @@
 #include "parse/layer_map.h"
 #include "parse/parse.h"
 #include "scan/alert_json.h"
+#include "share/outbox.h"
 #include "store/archive.h"
 #include "store/db.h"
 
@@ -83,6 +85,12 @@ struct vg_ingest {
 	sqlite3_stmt *seq_upsert;
 	vg_buf palerts;           /* alerts for the database, written at the commit (short write lock) */
 	vg_db *db;         /* borrowed; NULL: alerts.ndjson only */
+	vg_outbox *ob;     /* borrowed, on db; NULL: sharing left to the sharing thread */
+	vg_outbox_evsel *evsel; /* the events stream's selection (with ob) */
+	vg_buf evdoc;      /* the nested form of a selected event */
+	int64_t start_us;  /* wall clock at start: ids of events not from agents */
+	uint64_t ev_counter;
+	int share_events;  /* some destination selects events: the hot path's only test */
 	uint64_t db_pending; /* alerts inserted since the last commit */
 	const char *src;   /* the current message's sender */
 	int alerts_fd;
@@ -320,17 +328,55 @@ static int insert_alerts(vg_ingest *g)
 	return 0;
 }
 
-/* Step (1) of a commit: alerts and alerted seqs in one short transaction. */
+static const char *field_str(const vg_event *ev, const char *name, char *buf, size_t n);
+
+static int64_t wall_now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* Sharing, inside the commit's transaction: the buffered selected events,
+ * then the new alerts (an alert follows the events it is about; the alerts'
+ * high-water mark moves with them). */
+static int share_commit(vg_ingest *g, int events)
+{
+	int64_t now = wall_now_us();
+	vg_outbox_counts c;
+	int rc = 0;
+	if (events && (rc = vg_outbox_evsel_flush(g->evsel, now, &c)) == 0)
+		g->st.shared += c.queued;
+	while (rc == 0 && g->db_pending > 0) {
+		if ((rc = vg_outbox_enqueue_alerts(g->ob, now, &c)) != 0)
+			break;
+		g->st.shared += c.queued;
+		if (c.scanned == 0)
+			break;
+	}
+	if (rc != 0)
+		fprintf(stderr, "vigil: sharing: selecting into the outbox: %s (%s); the commit is rolled back\n",
+			vg_err_str(rc), vg_outbox_errmsg(g->ob));
+	return rc;
+}
+
+/* Step (1) of a commit: alerts, their outbox items, the selected events and
+ * the alerted seqs in one short transaction. */
 static int db_commit(vg_ingest *g)
 {
-	if (g->db == NULL || g->db_pending == 0) {
+	int events = g->evsel != NULL && vg_outbox_evsel_dirty(g->evsel);
+	if (g->db == NULL || (g->db_pending == 0 && !events)) {
 		g->palerts.len = 0;
+		if (g->evsel != NULL)
+			vg_outbox_evsel_done(g->evsel, 0); /* no database (detached): nowhere to write them */
 		return 0;
 	}
 	int rc = vg_db_begin(g->db);
 	if (rc == 0)
 		rc = insert_alerts(g);
-	/* the alerted seqs matter only when alerts were stored */
+	if (rc == 0 && g->ob != NULL)
+		rc = share_commit(g, events);
+	/* the alerted seqs matter only when alerts (or shared events) were stored */
 	for (size_t i = 0; rc == 0 && g->seq_upsert != NULL && i < g->ndirty; i++) {
 		struct agent_seq *a = g->dirty[i];
 		if (a->pending <= a->alerted)
@@ -345,6 +391,8 @@ static int db_commit(vg_ingest *g)
 		rc = vg_db_commit(g->db);
 	else if (vg_db_in_txn(g->db))
 		(void)vg_db_rollback(g->db);
+	if (g->evsel != NULL)
+		vg_outbox_evsel_done(g->evsel, rc == 0);
 	if (rc != 0) {
 		g->st.db_errors += g->db_pending;
 	} else {
@@ -355,6 +403,64 @@ static int db_commit(vg_ingest *g)
 	g->db_pending = 0;
 	g->palerts.len = 0;
 	return rc;
+}
+
+int vg_ingest_set_outbox(vg_ingest *g, vg_outbox *ob)
+{
+	if (g->ar != NULL && vg_ingest_sync(g) != 0)
+		fprintf(stderr, "vigil: commit before switching the sharing outbox failed\n");
+	vg_outbox_evsel_free(g->evsel);
+	g->evsel = NULL;
+	g->share_events = 0;
+	g->ob = ob;
+	if (ob == NULL)
+		return 0;
+	if ((g->evsel = vg_outbox_evsel_new(ob)) == NULL)
+		return VG_ENOMEM;
+	int r = vg_outbox_evsel_refresh(g->evsel);
+	g->share_events = vg_outbox_evsel_active(g->evsel);
+	return r;
+}
+
+/* The current event, if some destination selects it: its nested document
+ * buffered for the commit. Only called when the selection is active. */
+static void share_event(vg_ingest *g, const char *host, const struct agent_seq *agent, uint64_t seq,
+			int64_t now_us)
+{
+	const vg_event *ev = g->ev;
+	char ds[256], oc[64], sys[256], unit[256], cat[VG_SHARE_SUBJECT_CATEGORIES][64];
+	vg_share_subject sj = {.host = host, .layer = vg_layer_name(ev->layer)};
+	sj.dataset = field_str(ev, "event.dataset", ds, sizeof(ds));
+	if (sj.dataset == NULL) /* as vg_share_event_subject: the syslog program */
+		sj.dataset = field_str(ev, "process.name", ds, sizeof(ds));
+	sj.outcome = field_str(ev, "event.outcome", oc, sizeof(oc));
+	sj.system = field_str(ev, "vigil.system", sys, sizeof(sys));
+	sj.unit = field_str(ev, "vigil.unit", unit, sizeof(unit));
+	for (uint32_t i = 0; i < ev->nfields && sj.ncategories < VG_SHARE_SUBJECT_CATEGORIES; i++) {
+		const vg_field *f = &ev->fields[i];
+		if (f->name_len != 14 || memcmp(f->name, "event.category", 14) != 0)
+			continue;
+		size_t l = f->val_len < sizeof(cat[0]) - 1 ? f->val_len : sizeof(cat[0]) - 1;
+		memcpy(cat[sj.ncategories], f->val, l);
+		cat[sj.ncategories][l] = '\0';
+		sj.categories[sj.ncategories] = cat[sj.ncategories];
+		sj.ncategories++;
+	}
+	uint32_t m = vg_outbox_evsel_match(g->evsel, &sj, now_us);
+	if (m == 0)
+		return;
+	char id[VG_OUTBOX_ID_MAX + 1];
+	if (agent != NULL)
+		snprintf(id, sizeof(id), "event-%s-%llu", agent->id, (unsigned long long)seq);
+	else
+		snprintf(id, sizeof(id), "event-%llx-%llu", (unsigned long long)g->start_us,
+			 (unsigned long long)++g->ev_counter);
+	g->evdoc.len = 0;
+	int r = vg_event_json_renest(&g->evdoc, g->doc.data, g->doc.len - 1);
+	if (r == 0) /* without its '\n' */
+		r = vg_outbox_evsel_add(g->evsel, id, host, g->evdoc.data, g->evdoc.len - 1, m, now_us);
+	if (r != 0)
+		g->st.share_errors++;
 }
 
 vg_ingest *vg_ingest_new(const char *dir, const vg_engine *e, const vg_archive_opts *ao_in, int *err)
@@ -368,6 +474,7 @@ vg_ingest *vg_ingest_new(const char *dir, const vg_engine *e, const vg_archive_o
 	g->lateness_us = VG_INGEST_LATENESS_US;
 	g->sync_events = VG_INGEST_SYNC_EVENTS;
 	g->sync_us = VG_INGEST_SYNC_US;
+	g->start_us = wall_now_us();
 	g->syslog = vg_parser_find("syslog");
 	if ((g->ev = vg_event_new()) == NULL || (g->hit_arena = vg_arena_new(0)) == NULL ||
 	    (g->agents = vg_hashmap_new(64)) == NULL || (g->paths = vg_hashmap_new(64)) == NULL ||
@@ -451,6 +558,8 @@ int vg_ingest_free(vg_ingest *g)
 	vg_buf_free(&g->alerts);
 	vg_buf_free(&g->palerts);
 	vg_buf_free(&g->meta);
+	vg_buf_free(&g->evdoc);
+	vg_outbox_evsel_free(g->evsel);
 	free_values(g->agents);
 	free_values(g->paths);
 	free_values(g->acts);
@@ -777,6 +886,8 @@ static void lost_uncommitted(vg_ingest *g, uint64_t also)
 	g->db_pending = 0;
 	g->palerts.len = 0;
 	g->alerts.len = 0;
+	if (g->evsel != NULL)
+		vg_outbox_evsel_done(g->evsel, 0); /* agents resend; the rest is lost with the archive's events */
 	agents_rollback(g);
 }
 
@@ -795,6 +906,12 @@ int vg_ingest_record(vg_ingest *g, const char *msg, size_t len, const vg_ingest_
 		if (mark_dirty(g, agent) != 0)
 			return VG_ENOMEM;
 		g->suppress = s->seq <= agent->alerted;
+	}
+	/* the first event after a commit: has the sharing configuration moved? */
+	if (g->evsel != NULL && g->pending == 0 && vg_outbox_evsel_pending(g->evsel) == 0) {
+		if (vg_outbox_evsel_refresh(g->evsel) != 0)
+			g->st.share_errors++;
+		g->share_events = vg_outbox_evsel_active(g->evsel);
 	}
 	while (len > 0 && (msg[len - 1] == '\n' || msg[len - 1] == '\r' || msg[len - 1] == '\0'))
 		len--;
@@ -843,6 +960,8 @@ int vg_ingest_record(vg_ingest *g, const char *msg, size_t len, const vg_ingest_
 			note_activity(g, host, src, s->agent_id, s->input, ev->layer, now_us);
 		/* the document ends in '\n'; the archive wants one line without it */
 		rc = vg_archive_append(g->ar, ev->ts_us, host, g->doc.data, g->doc.len - 1);
+		if (rc == 0 && g->share_events && !g->suppress)
+			share_event(g, host, agent, s->seq, now_us);
 	}
 	if (rc != 0 && ic != NULL)
 		ic->failed++; /* (events rolled back with it are in the total only) */

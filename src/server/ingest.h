@@ -13,7 +13,9 @@
  * Durability: a commit (vg_ingest_sync) happens every VG_INGEST_SYNC_EVENTS
  * events and from vg_ingest_tick once VG_INGEST_SYNC_US has passed since the
  * oldest uncommitted event. A commit is, in order: (1) the state database
- * transaction (alerts, and each agent's highest seq whose alerts are stored);
+ * transaction (alerts; with vg_ingest_set_outbox their sharing outbox items
+ * and the selected raw events; and each agent's highest seq whose alerts
+ * and shared events are stored);
  * (2) the alert lines appended to alerts.ndjson (one write(2), O_APPEND);
  * (3) the archive commit carrying each agent's highest archived seq as its
  * metadata. So after a crash an agent resends from the archive's seq (its
@@ -37,6 +39,7 @@
 #include "store/db.h"
 
 #define VG_INGEST_SYNC_EVENTS 50000
+struct vg_outbox;
 #define VG_INGEST_SYNC_US 100000 /* 100 ms */
 
 typedef struct vg_ingest vg_ingest;
@@ -54,6 +57,8 @@ typedef struct vg_ingest_stats {
 	uint64_t corr_kept;      /* correlations whose state survived engine switches */
 	uint64_t rollbacks;      /* failed commits or appends (vg_ingest_generation) */
 	int last_errno;          /* errno of the last rollback's failure (0: none/unknown) */
+	uint64_t shared;         /* sharing outbox items written by the ingest's commits (alerts and events) */
+	uint64_t share_errors;   /* events that could not be offered to sharing (counted, not fatal) */
 } vg_ingest_stats;
 
 /* Opens DIR/archive (vg_archive_open) and DIR/alerts.ndjson (append, 0600),
@@ -124,6 +129,21 @@ void vg_ingest_set_commit(vg_ingest *g, uint64_t events, int64_t us);
  * and commits it in vg_ingest_sync (and so in vg_ingest_tick and
  * vg_ingest_free). */
 void vg_ingest_set_db(vg_ingest *g, vg_db *db);
+
+/* Sharing (docs/sharing.md): ob is an outbox on the same vg_db as
+ * vg_ingest_set_db (borrowed; it must outlive the ingest; NULL detaches).
+ * Then each commit's database transaction also selects the new alerts into
+ * the outbox (vg_outbox_enqueue_alerts) and writes the raw events that some
+ * destination's policy selects (the events stream: vg_outbox_evsel), with
+ * the agents' alerted seqs: a resent agent record is neither alerted nor
+ * shared twice, and a failure rolls the whole transaction back. An event's
+ * item id is "event-<agent_id>-<seq>" for agent records, else
+ * "event-<start µs hex>-<n>" (start: this ingest's creation, wall clock).
+ * When no destination selects events the per-event cost is a flag test;
+ * the selection is reloaded when the sharing configuration version moves
+ * (checked before the first event after each commit). Returns 0 or the
+ * error of the first load (sharing of events then waits for a reload). */
+VG_WUR int vg_ingest_set_outbox(vg_ingest *g, struct vg_outbox *ob);
 
 /* Applies the archive's retention (vg_archive_retain): bytes freed or a VG_E* code. */
 int64_t vg_ingest_retain(vg_ingest *g, int64_t now_us);

@@ -60,10 +60,12 @@ typedef struct server {
 	vg_share_service *share; /* sharing with the national centre: its own thread and connection */
 	vg_share_producers *share_prod; /* incidents, public IPs, coverage into the outbox (API connection) */
 	vg_share_api *share_api;        /* /api/v1/sharing/destinations..., /sharing/pubkey */
+	vg_share_keys *ingest_keys;     /* the ingest's outbox: alerts and events enter it in the ingest's commit */
+	vg_outbox *ingest_ob;           /* on db (the ingest's connection) */
 	struct {
 		char name[64];
-		vg_mseries *backlog, *lag, *dropped, *sent;
-		uint64_t sent_last, dropped_last;
+		vg_mseries *backlog, *lag, *dropped, *sent, *throttled;
+		uint64_t sent_last, dropped_last, throttled_last;
 	} sm[16]; /* per sharing destination */
 	size_t nsm;
 	vg_ingest *g;
@@ -341,7 +343,7 @@ static void add_input(void *ud, const char *input, uint64_t messages, uint64_t u
 
 #define DELTA(series, now, before) vg_metric_add(series, (uint64_t)((now) - (before)))
 
-/* Per sharing destination: backlog, lag, dropped, sent (from the service's
+/* Per sharing destination: backlog, lag, dropped, sent, events throttled (from the service's
  * last status). */
 static void sharing_metrics(server *s)
 {
@@ -369,7 +371,9 @@ static void sharing_metrics(server *s)
 			    vg_metrics_family(s->metrics, VG_METRIC_COUNTER, "vigil_share_dropped_total", "items refused: the outbox was full", lab, 1, &f) != 0 ||
 			    vg_metrics_series(f, v, &s->sm[k].dropped) != 0 ||
 			    vg_metrics_family(s->metrics, VG_METRIC_GAUGE, "vigil_share_sent_last_hour", "items delivered in the last hour", lab, 1, &f) != 0 ||
-			    vg_metrics_series(f, v, &s->sm[k].sent) != 0)
+			    vg_metrics_series(f, v, &s->sm[k].sent) != 0 ||
+			    vg_metrics_family(s->metrics, VG_METRIC_COUNTER, "vigil_share_events_throttled_total", "raw events over the destination's max_per_second, not queued", lab, 1, &f) != 0 ||
+			    vg_metrics_series(f, v, &s->sm[k].throttled) != 0)
 				continue;
 			s->nsm++;
 		}
@@ -380,6 +384,10 @@ static void sharing_metrics(server *s)
 		if (dropped > s->sm[k].dropped_last)
 			vg_metric_add(s->sm[k].dropped, dropped - s->sm[k].dropped_last);
 		s->sm[k].dropped_last = dropped;
+		uint64_t throttled = (uint64_t)json_integer_value(json_object_get(d, "events_throttled"));
+		if (throttled > s->sm[k].throttled_last)
+			vg_metric_add(s->sm[k].throttled, throttled - s->sm[k].throttled_last);
+		s->sm[k].throttled_last = throttled;
 	}
 	json_decref(st);
 }
@@ -660,6 +668,17 @@ static int setup(server *s)
 				     (int64_t)cfg->agents_heartbeat_timeout_ms * 1000);
 	if (setup_metrics(s) != 0 || setup_http(s) != 0)
 		return -1;
+	/* sharing inside the ingest's own transaction: alerts and selected raw
+	 * events enter the outbox when they are stored (docs/sharing.md) */
+	vg_outbox_opts iob = {.origin = cfg->organisation_name[0] ? cfg->organisation_name : NULL};
+	if ((err = vg_share_keys_load(cfg->data_dir, 1, &s->ingest_keys, why, sizeof(why))) != 0 ||
+	    (s->ingest_ob = vg_outbox_open(s->db, s->ingest_keys, &iob, &err, why, sizeof(why))) == NULL) {
+		fprintf(stderr, "vigil server: sharing: %s\n", why[0] ? why : vg_err_str(err));
+		return -1;
+	}
+	if ((err = vg_ingest_set_outbox(s->g, s->ingest_ob)) != 0)
+		fprintf(stderr, "vigil server: sharing: events selection: %s (%s); retried at the next commit\n",
+			vg_err_str(err), vg_outbox_errmsg(s->ingest_ob));
 	/* after the notifications module (it initialises libcurl before any thread) */
 	vg_share_service_opts so = {.dir = cfg->data_dir, .origin = cfg->organisation_name[0] ? cfg->organisation_name : NULL};
 	if (vg_share_service_start(&so, &s->share, why, sizeof(why)) != 0) {
@@ -730,7 +749,7 @@ static int loop(server *s, volatile sig_atomic_t *stop, volatile sig_atomic_t *h
 	int64_t activity_us = (int64_t)cfg->coverage_activity_interval_ms * 1000;
 	int64_t last_retain = mono_us(), last_metrics = 0, fail_at = 0, commit_said = 0, last_activity = mono_us();
 	int64_t last_ops = 0;
-	uint64_t seen_a = 0, seen_s = 0, rollbacks_said = 0, alerts_seen = 0;
+	uint64_t seen_a = 0, seen_s = 0, rollbacks_said = 0, alerts_seen = 0, shared_seen = 0;
 	int status = 0;
 	while (!*stop) {
 		struct epoll_event evs[2];
@@ -752,6 +771,11 @@ static int loop(server *s, volatile sig_atomic_t *stop, volatile sig_atomic_t *h
 			/* new alerts are committed (or about to be): let sharing pick them up */
 			vg_share_service_wake(s->share);
 			alerts_seen = is.alerts + is.corr_alerts;
+		}
+		if (is.shared != shared_seen && s->share != NULL) {
+			/* the ingest's commit put items in the outbox: send them now */
+			vg_share_service_wake(s->share);
+			shared_seen = is.shared;
 		}
 		if (is.rollbacks != rollbacks_said && mono_us() - commit_said > FAIL_LOG_US) {
 			fprintf(stderr, "vigil server: storage failed: %s (%llu commit(s) rolled back; agents resend, "
@@ -882,6 +906,8 @@ int vg_server_run(const vg_server_config *cfg, volatile sig_atomic_t *stop, vola
 			status = 2;
 		}
 	}
+	vg_outbox_close(s.ingest_ob); /* after the ingest's last commit */
+	vg_share_keys_free(s.ingest_keys);
 	pthread_mutex_unlock(&s.lock);
 	vg_tls_ctx_free(s.syslog_tls);
 	vg_tls_ctx_free(s.agent_tls);

@@ -84,13 +84,22 @@ int vg_share_cef(vg_buf *out, const char *payload, size_t len)
 	const char *name = is_alert ? get_str(data, "rule", "title") : NULL;
 	const char *level = is_alert ? get_str(data, "rule", "level") : NULL;
 	int rank = vg_share_level_rank(level);
-	char sigbuf[64], sev[8], seq[24];
+	char sigbuf[320], sev[8], seq[24];
+	/* a raw event: its class is its dataset ("vigil:event:sshd"), its name
+	 * what happened (event.action, else the dataset) */
+	int is_event = strcmp(kind, "event") == 0;
+	const char *dataset = is_event ? get_str(data, "event", "dataset") : NULL;
+	const char *action = is_event ? get_str(data, "event", "action") : NULL;
+	const char *layer = is_event ? get_str(data, "vigil", "layer") : NULL;
 	if (sig == NULL) {
-		snprintf(sigbuf, sizeof(sigbuf), "vigil:%s", kind);
+		if (dataset != NULL && strlen(dataset) < 256)
+			snprintf(sigbuf, sizeof(sigbuf), "vigil:%s:%s", kind, dataset);
+		else
+			snprintf(sigbuf, sizeof(sigbuf), "vigil:%s", kind);
 		sig = sigbuf;
 	}
 	if (name == NULL)
-		name = kind;
+		name = action != NULL ? action : dataset != NULL ? dataset : kind;
 	snprintf(sev, sizeof(sev), "%d", rank >= 0 ? cef_severity[rank] : 0);
 	snprintf(seq, sizeof(seq), "%lld", (long long)json_integer_value(json_object_get(env, "seq")));
 	/* the rule's tags as one comma-separated value */
@@ -135,6 +144,10 @@ int vg_share_cef(vg_buf *out, const char *payload, size_t len)
 			    ext(out, &first, "cs2Label", tags.len > 1 ? "tags" : NULL) ||
 			    ext(out, &first, "cs3", get_str(data, "@timestamp", NULL)) ||
 			    ext(out, &first, "cs3Label", get_str(data, "@timestamp", NULL) ? "eventTime" : NULL) ||
+			    ext(out, &first, "act", action) ||
+			    ext(out, &first, "outcome", is_event ? get_str(data, "event", "outcome") : NULL) ||
+			    ext(out, &first, "cs4", dataset) || ext(out, &first, "cs4Label", dataset ? "dataset" : NULL) ||
+			    ext(out, &first, "cs5", layer) || ext(out, &first, "cs5Label", layer ? "layer" : NULL) ||
 			    ext(out, &first, "msg", msg)
 			? VG_ENOMEM
 			: 0;

@@ -10,6 +10,7 @@
 
 #include <sqlite3.h>
 
+#include "core/buf.h"
 #include "scan/alert_json.h"
 #include "share/outbox.h"
 #include "share/sink.h"
@@ -50,6 +51,21 @@ static const char *const schema[] = {
 	"CREATE TABLE share_state(key TEXT PRIMARY KEY, value INTEGER NOT NULL);"
 	/* sharing starts now: the alerts already stored are not replayed */
 	"INSERT INTO share_state SELECT 'alerts_hwm', COALESCE(MAX(id), 0) FROM alerts;",
+	/* version 2: the events stream's throttled count, and a configuration
+	 * version that every change of a destination or a policy bumps (the
+	 * ingest reloads its event selection when it moves), whatever the path */
+	"ALTER TABLE share_dest ADD COLUMN events_throttled INTEGER NOT NULL DEFAULT 0;"
+	"INSERT OR IGNORE INTO share_state(key, value) VALUES('config_version', 1);"
+	"CREATE TRIGGER share_dest_ins AFTER INSERT ON share_dest BEGIN"
+	" UPDATE share_state SET value = value + 1 WHERE key = 'config_version'; END;"
+	"CREATE TRIGGER share_dest_del AFTER DELETE ON share_dest BEGIN"
+	" UPDATE share_state SET value = value + 1 WHERE key = 'config_version'; END;"
+	"CREATE TRIGGER share_dest_upd AFTER UPDATE OF config, enabled ON share_dest BEGIN"
+	" UPDATE share_state SET value = value + 1 WHERE key = 'config_version'; END;"
+	"CREATE TRIGGER share_policy_ins AFTER INSERT ON share_policy BEGIN"
+	" UPDATE share_state SET value = value + 1 WHERE key = 'config_version'; END;"
+	"CREATE TRIGGER share_policy_upd AFTER UPDATE ON share_policy BEGIN"
+	" UPDATE share_state SET value = value + 1 WHERE key = 'config_version'; END;",
 };
 
 struct vg_outbox {
@@ -466,6 +482,18 @@ static int put_item(vg_outbox *ob, sqlite3_stmt *ins, dest_rt *d, const char *ki
 	return 0;
 }
 
+/* Offers one document to one destination: its policy's redaction on a copy. */
+static int offer_one(vg_outbox *ob, sqlite3_stmt *ins, dest_rt *d, const char *kind, const char *item_id,
+		     const json_t *doc, int64_t now_us, vg_outbox_counts *c)
+{
+	json_t *copy = json_deep_copy(doc);
+	int r = copy ? vg_share_policy_apply(d->pol, ob->keys, copy) : VG_ENOMEM;
+	if (r == 0)
+		r = put_item(ob, ins, d, kind, item_id, copy, now_us, c);
+	json_decref(copy);
+	return r;
+}
+
 /* Offers one document to every destination. */
 static int offer(vg_outbox *ob, sqlite3_stmt *ins, dest_rt *d, size_t nd, unsigned stream, const char *kind,
 		 const char *item_id, const vg_share_subject *s, const json_t *doc, int64_t now_us,
@@ -474,11 +502,7 @@ static int offer(vg_outbox *ob, sqlite3_stmt *ins, dest_rt *d, size_t nd, unsign
 	for (size_t i = 0; i < nd; i++) {
 		if (!vg_share_policy_match(d[i].pol, stream, s))
 			continue;
-		json_t *copy = json_deep_copy(doc);
-		int r = copy ? vg_share_policy_apply(d[i].pol, ob->keys, copy) : VG_ENOMEM;
-		if (r == 0)
-			r = put_item(ob, ins, &d[i], kind, item_id, copy, now_us, c);
-		json_decref(copy);
+		int r = offer_one(ob, ins, &d[i], kind, item_id, doc, now_us, c);
 		if (r != 0)
 			return r;
 	}
@@ -501,7 +525,27 @@ int vg_outbox_enqueue_alerts(vg_outbox *ob, int64_t now_us, vg_outbox_counts *c)
 		goto end;
 	c->hwm = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
 	sqlite3_finalize(st);
-	if ((r = dests_load(ob, d, &nd)) != 0 || (r = prep(ob, ins_sql, &ins)) != 0 ||
+	if ((r = dests_load(ob, d, &nd)) != 0)
+		goto end;
+	if (nd == 0) {
+		/* nobody to share with: the mark follows the newest alert (one
+		 * index lookup, no row read), so a destination added later starts
+		 * there and the ingest's commit stays cheap */
+		if ((r = prep(ob, "SELECT COALESCE(MAX(id), 0) FROM alerts", &st)) != 0)
+			goto end;
+		int64_t max = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+		sqlite3_finalize(st);
+		if (max > c->hwm) {
+			if ((r = prep(ob, "UPDATE share_state SET value = ?1 WHERE key = 'alerts_hwm'", &st)) != 0)
+				goto end;
+			sqlite3_bind_int64(st, 1, max);
+			if ((r = run(st)) != 0)
+				goto end;
+			c->hwm = max;
+		}
+		goto end;
+	}
+	if ((r = prep(ob, ins_sql, &ins)) != 0 ||
 	    (r = prep(ob, "SELECT id, host, doc FROM alerts WHERE id > ?1 ORDER BY id LIMIT ?2", &sel)) != 0)
 		goto end;
 	sqlite3_bind_int64(sel, 1, c->hwm);
@@ -511,8 +555,6 @@ int vg_outbox_enqueue_alerts(vg_outbox *ob, int64_t now_us, vg_outbox_counts *c)
 		int64_t id = sqlite3_column_int64(sel, 0);
 		c->scanned++;
 		c->hwm = id;
-		if (nd == 0)
-			continue;
 		const char *doc = (const char *)sqlite3_column_blob(sel, 2);
 		json_t *j = doc ? json_loadb(doc, (size_t)sqlite3_column_bytes(sel, 2), 0, NULL) : NULL;
 		if (!json_is_object(j)) {
@@ -617,6 +659,297 @@ end:
 	sqlite3_finalize(ins);
 	dests_free(d, nd);
 	return txn_end(ob, own, r);
+}
+
+/* ---- the events stream ---- */
+
+struct evdest {
+	char name[VG_OUTBOX_NAME_MAX + 1];
+	vg_share_policy *pol;
+	unsigned rate;         /* events.max_per_second */
+	int64_t sec;           /* the second being counted */
+	unsigned used;         /* events selected in it */
+	uint64_t unsaved;      /* throttled, not yet in share_dest */
+	uint64_t saving;       /* throttled, written by the flush awaiting vg_outbox_evsel_done */
+	uint64_t to_say;       /* throttled since the last stderr line */
+	int64_t said_us;
+};
+
+/* One buffered event: this header, then id, host and doc, each NUL-ended. */
+struct evhdr {
+	uint32_t dests;
+	uint32_t id_len, host_len, doc_len;
+};
+
+struct vg_outbox_evsel {
+	vg_outbox *ob;
+	sqlite3_stmt *ver;
+	int64_t version;
+	int loaded;
+	struct evdest d[VG_OUTBOX_MAX_DESTS];
+	size_t nd;
+	vg_buf buf;
+	size_t n;
+	int64_t last_now_us;
+};
+
+vg_outbox_evsel *vg_outbox_evsel_new(vg_outbox *ob)
+{
+	vg_outbox_evsel *e = calloc(1, sizeof(*e));
+	if (e != NULL)
+		e->ob = ob;
+	return e;
+}
+
+static void evsel_clear(vg_outbox_evsel *e)
+{
+	for (size_t i = 0; i < e->nd; i++)
+		vg_share_policy_free(e->d[i].pol);
+	e->nd = 0;
+}
+
+void vg_outbox_evsel_free(vg_outbox_evsel *e)
+{
+	if (e == NULL)
+		return;
+	evsel_clear(e);
+	sqlite3_finalize(e->ver);
+	vg_buf_free(&e->buf);
+	free(e);
+}
+
+int vg_outbox_evsel_active(const vg_outbox_evsel *e)
+{
+	return e != NULL && e->nd > 0;
+}
+
+size_t vg_outbox_evsel_pending(const vg_outbox_evsel *e)
+{
+	return e->n;
+}
+
+int vg_outbox_evsel_dirty(const vg_outbox_evsel *e)
+{
+	if (e->n > 0)
+		return 1;
+	for (size_t i = 0; i < e->nd; i++)
+		if (e->d[i].unsaved > 0)
+			return 1;
+	return 0;
+}
+
+int vg_outbox_evsel_refresh(vg_outbox_evsel *e)
+{
+	if (e->n > 0)
+		return 0; /* buffered events name destinations by index: reload after their commit */
+	if (e->ver == NULL && prep(e->ob, "SELECT value FROM share_state WHERE key = 'config_version'", &e->ver) != 0)
+		return sqerr(sqlite3_errcode(e->ob->sql));
+	int rc = sqlite3_step(e->ver);
+	int64_t v = rc == SQLITE_ROW ? sqlite3_column_int64(e->ver, 0) : 0;
+	sqlite3_reset(e->ver);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return sqerr(rc);
+	if (e->loaded && v == e->version)
+		return 0;
+	dest_rt d[VG_OUTBOX_MAX_DESTS];
+	size_t nd = 0;
+	int r = dests_load(e->ob, d, &nd);
+	if (r != 0)
+		return r;
+	struct evdest nw[VG_OUTBOX_MAX_DESTS];
+	size_t n = 0;
+	for (size_t i = 0; i < nd; i++) {
+		if (!(vg_share_policy_streams(d[i].pol) & VG_SHARE_EVENTS))
+			continue;
+		struct evdest *x = &nw[n++];
+		memset(x, 0, sizeof(*x));
+		memcpy(x->name, d[i].name, sizeof(x->name));
+		x->pol = d[i].pol;
+		d[i].pol = NULL;
+		x->rate = vg_share_policy_event_rate(x->pol);
+		for (size_t j = 0; j < e->nd; j++) { /* the counts of a destination still there carry over */
+			if (strcmp(e->d[j].name, x->name) == 0) {
+				x->sec = e->d[j].sec;
+				x->used = e->d[j].used;
+				x->unsaved = e->d[j].unsaved + e->d[j].saving;
+				x->to_say = e->d[j].to_say;
+				x->said_us = e->d[j].said_us;
+			}
+		}
+	}
+	dests_free(d, nd);
+	evsel_clear(e);
+	memcpy(e->d, nw, n * sizeof(nw[0]));
+	e->nd = n;
+	e->version = v;
+	e->loaded = 1;
+	return 0;
+}
+
+static void throttle_say(struct evdest *x, int64_t now_us, int force)
+{
+	if (x->to_say == 0 || (!force && x->said_us != 0 && now_us - x->said_us < VG_OUTBOX_THROTTLE_SAY_US))
+		return;
+	fprintf(stderr,
+		"vigil: sharing: destination %s: %llu selected event(s) over events.max_per_second %u were not "
+		"shared (events_throttled)\n",
+		x->name, (unsigned long long)x->to_say, x->rate);
+	x->to_say = 0;
+	x->said_us = now_us;
+}
+
+static void throttle(struct evdest *x, int64_t now_us)
+{
+	x->unsaved++;
+	x->to_say++;
+	throttle_say(x, now_us, 0);
+}
+
+uint32_t vg_outbox_evsel_match(vg_outbox_evsel *e, const vg_share_subject *s, int64_t now_us)
+{
+	uint32_t m = 0;
+	int64_t sec = now_us / 1000000;
+	for (size_t i = 0; i < e->nd; i++) {
+		struct evdest *x = &e->d[i];
+		if (!vg_share_policy_match(x->pol, VG_SHARE_EVENTS, s))
+			continue;
+		if (x->sec != sec) {
+			x->sec = sec;
+			x->used = 0;
+		}
+		if (x->used >= x->rate) {
+			throttle(x, now_us);
+			continue;
+		}
+		x->used++;
+		m |= 1u << i;
+	}
+	return m;
+}
+
+int vg_outbox_evsel_add(vg_outbox_evsel *e, const char *id, const char *host, const char *doc, size_t len,
+			uint32_t dests, int64_t now_us)
+{
+	if (dests == 0)
+		return 0;
+	size_t il = strlen(id), hl = host != NULL ? strlen(host) : 0;
+	if (il == 0 || il > VG_OUTBOX_ID_MAX || len > UINT32_MAX || hl > UINT32_MAX)
+		return VG_EINVAL;
+	struct evhdr h = {.dests = dests, .id_len = (uint32_t)il, .host_len = host ? (uint32_t)hl + 1 : 0,
+			  .doc_len = (uint32_t)len};
+	size_t need = sizeof(h) + il + 1 + h.host_len + len + 1;
+	if (e->buf.len + need > VG_OUTBOX_EVSEL_MAX_BYTES) {
+		for (size_t i = 0; i < e->nd; i++)
+			if (dests & (1u << i))
+				throttle(&e->d[i], now_us);
+		return VG_ELIMIT;
+	}
+	size_t start = e->buf.len;
+	int r = vg_buf_append(&e->buf, &h, sizeof(h));
+	if (r == 0)
+		r = vg_buf_append(&e->buf, id, il + 1);
+	if (r == 0 && host != NULL)
+		r = vg_buf_append(&e->buf, host, hl + 1);
+	if (r == 0)
+		r = vg_buf_append(&e->buf, doc, len);
+	if (r == 0)
+		r = vg_buf_append(&e->buf, "", 1);
+	if (r != 0) {
+		e->buf.len = start;
+		return VG_ENOMEM;
+	}
+	e->n++;
+	return 0;
+}
+
+int vg_outbox_evsel_flush(vg_outbox_evsel *e, int64_t now_us, vg_outbox_counts *c)
+{
+	memset(c, 0, sizeof(*c));
+	int any = e->n > 0;
+	for (size_t i = 0; i < e->nd && !any; i++)
+		any = e->d[i].unsaved > 0;
+	e->last_now_us = now_us;
+	if (!any)
+		return 0;
+	vg_outbox *ob = e->ob;
+	dest_rt d[VG_OUTBOX_MAX_DESTS];
+	size_t nd = 0;
+	int map[VG_OUTBOX_MAX_DESTS];
+	sqlite3_stmt *ins = NULL, *st = NULL;
+	int own, r;
+	if ((r = txn_begin(ob, &own)) != 0)
+		return r;
+	if ((r = dests_load(ob, d, &nd)) != 0 || (r = prep(ob, ins_sql, &ins)) != 0)
+		goto end;
+	for (size_t i = 0; i < e->nd; i++) {
+		map[i] = -1;
+		for (size_t j = 0; j < nd; j++)
+			if (strcmp(e->d[i].name, d[j].name) == 0)
+				map[i] = (int)j;
+	}
+	size_t off = 0;
+	while (off + sizeof(struct evhdr) <= e->buf.len) {
+		struct evhdr h;
+		memcpy(&h, e->buf.data + off, sizeof(h));
+		const char *id = e->buf.data + off + sizeof(h);
+		const char *host = h.host_len ? id + h.id_len + 1 : NULL;
+		const char *doc = id + h.id_len + 1 + h.host_len;
+		off += sizeof(h) + h.id_len + 1 + h.host_len + h.doc_len + 1;
+		c->scanned++;
+		json_t *j = json_loadb(doc, h.doc_len, 0, NULL);
+		if (!json_is_object(j)) {
+			json_decref(j);
+			c->bad++;
+			fprintf(stderr, "vigil: sharing: event %s: its document is not JSON; not shared\n", id);
+			continue;
+		}
+		vg_share_subject s;
+		vg_share_event_subject(j, host, &s);
+		for (size_t i = 0; i < e->nd && r == 0; i++) {
+			/* selected then, and still selected by the current policy */
+			if (!(h.dests & (1u << i)) || map[i] < 0 || !vg_share_policy_match(d[map[i]].pol, VG_SHARE_EVENTS, &s))
+				continue;
+			r = offer_one(ob, ins, &d[map[i]], "event", id, j, now_us, c);
+		}
+		json_decref(j);
+		if (r != 0)
+			goto end;
+	}
+	if ((r = dests_save(ob, d, nd, now_us)) != 0)
+		goto end;
+	if ((r = prep(ob, "UPDATE share_dest SET events_throttled = events_throttled + ?2 WHERE name = ?1", &st)) != 0)
+		goto end;
+	for (size_t i = 0; i < e->nd && r == 0; i++) {
+		if (e->d[i].unsaved == 0)
+			continue;
+		sqlite3_reset(st);
+		text(st, 1, e->d[i].name);
+		sqlite3_bind_int64(st, 2, (int64_t)e->d[i].unsaved);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			r = sqerr(sqlite3_errcode(ob->sql));
+		e->d[i].saving += e->d[i].unsaved;
+		e->d[i].unsaved = 0;
+	}
+	sqlite3_finalize(st);
+end:
+	sqlite3_finalize(ins);
+	dests_free(d, nd);
+	r = txn_end(ob, own, r);
+	if (own)
+		vg_outbox_evsel_done(e, r == 0);
+	return r;
+}
+
+void vg_outbox_evsel_done(vg_outbox_evsel *e, int ok)
+{
+	e->buf.len = 0;
+	e->n = 0;
+	for (size_t i = 0; i < e->nd; i++) {
+		if (!ok)
+			e->d[i].unsaved += e->d[i].saving;
+		e->d[i].saving = 0;
+		throttle_say(&e->d[i], e->last_now_us, 0);
+	}
 }
 
 /* ---- consuming ---- */
@@ -779,7 +1112,7 @@ int vg_outbox_status(vg_outbox *ob, int64_t now_us, json_t **out)
 		     "(SELECT MIN(created_us) FROM share_outbox o WHERE o.dest = d.name), "
 		     "(SELECT COALESCE(SUM(n), 0) FROM share_sent s WHERE s.dest = d.name AND s.minute > ?1 - 60), "
 		     "(SELECT COALESCE(SUM(n), 0) FROM share_sent s WHERE s.dest = d.name AND s.minute > ?1 - 1440), "
-		     "(SELECT value FROM share_state WHERE key = 'alerts_hwm') "
+		     "(SELECT value FROM share_state WHERE key = 'alerts_hwm'), d.events_throttled "
 		     "FROM share_dest d ORDER BY d.name",
 		     &st);
 	if (r != 0)
@@ -793,13 +1126,16 @@ int vg_outbox_status(vg_outbox *ob, int64_t now_us, json_t **out)
 		const char *ct = (const char *)sqlite3_column_text(st, 1);
 		const char *sink = "?", *peer = "";
 		if (vg_sink_conf_parse(ct, strlen(ct), c, NULL, 0) == 0) {
-			sink = c->type == VG_SINK_HTTPS ? "https" : c->format == VG_SINK_CEF ? "syslog-cef" : "syslog-json";
-			peer = c->type == VG_SINK_HTTPS ? c->url : c->address;
+			sink = c->type == VG_SINK_HTTPS   ? "https"
+			       : c->type == VG_SINK_TAXII ? "taxii"
+			       : c->format == VG_SINK_CEF ? "syslog-cef"
+							  : "syslog-json";
+			peer = c->type == VG_SINK_SYSLOG ? c->address : c->url;
 		}
 		json_t *lag = sqlite3_column_type(st, 12) == SQLITE_NULL
 				      ? json_real(0)
 				      : json_real((double)(now_us - sqlite3_column_int64(st, 12)) / 1e6);
-		json_t *e = json_pack("{s:s,s:s,s:s,s:b,s:I,s:o,s:I,s:I,s:o,s:s?,s:o,s:I,s:I,s:I,s:I,s:I,s:o,s:I}",
+		json_t *e = json_pack("{s:s,s:s,s:s,s:b,s:I,s:o,s:I,s:I,s:o,s:s?,s:o,s:I,s:I,s:I,s:I,s:I,s:o,s:I,s:I}",
 				      "name", (const char *)sqlite3_column_text(st, 0), "sink", sink, "peer", peer,
 				      "enabled", sqlite3_column_int(st, 10), "backlog",
 				      (json_int_t)sqlite3_column_int64(st, 11), "lag_s", lag, "last_seq",
@@ -811,7 +1147,8 @@ int vg_outbox_status(vg_outbox *ob, int64_t now_us, json_t **out)
 				      (json_int_t)sqlite3_column_int64(st, 14), "dropped",
 				      (json_int_t)sqlite3_column_int64(st, 8), "gaps",
 				      (json_int_t)sqlite3_column_int64(st, 8), "last_drop_at", ts_or_null(st, 9),
-				      "max_items", (json_int_t)(c->max_items));
+				      "max_items", (json_int_t)(c->max_items), "events_throttled",
+				      (json_int_t)sqlite3_column_int64(st, 16));
 		if (e == NULL || json_array_append_new(a, e) != 0) {
 			rc = SQLITE_NOMEM;
 			break;

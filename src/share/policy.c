@@ -24,12 +24,28 @@ struct vg_share_policy {
 	field_rule fields[VG_SHARE_POLICY_MAX_FIELDS];
 	size_t nfields;
 	int ip_mode;
+	/* the "events" selection */
+	int has_events;            /* the member was given: shown in the canonical form */
+	unsigned ev_layers;        /* bit per layer_names entry; 0 = any */
+	unsigned ev_outcomes;      /* bit per outcome_names entry; 0 = any */
+	json_t *ev_datasets, *ev_categories; /* NULL = any */
+	unsigned ev_rate;
 };
 
 static const char *const stream_names[] = {"alerts", "incidents", "events", "heartbeats", "public_ips"};
 static const char *const level_names[] = {"informational", "low", "medium", "high", "critical"};
 static const char *const action_names[] = {"remove", "redact", "pseudonymise"};
 static const char *const ip_names[] = {"keep", "redact", "pseudonymise"};
+/* the names of enum vg_layer (vg_layer_name), in its order */
+static const char *const layer_names[] = {"unknown", "network", "host", "application", "endpoint"};
+static const char *const outcome_names[] = {"success", "failure", "unknown"};
+/* ECS 8 event.category allowed values */
+static const char *const category_names[] = {"api", "authentication", "configuration", "database", "driver",
+					      "email", "file", "host", "iam", "intrusion_detection", "library",
+					      "malware", "network", "package", "process", "registry", "session",
+					      "threat", "vulnerability", "web"};
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+#define VG_LAYER_HOST_IDX 2 /* layer_names[2] */
 
 static void say(char *why, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void say(char *why, size_t n, const char *fmt, ...)
@@ -69,6 +85,8 @@ void vg_share_policy_free(vg_share_policy *p)
 	json_decref(p->systems);
 	json_decref(p->units);
 	json_decref(p->tags);
+	json_decref(p->ev_datasets);
+	json_decref(p->ev_categories);
 	for (size_t i = 0; i < p->nfields; i++)
 		free(p->fields[i].path);
 	free(p);
@@ -127,6 +145,83 @@ static int parse_fields(vg_share_policy *p, json_t *v, char *why, size_t whylen)
 	return 0;
 }
 
+/* A list of names from a fixed set as a bit mask ("events.layers"...). */
+static int parse_names(json_t *v, const char *name, const char *const *names, size_t nn, unsigned *out, char *why,
+		       size_t whylen)
+{
+	*out = 0;
+	size_t i;
+	json_t *e;
+	if (!json_is_array(v) || json_array_size(v) > VG_SHARE_POLICY_MAX_LIST)
+		goto bad;
+	json_array_foreach(v, i, e) {
+		const char *s = json_string_value(e);
+		int k = s != NULL ? index_of(names, nn, s) : -1;
+		if (k < 0 && s != NULL && names == layer_names && strcmp(s, "server") == 0)
+			k = VG_LAYER_HOST_IDX; /* the name of the host layer */
+		if (k < 0)
+			goto bad;
+		*out |= 1u << k;
+	}
+	return 0;
+bad:;
+	char list[256] = "";
+	size_t off = 0;
+	for (size_t k = 0; k < nn && off < sizeof(list); k++)
+		off += (size_t)snprintf(list + off, sizeof(list) - off, "%s%s", k ? ", " : "", names[k]);
+	say(why, whylen, "policy: \"events.%s\" must be an array of %s", name, list);
+	return VG_EINVAL;
+}
+
+static int parse_events(vg_share_policy *p, json_t *v, char *why, size_t whylen)
+{
+	if (!json_is_object(v)) {
+		say(why, whylen, "policy: \"events\" must be an object (layers, datasets, categories, outcomes, "
+				 "max_per_second)");
+		return VG_EINVAL;
+	}
+	p->has_events = 1;
+	const char *k;
+	json_t *e;
+	int r;
+	json_object_foreach(v, k, e) {
+		if (strcmp(k, "layers") == 0) {
+			if ((r = parse_names(e, k, layer_names, NELEM(layer_names), &p->ev_layers, why, whylen)) != 0)
+				return r;
+		} else if (strcmp(k, "outcomes") == 0) {
+			if ((r = parse_names(e, k, outcome_names, NELEM(outcome_names), &p->ev_outcomes, why, whylen)) !=
+			    0)
+				return r;
+		} else if (strcmp(k, "categories") == 0) {
+			unsigned bits;
+			if ((r = parse_names(e, k, category_names, NELEM(category_names), &bits, why, whylen)) != 0)
+				return r;
+			if (json_array_size(e) > 0) {
+				json_decref(p->ev_categories);
+				p->ev_categories = json_incref(e);
+			}
+		} else if (strcmp(k, "datasets") == 0) {
+			if ((r = parse_list(e, "events.datasets", &p->ev_datasets, why, whylen)) != 0)
+				return r;
+		} else if (strcmp(k, "max_per_second") == 0) {
+			json_int_t n = json_is_integer(e) ? json_integer_value(e) : 0;
+			if (n < 1 || n > VG_SHARE_EVENTS_MAX_RATE) {
+				say(why, whylen, "policy: \"events.max_per_second\" must be an integer 1..%d",
+				    VG_SHARE_EVENTS_MAX_RATE);
+				return VG_EINVAL;
+			}
+			p->ev_rate = (unsigned)n;
+		} else {
+			say(why, whylen,
+			    "policy: \"events\": unknown member \"%.64s\" (layers, datasets, categories, outcomes, "
+			    "max_per_second)",
+			    k);
+			return VG_EINVAL;
+		}
+	}
+	return 0;
+}
+
 int vg_share_policy_parse(const char *text, size_t len, vg_share_policy **out, char *why, size_t whylen)
 {
 	*out = NULL;
@@ -134,6 +229,7 @@ int vg_share_policy_parse(const char *text, size_t len, vg_share_policy **out, c
 	if (p == NULL)
 		return VG_ENOMEM;
 	p->streams = VG_SHARE_ALERTS | VG_SHARE_INCIDENTS | VG_SHARE_HEARTBEATS;
+	p->ev_rate = VG_SHARE_EVENTS_DEFAULT_RATE;
 	if (text == NULL || len == 0) {
 		*out = p;
 		return 0;
@@ -189,6 +285,9 @@ int vg_share_policy_parse(const char *text, size_t len, vg_share_policy **out, c
 		} else if (strcmp(k, "fields") == 0) {
 			if ((r = parse_fields(p, v, why, whylen)) != 0)
 				goto err;
+		} else if (strcmp(k, "events") == 0) {
+			if ((r = parse_events(p, v, why, whylen)) != 0)
+				goto err;
 		} else if (strcmp(k, "internal_ips") == 0) {
 			p->ip_mode = json_is_string(v) ? index_of(ip_names, 3, json_string_value(v)) : -1;
 			if (p->ip_mode < 0) {
@@ -198,8 +297,8 @@ int vg_share_policy_parse(const char *text, size_t len, vg_share_policy **out, c
 			}
 		} else {
 			say(why, whylen,
-			    "policy: unknown member \"%.64s\" (streams, min_level, hosts, systems, units, tags, fields, "
-			    "internal_ips)",
+			    "policy: unknown member \"%.64s\" (streams, min_level, hosts, systems, units, tags, events, "
+			    "fields, internal_ips)",
 			    k);
 			r = VG_EINVAL;
 			goto err;
@@ -240,7 +339,34 @@ json_t *vg_share_policy_json(const vg_share_policy *p)
 		json_object_set_new(f, p->fields[i].path, json_string(action_names[p->fields[i].action]));
 	json_object_set_new(o, "fields", f);
 	json_object_set_new(o, "internal_ips", json_string(ip_names[p->ip_mode]));
+	if (p->has_events || (p->streams & VG_SHARE_EVENTS)) {
+		json_t *ev = json_object(), *l = json_array(), *oc = json_array();
+		for (size_t i = 0; l != NULL && i < NELEM(layer_names); i++)
+			if (p->ev_layers & (1u << i))
+				json_array_append_new(l, json_string(layer_names[i]));
+		for (size_t i = 0; oc != NULL && i < NELEM(outcome_names); i++)
+			if (p->ev_outcomes & (1u << i))
+				json_array_append_new(oc, json_string(outcome_names[i]));
+		if (ev == NULL || l == NULL || oc == NULL) {
+			json_decref(ev);
+			json_decref(l);
+			json_decref(oc);
+			json_decref(o);
+			return NULL;
+		}
+		json_object_set_new(ev, "layers", l);
+		json_object_set_new(ev, "datasets", p->ev_datasets ? json_incref(p->ev_datasets) : json_array());
+		json_object_set_new(ev, "categories", p->ev_categories ? json_incref(p->ev_categories) : json_array());
+		json_object_set_new(ev, "outcomes", oc);
+		json_object_set_new(ev, "max_per_second", json_integer(p->ev_rate));
+		json_object_set_new(o, "events", ev);
+	}
 	return o;
+}
+
+unsigned vg_share_policy_event_rate(const vg_share_policy *p)
+{
+	return p->ev_rate;
 }
 
 unsigned vg_share_policy_streams(const vg_share_policy *p)
@@ -267,12 +393,39 @@ static int in_list(const json_t *list, const char *s, int prefix)
 	return 0;
 }
 
+/* An event: hosts/systems/units and the "events" selection; no level, no tags. */
+static int event_match(const vg_share_policy *p, const vg_share_subject *s)
+{
+	if (p->ev_layers != 0) {
+		int k = s->layer != NULL ? index_of(layer_names, NELEM(layer_names), s->layer) : -1;
+		if (k < 0 || !(p->ev_layers & (1u << k)))
+			return 0;
+	}
+	if (p->ev_outcomes != 0) {
+		int k = s->outcome != NULL ? index_of(outcome_names, NELEM(outcome_names), s->outcome) : -1;
+		if (k < 0 || !(p->ev_outcomes & (1u << k)))
+			return 0;
+	}
+	if (p->ev_datasets != NULL && !in_list(p->ev_datasets, s->dataset, 0))
+		return 0;
+	if (p->ev_categories != NULL) {
+		size_t i = 0;
+		while (i < s->ncategories && !in_list(p->ev_categories, s->categories[i], 0))
+			i++;
+		if (i == s->ncategories)
+			return 0;
+	}
+	return in_list(p->hosts, s->host, 0) && in_list(p->systems, s->system, 0) && in_list(p->units, s->unit, 1);
+}
+
 int vg_share_policy_match(const vg_share_policy *p, unsigned stream, const vg_share_subject *s)
 {
 	if ((p->streams & stream) == 0)
 		return 0;
 	if (stream == VG_SHARE_HEARTBEATS || stream == VG_SHARE_PUBLIC_IPS)
 		return 1; /* status and inventory are not filtered by level or tags */
+	if (stream == VG_SHARE_EVENTS)
+		return event_match(p, s);
 	if (p->min_rank > 0 && vg_share_level_rank(s->level) < p->min_rank)
 		return 0;
 	if (!in_list(p->hosts, s->host, 0) || !in_list(p->systems, s->system, 0) || !in_list(p->units, s->unit, 1))
@@ -305,6 +458,32 @@ void vg_share_alert_subject(const json_t *doc, const char *host_col, vg_share_su
 	s->system = str_at(doc, "vigil", "system");
 	s->unit = str_at(doc, "vigil", "unit");
 	s->tags = json_object_get(json_object_get(doc, "rule"), "tags");
+}
+
+void vg_share_event_subject(const json_t *doc, const char *host_col, vg_share_subject *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->host = host_col != NULL ? host_col : str_at(doc, "host", "name");
+	if (s->host == NULL)
+		s->host = str_at(doc, "host", "hostname");
+	s->system = str_at(doc, "vigil", "system");
+	s->unit = str_at(doc, "vigil", "unit");
+	s->layer = str_at(doc, "vigil", "layer");
+	s->dataset = str_at(doc, "event", "dataset");
+	if (s->dataset == NULL) /* syslog programs have no dataset: the program is one */
+		s->dataset = str_at(doc, "process", "name");
+	s->outcome = str_at(doc, "event", "outcome");
+	const json_t *c = json_object_get(json_object_get(doc, "event"), "category");
+	if (json_is_string(c)) {
+		s->categories[s->ncategories++] = json_string_value(c);
+	} else if (json_is_array(c)) {
+		size_t i;
+		const json_t *e;
+		json_array_foreach(c, i, e) {
+			if (s->ncategories < VG_SHARE_SUBJECT_CATEGORIES && json_is_string(e))
+				s->categories[s->ncategories++] = json_string_value(e);
+		}
+	}
 }
 
 /* The pseudonym replacing v ("pn:" + hex), or NULL for values that are not

@@ -6,6 +6,10 @@
  *   {"streams":["alerts","incidents","heartbeats"], "min_level":"medium",
  *    "tags":["attack.credential_access"], "internal_ips":"pseudonymise",
  *    "fields":{"user.name":"pseudonymise","event.original":"remove"}}
+ * The events stream (selected raw events) has its own selection, member
+ * "events": {"layers":[…], "datasets":[…], "categories":[…], "outcomes":[…],
+ * "max_per_second":N}; hosts/systems/units apply to events too, min_level
+ * and tags do not (an event has no level nor rule).
  * Unknown members, unknown values and lists over the limits below are
  * refused with a message naming the member.
  *
@@ -29,6 +33,9 @@
 #define VG_SHARE_POLICY_MAX_FIELDS 64         /* entries in fields */
 #define VG_SHARE_POLICY_MAX_NAME 256          /* bytes of one entry or field path */
 #define VG_SHARE_POLICY_MAX_DEPTH 8           /* components of a field path */
+#define VG_SHARE_EVENTS_DEFAULT_RATE 100      /* events.max_per_second when not given */
+#define VG_SHARE_EVENTS_MAX_RATE 10000        /* highest events.max_per_second */
+#define VG_SHARE_SUBJECT_CATEGORIES 8         /* event.category values a subject carries */
 
 /* Streams (bit mask). */
 enum {
@@ -50,6 +57,12 @@ typedef struct vg_share_subject {
 	const char *system;
 	const char *unit; /* unit path "a/b/c"; a filter entry matches it and its sub-units */
 	const json_t *tags;
+	/* raw events only (VG_SHARE_EVENTS) */
+	const char *layer;   /* vigil.layer: network|host|application|endpoint|unknown */
+	const char *dataset; /* event.dataset, else process.name (syslog: the program, "sshd") */
+	const char *outcome; /* event.outcome */
+	const char *categories[VG_SHARE_SUBJECT_CATEGORIES]; /* event.category values */
+	size_t ncategories;
 } vg_share_subject;
 
 /* Parses a policy document; len bytes (not NUL-terminated). NULL text or
@@ -67,12 +80,25 @@ unsigned vg_share_stream_bit(const char *name);
 /* Rank of a level name: informational 0 ... critical 4; -1 if unknown. */
 int vg_share_level_rank(const char *level);
 
-/* 1 if an item of `stream` with these facts is selected, else 0. */
+/* 1 if an item of `stream` with these facts is selected, else 0. For
+ * VG_SHARE_EVENTS: hosts, systems, units and the "events" selection
+ * (layers, datasets, categories: any value listed, outcomes); min_level and
+ * tags are not looked at. */
 int vg_share_policy_match(const vg_share_policy *p, unsigned stream, const vg_share_subject *s);
 /* The subject of an alert document (rule.level, host.name, rule.tags,
  * vigil.system, vigil.unit), host_col overriding host.name when not NULL.
  * Strings are borrowed from doc. */
 void vg_share_alert_subject(const json_t *doc, const char *host_col, vg_share_subject *s);
+
+/* The subject of an event document (nested ECS, as vg_event_json_renest
+ * writes it): vigil.layer, event.dataset (else process.name), event.category
+ * (string or array),
+ * event.outcome, host.name (else host.hostname), vigil.system, vigil.unit;
+ * host_col overriding the host when not NULL. Strings borrowed from doc. */
+void vg_share_event_subject(const json_t *doc, const char *host_col, vg_share_subject *s);
+/* events.max_per_second of the policy (VG_SHARE_EVENTS_DEFAULT_RATE when
+ * not given). */
+unsigned vg_share_policy_event_rate(const vg_share_policy *p);
 
 /* Applies the field rules, then the internal-IP rule, to doc in place:
  * "remove" deletes the member, "redact" replaces it by "REDACTED",

@@ -609,23 +609,205 @@ static int alert_build(alert_conv *a, const json_t *doc, char *why, size_t whyle
 	return r;
 }
 
-int vg_stix_alert(const vg_stix_ctx *c, const char *item_id, const char *doc, size_t len, json_t *objects,
-		  char *why, size_t whylen)
+/* The checks and the parse vg_stix_alert and vg_stix_event share: *d gets
+ * the document (the caller's reference). */
+static int load_doc(const vg_stix_ctx *c, const char *item_id, const char *what, const char *doc, size_t len,
+		    const json_t *objects, json_t **d, char *why, size_t whylen)
 {
+	*d = NULL;
 	if (c == NULL || c->org == NULL || c->org[0] == '\0' || item_id == NULL || item_id[0] == '\0' ||
 	    !json_is_array(objects)) {
 		SAY("stix: organisation name and item id are required");
 		return VG_EINVAL;
 	}
 	json_error_t je;
-	json_t *d = json_loadb(doc, len, JSON_REJECT_DUPLICATES, &je);
-	if (d == NULL || !json_is_object(d)) {
-		SAY("%s: alert document: %s", item_id, d == NULL ? je.text : "not a JSON object");
-		json_decref(d);
+	json_t *j = json_loadb(doc, len, JSON_REJECT_DUPLICATES, &je);
+	if (j == NULL || !json_is_object(j)) {
+		SAY("%s: %s document: %s", item_id, what, j == NULL ? je.text : "not a JSON object");
+		json_decref(j);
 		return VG_EPARSE;
 	}
+	*d = j;
+	return 0;
+}
+
+int vg_stix_alert(const vg_stix_ctx *c, const char *item_id, const char *doc, size_t len, json_t *objects,
+		  char *why, size_t whylen)
+{
+	json_t *d;
+	int lr = load_doc(c, item_id, "alert", doc, len, objects, &d, why, whylen);
+	if (lr != 0)
+		return lr;
 	alert_conv a = {.c = c, .item_id = item_id, .objects = objects, .refs = json_array()};
 	int r = a.refs != NULL ? alert_build(&a, d, why, whylen) : VG_ENOMEM;
+	json_decref(a.refs);
+	vg_buf_free(&a.pattern);
+	json_decref(d);
+	return r;
+}
+
+/* ---- raw events ---- */
+
+/* A port as an integer 0..65535 from a JSON number or numeric string; -1. */
+static json_int_t port_of(const json_t *v)
+{
+	json_int_t n = -1;
+	if (json_is_integer(v)) {
+		n = json_integer_value(v);
+	} else if (json_is_string(v)) {
+		const char *s = json_string_value(v);
+		char *end;
+		long l = strtol(s, &end, 10);
+		if (end != s && *end == '\0')
+			n = l;
+	}
+	return n >= 0 && n <= 65535 ? n : -1;
+}
+
+/* The id of the ip SCO of doc's field (as observe made it), or "" */
+static int ip_ref(const json_t *doc, const char *field, char id[VG_STIX_ID_MAX])
+{
+	id[0] = '\0';
+	const char *v = get_str(doc, field);
+	int t = v != NULL ? ip_type(v) : 0;
+	if (t == 0)
+		return 0;
+	json_t *o = sco_new(t == 4 ? "ipv4-addr" : "ipv6-addr", "value", json_string(v), id);
+	if (o == NULL)
+		return VG_ENOMEM;
+	json_decref(o);
+	return 0;
+}
+
+/* network-traffic between source.ip and destination.ip when the event
+ * names a port or a transport; its id from its ID contributing properties. */
+static int event_traffic(alert_conv *a, const json_t *doc)
+{
+	char src[VG_STIX_ID_MAX], dst[VG_STIX_ID_MAX], id[VG_STIX_ID_MAX];
+	int r;
+	if ((r = ip_ref(doc, "source.ip", src)) != 0 || (r = ip_ref(doc, "destination.ip", dst)) != 0)
+		return r;
+	json_int_t sp = port_of(get_path(doc, "source.port")), dp = port_of(get_path(doc, "destination.port"));
+	const char *proto = get_str(doc, "network.transport");
+	if ((src[0] == '\0' && dst[0] == '\0') || (sp < 0 && dp < 0 && proto == NULL))
+		return 0;
+	char pl[32] = "";
+	if (proto != NULL && strlen(proto) < sizeof(pl)) {
+		for (size_t i = 0; proto[i]; i++)
+			pl[i] = (char)(proto[i] >= 'A' && proto[i] <= 'Z' ? proto[i] + 32 : proto[i]);
+	} else {
+		const char *ip = get_str(doc, src[0] ? "source.ip" : "destination.ip");
+		snprintf(pl, sizeof(pl), "%s", ip != NULL && ip_type(ip) == 6 ? "ipv6" : "ipv4");
+	}
+	json_t *props = json_object();
+	r = props == NULL ? VG_ENOMEM : 0;
+	if (r == 0 && src[0])
+		r = put_str(props, "src_ref", src);
+	if (r == 0 && dst[0])
+		r = put_str(props, "dst_ref", dst);
+	if (r == 0 && sp >= 0)
+		r = put(props, "src_port", json_integer(sp));
+	if (r == 0 && dp >= 0)
+		r = put(props, "dst_port", json_integer(dp));
+	if (r == 0)
+		r = put(props, "protocols", json_pack("[s]", pl));
+	char *canon = r == 0 ? json_dumps(props, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	if (r == 0 && canon == NULL)
+		r = VG_ENOMEM;
+	if (r == 0)
+		r = make_id(VG_STIX_SCO_NS, "network-traffic", canon, strlen(canon), id);
+	free(canon);
+	json_t *o = r == 0 ? obj_new("network-traffic", id, -1, 0, NULL) : NULL;
+	if (r == 0 && (o == NULL || json_object_update(o, props) != 0))
+		r = VG_ENOMEM;
+	json_decref(props);
+	if (r == 0) {
+		r = add_obj(a->objects, o);
+		o = NULL;
+	}
+	json_decref(o);
+	if (r == 0)
+		r = json_array_append_new(a->refs, json_string(id)) == 0 ? 0 : VG_ENOMEM;
+	return r;
+}
+
+int vg_stix_event(const vg_stix_ctx *c, const char *item_id, const char *doc, size_t len, json_t *objects,
+		  char *why, size_t whylen)
+{
+	json_t *d;
+	int lr = load_doc(c, item_id, "event", doc, len, objects, &d, why, whylen);
+	if (lr != 0)
+		return lr;
+	/* built apart: an event without observables adds nothing to objects */
+	alert_conv a = {.c = c, .item_id = item_id, .objects = json_array(), .refs = json_array()};
+	int r = a.objects != NULL && a.refs != NULL ? 0 : VG_ENOMEM;
+	a.ts_us = doc_time(d);
+	if (r == 0 && a.ts_us < 0) {
+		SAY("%s: event without a valid @timestamp", item_id);
+		r = VG_EPARSE;
+	}
+	for (size_t i = 0; r == 0 && i < sizeof(obs_fields) / sizeof(obs_fields[0]); i++) {
+		if (a.nobs >= VG_STIX_MAX_OBSERVABLES)
+			break;
+		const char *v = get_str(d, obs_fields[i].field);
+		if (v != NULL)
+			r = observe(&a, &obs_fields[i], v);
+	}
+	if (r == 0)
+		r = event_traffic(&a, d);
+	if (r == 0 && json_array_size(a.refs) == 0) {
+		SAY("%s: event without observables has no STIX form", item_id);
+		r = VG_EUNSUPPORTED;
+	}
+	char od[VG_STIX_ID_MAX];
+	if (r == 0)
+		r = identity_id(c, a.creator);
+	if (r == 0)
+		r = vg_stix_identity(c, objects);
+	if (r == 0)
+		r = vg_stix_id(c, "observed-data", item_id, od);
+	json_t *o = r == 0 ? obj_new("observed-data", od, a.ts_us, a.ts_us, a.creator) : NULL;
+	if (r == 0 && o == NULL)
+		r = VG_ENOMEM;
+	if (r == 0)
+		r = put_ts(o, "first_observed", a.ts_us);
+	if (r == 0)
+		r = put_ts(o, "last_observed", a.ts_us);
+	if (r == 0)
+		r = put(o, "number_observed", json_integer(1));
+	if (r == 0)
+		r = put(o, "object_refs", json_copy(a.refs));
+	/* labels: what the event is (its dataset, layer, category, outcome) */
+	json_t *labels = r == 0 ? json_array() : NULL;
+	static const char *const lab[][2] = {{"event.dataset", "dataset"}, {"vigil.layer", "layer"},
+					     {"event.category", "category"}, {"event.outcome", "outcome"},
+					     {"event.action", "action"}};
+	for (size_t i = 0; labels != NULL && i < sizeof(lab) / sizeof(lab[0]); i++) {
+		const char *v = get_str(d, lab[i][0]);
+		if (v != NULL && strlen(v) <= 256)
+			json_array_append_new(labels, json_sprintf("%s:%s", lab[i][1], v));
+	}
+	if (r == 0 && labels == NULL)
+		r = VG_ENOMEM;
+	if (r == 0 && json_array_size(labels) > 0)
+		r = put(o, "labels", json_incref(labels));
+	json_decref(labels);
+	if (r == 0)
+		r = put(o, "external_references",
+			json_pack("[{s:s,s:s}]", "source_name", "vigil", "external_id", item_id));
+	if (r == 0) {
+		r = add_obj(objects, o);
+		o = NULL;
+	}
+	json_decref(o);
+	size_t i;
+	json_t *x;
+	json_array_foreach(a.objects, i, x)
+	{
+		if (r == 0)
+			r = add_obj(objects, json_incref(x));
+	}
+	json_decref(a.objects);
 	json_decref(a.refs);
 	vg_buf_free(&a.pattern);
 	json_decref(d);
@@ -1136,6 +1318,10 @@ int vg_stix_outbox_item(const vg_stix_ctx *c, const char *payload, size_t len, j
 	if (strcmp(kind, "alert") == 0) {
 		char *doc = json_dumps(data, JSON_COMPACT);
 		r = doc == NULL ? VG_ENOMEM : vg_stix_alert(c, id, doc, strlen(doc), objects, why, whylen);
+		free(doc);
+	} else if (strcmp(kind, "event") == 0) {
+		char *doc = json_dumps(data, JSON_COMPACT);
+		r = doc == NULL ? VG_ENOMEM : vg_stix_event(c, id, doc, strlen(doc), objects, why, whylen);
 		free(doc);
 	} else if (strcmp(kind, "incident") == 0) {
 		vg_stix_incident in;

@@ -4,7 +4,8 @@
  * carrying the Circular 20 report fields in the vigil property extension
  * (VG_STIX_EXT_ID, defined by vg_stix_extension_definition); a system's
  * declared public IPs become an infrastructure that consists of ipv4-addr /
- * ipv6-addr objects. Every object is created by the sharing organisation's
+ * ipv6-addr objects; a raw event becomes observed-data over its SCOs.
+ * Every object is created by the sharing organisation's
  * identity (vg_stix_identity).
  *
  * Ids are deterministic: SDO/SRO ids are UUIDv5 in vigil's namespace over
@@ -121,6 +122,18 @@ VG_WUR int vg_stix_extension_definition(json_t *objects);
  * indicator (or of the observed-data). */
 VG_WUR int vg_stix_alert(const vg_stix_ctx *c, const char *item_id, const char *doc, size_t len, json_t *objects,
 			 char *why, size_t whylen);
+/* A raw event document (nested ECS, kind "event" items) under its item id
+ * ("event-…"): observed-data (first/last_observed = @timestamp,
+ * number_observed 1, labels "dataset:…", "layer:…", "category:…",
+ * "outcome:…", "action:…") over its SCOs — ipv4-addr/ipv6-addr, domain-name,
+ * url, file, process (command_line), user-account (user.name) as for an
+ * alert, and network-traffic (src_ref/dst_ref, ports, protocols from
+ * network.transport, else ipv4/ipv6) when the event names a port or a
+ * transport — and the identity. No indicator, no sighting: nothing was
+ * detected. VG_EUNSUPPORTED (objects untouched) for an event without
+ * observables; VG_EPARSE without a valid @timestamp. */
+VG_WUR int vg_stix_event(const vg_stix_ctx *c, const char *item_id, const char *doc, size_t len, json_t *objects,
+			 char *why, size_t whylen);
 /* An incident and, for each system with declared IPs, its infrastructure. */
 VG_WUR int vg_stix_incident_objects(const vg_stix_ctx *c, const vg_stix_incident *inc, json_t *objects, char *why,
 				    size_t whylen);
@@ -146,7 +159,8 @@ void vg_stix_incident_json_free(vg_stix_incident_store *store);
  * outbox.h) to STIX objects: kind "alert" -> vg_stix_alert over data,
  * "incident" -> vg_stix_incident_objects (data in the JSON form above, plus
  * the extension definition), "systems" -> data.systems[] through
- * vg_stix_system_objects. Other kinds (heartbeat, event): VG_EUNSUPPORTED
+ * vg_stix_system_objects, "event" -> vg_stix_event. Other kinds
+ * (heartbeat, coverage) and events without observables: VG_EUNSUPPORTED
  * (the TAXII sink does not carry them). */
 VG_WUR int vg_stix_outbox_item(const vg_stix_ctx *c, const char *payload, size_t len, json_t *objects, char *why,
 			       size_t whylen);

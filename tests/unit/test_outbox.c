@@ -493,6 +493,166 @@ static void test_rate(void **state)
 	fx_close(&f);
 }
 
+/* With no destination the alerts mark jumps to the newest alert in one
+ * statement (scanned 0), so a destination added later starts there. */
+static void test_no_dest_jumps_mark(void **state)
+{
+	(void)state;
+	fx f;
+	fx_open(&f);
+	for (int i = 1; i <= 5; i++)
+		add_alert(&f, i, "high");
+	vg_outbox_counts c;
+	assert_int_equal(vg_outbox_enqueue_alerts(f.ob, NOW, &c), 0);
+	assert_int_equal(c.scanned, 0);
+	assert_int_equal(c.queued, 0);
+	assert_int_equal(c.hwm, 5);
+	add_dest(&f, "late", cfg, NULL);
+	add_alert(&f, 6, "high");
+	assert_int_equal(vg_outbox_enqueue_alerts(f.ob, NOW, &c), 0);
+	assert_int_equal(c.scanned, 1);
+	assert_int_equal(c.queued, 1);
+	vg_outbox_item *it;
+	size_t n = peek(&f, "late", &it);
+	assert_int_equal(n, 1);
+	assert_string_equal(it[0].item_id, "alert-6");
+	vg_outbox_items_free(it, n);
+	fx_close(&f);
+}
+
+static const char ssh_doc[] =
+	"{\"@timestamp\":\"2026-11-21T10:00:00.000000Z\",\"event\":{\"kind\":\"event\",\"dataset\":\"sshd\","
+	"\"category\":[\"authentication\"],\"outcome\":\"failure\"},\"user\":{\"name\":\"root\"},"
+	"\"source\":{\"ip\":\"10.1.2.3\"},\"host\":{\"name\":\"srv1\"},\"vigil\":{\"layer\":\"host\"}}";
+
+static void ssh_subject(vg_share_subject *s, const char *dataset)
+{
+	memset(s, 0, sizeof(*s));
+	s->host = "srv1";
+	s->layer = "host";
+	s->dataset = dataset;
+	s->outcome = "failure";
+	s->categories[0] = "authentication";
+	s->ncategories = 1;
+}
+
+/* The events stream: only the destinations whose policy selects the event
+ * get it, redacted by their policy, in the caller's transaction, with stable
+ * ids; over max_per_second events are counted, not queued; a rollback loses
+ * the buffered items but not the throttled count. */
+static void test_events(void **state)
+{
+	(void)state;
+	fx f;
+	fx_open(&f);
+	vg_outbox_evsel *e = vg_outbox_evsel_new(f.ob);
+	assert_non_null(e);
+	assert_int_equal(vg_outbox_evsel_refresh(e), 0);
+	assert_int_equal(vg_outbox_evsel_active(e), 0); /* nobody selects events */
+	add_dest(&f, "alerts", cfg, NULL);
+	assert_int_equal(vg_outbox_evsel_refresh(e), 0);
+	assert_int_equal(vg_outbox_evsel_active(e), 0);
+	add_dest(&f, "ev", cfg,
+		 "{\"streams\":[\"events\"],\"events\":{\"layers\":[\"host\"],\"datasets\":[\"sshd\"],"
+		 "\"max_per_second\":3},\"fields\":{\"user.name\":\"pseudonymise\"},\"internal_ips\":\"redact\"}");
+	assert_int_equal(vg_outbox_evsel_refresh(e), 0); /* the version moved: reloaded */
+	assert_int_equal(vg_outbox_evsel_active(e), 1);
+
+	vg_share_subject s;
+	ssh_subject(&s, "nginx.access");
+	assert_int_equal(vg_outbox_evsel_match(e, &s, NOW), 0); /* another dataset */
+	ssh_subject(&s, "sshd");
+	s.layer = "network";
+	assert_int_equal(vg_outbox_evsel_match(e, &s, NOW), 0); /* another layer */
+	ssh_subject(&s, "sshd");
+	uint32_t m[5];
+	for (int i = 0; i < 5; i++)
+		m[i] = vg_outbox_evsel_match(e, &s, NOW + i); /* the same second */
+	assert_int_equal(m[0], 1);
+	assert_int_equal(m[1], 1);
+	assert_int_equal(m[2], 1);
+	assert_int_equal(m[3], 0); /* over 3 per second: throttled */
+	assert_int_equal(m[4], 0);
+	assert_int_equal(vg_outbox_evsel_match(e, &s, NOW + 1000000), 1); /* the next second */
+	for (int i = 0; i < 3; i++) {
+		char id[32];
+		snprintf(id, sizeof(id), "event-a1-%d", i + 1);
+		assert_int_equal(vg_outbox_evsel_add(e, id, "srv1", ssh_doc, strlen(ssh_doc), m[i], NOW), 0);
+	}
+	assert_int_equal(vg_outbox_evsel_pending(e), 3);
+	assert_int_equal(vg_outbox_evsel_dirty(e), 1);
+
+	/* a rollback: nothing written, the counts stay to be saved */
+	vg_outbox_counts c;
+	assert_int_equal(vg_db_begin(f.db), 0);
+	assert_int_equal(vg_outbox_evsel_flush(e, NOW, &c), 0);
+	assert_int_equal(c.queued, 3);
+	assert_int_equal(vg_db_rollback(f.db), 0);
+	vg_outbox_evsel_done(e, 0);
+	assert_int_equal(vg_outbox_evsel_pending(e), 0);
+	vg_outbox_item *it;
+	assert_int_equal(peek(&f, "ev", &it), 0);
+	assert_int_equal(status_int(&f, "ev", "events_throttled"), 0);
+
+	/* again, committed */
+	for (int i = 0; i < 3; i++) {
+		char id[32];
+		snprintf(id, sizeof(id), "event-a1-%d", i + 1);
+		assert_int_equal(vg_outbox_evsel_add(e, id, "srv1", ssh_doc, strlen(ssh_doc), 1, NOW), 0);
+	}
+	assert_int_equal(vg_db_begin(f.db), 0);
+	assert_int_equal(vg_outbox_evsel_flush(e, NOW, &c), 0);
+	assert_int_equal(c.scanned, 3);
+	assert_int_equal(c.queued, 3);
+	assert_int_equal(vg_db_commit(f.db), 0);
+	vg_outbox_evsel_done(e, 1);
+	assert_int_equal(vg_outbox_evsel_dirty(e), 0);
+	size_t n = peek(&f, "ev", &it);
+	assert_int_equal(n, 3);
+	char pn[64];
+	for (size_t i = 0; i < n; i++) {
+		char want[32];
+		snprintf(want, sizeof(want), "event-a1-%zu", i + 1);
+		assert_string_equal(it[i].item_id, want);
+		assert_string_equal(it[i].kind, "event");
+		assert_int_equal(it[i].seq, (int64_t)i + 1);
+		json_t *p = json_loads(it[i].payload, 0, NULL);
+		assert_non_null(p);
+		json_t *d = json_object_get(p, "data");
+		const char *user = json_string_value(json_object_get(json_object_get(d, "user"), "name"));
+		assert_non_null(user);
+		assert_int_equal(strncmp(user, "pn:", 3), 0);
+		assert_int_equal(strlen(user), 3 + 32);
+		if (i == 0)
+			snprintf(pn, sizeof(pn), "%s", user);
+		assert_string_equal(user, pn); /* the same user, the same pseudonym */
+		assert_string_equal(json_string_value(json_object_get(json_object_get(d, "source"), "ip")),
+				    "REDACTED-IP");
+		assert_string_equal(json_string_value(json_object_get(json_object_get(d, "event"), "dataset")), "sshd");
+		json_decref(p);
+	}
+	vg_outbox_items_free(it, n);
+	assert_int_equal(peek(&f, "alerts", &it), 0); /* the default policy has no events */
+	assert_int_equal(status_int(&f, "ev", "events_throttled"), 2);
+	assert_int_equal(status_int(&f, "alerts", "events_throttled"), 0);
+
+	/* a policy change between selection and commit: the current policy rules */
+	assert_int_equal(vg_outbox_evsel_add(e, "event-a1-9", "srv1", ssh_doc, strlen(ssh_doc), 1, NOW), 0);
+	char why[256] = "";
+	assert_int_equal(vg_outbox_policy_set(f.ob, "ev", "{\"streams\":[\"alerts\"]}", why, sizeof(why)), 0);
+	assert_int_equal(vg_outbox_evsel_refresh(e), 0); /* deferred: an event is buffered */
+	assert_int_equal(vg_outbox_evsel_active(e), 1);
+	assert_int_equal(vg_outbox_evsel_flush(e, NOW, &c), 0); /* own transaction: done at once */
+	assert_int_equal(c.scanned, 1);
+	assert_int_equal(c.queued, 0);
+	assert_int_equal(vg_outbox_evsel_pending(e), 0);
+	assert_int_equal(vg_outbox_evsel_refresh(e), 0);
+	assert_int_equal(vg_outbox_evsel_active(e), 0);
+	assert_int_equal(status_int(&f, "ev", "backlog"), 3);
+	vg_outbox_evsel_free(e);
+	fx_close(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -503,6 +663,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_heartbeat, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dest_validation, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rate, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_no_dest_jumps_mark, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_events, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

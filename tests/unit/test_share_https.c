@@ -703,6 +703,9 @@ static void test_service(void **state)
 	receiver rc = {0};
 	receiver_start(&rc, pki, f.keys);
 	add_dest(&f, rc.port, "cert", 50);
+	/* queued before the service starts (which would otherwise race this
+	 * thread for them): the service sends what is in the outbox */
+	add_alerts(&f, 1, 120);
 	vg_share_service *svc = NULL, *second = NULL;
 	vg_share_service_opts o = {.dir = dir, .origin = "org-svc", .poll_ms = 50};
 	assert_int_equal(vg_share_service_start(&o, &svc, why, sizeof(why)), 0);
@@ -710,7 +713,6 @@ static void test_service(void **state)
 	assert_non_null(strstr(why, "sender.lock"));
 	int lock = -1;
 	assert_int_equal(vg_share_sender_lock(dir, &lock), VG_EIO);
-	add_alerts(&f, 1, 120); /* enqueued here too: the service sends what is in the outbox */
 	for (int i = 121; i <= 200; i++) {
 		char doc[128];
 		snprintf(doc, sizeof(doc), "{\"n\":%d,\"rule\":{\"level\":\"high\"}}", i);

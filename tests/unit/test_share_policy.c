@@ -54,7 +54,8 @@ static void test_parse(void **state)
 	char *s = json_dumps(j, JSON_COMPACT);
 	assert_string_equal(s, "{\"streams\":[\"events\",\"public_ips\"],\"min_level\":\"high\",\"hosts\":[],"
 			       "\"systems\":[],\"units\":[],\"tags\":[],\"fields\":{\"a.b\":\"remove\"},"
-			       "\"internal_ips\":\"redact\"}");
+			       "\"internal_ips\":\"redact\",\"events\":{\"layers\":[],\"datasets\":[],\"categories\":[],"
+			       "\"outcomes\":[],\"max_per_second\":100}}");
 	/* the canonical form parses to the same policy */
 	vg_share_policy *q = parse(s);
 	json_t *j2 = vg_share_policy_json(q);
@@ -232,12 +233,125 @@ static void test_apply(void **state)
 	vg_share_keys_free(k);
 }
 
+/* The events selection: parsed, refused naming the member, canonical form,
+ * matched on layer, dataset, category, outcome and host; min_level and tags
+ * do not apply to events. */
+static void test_events(void **state)
+{
+	(void)state;
+	vg_share_policy *p = parse(
+		"{\"streams\":[\"alerts\",\"events\"],\"min_level\":\"high\",\"tags\":[\"attack.t1110\"],"
+		"\"hosts\":[\"srv1\",\"srv2\"],\"events\":{\"max_per_second\":7,\"outcomes\":[\"failure\"],"
+		"\"layers\":[\"server\",\"network\"],\"datasets\":[\"sshd\"],\"categories\":[\"authentication\"]}}");
+	assert_int_equal(vg_share_policy_event_rate(p), 7);
+	json_t *j = vg_share_policy_json(p);
+	char *s = json_dumps(json_object_get(j, "events"), JSON_COMPACT);
+	/* "server" is the host layer; layers in their fixed order */
+	assert_string_equal(s, "{\"layers\":[\"network\",\"host\"],\"datasets\":[\"sshd\"],"
+			       "\"categories\":[\"authentication\"],\"outcomes\":[\"failure\"],\"max_per_second\":7}");
+	free(s);
+	s = json_dumps(j, JSON_COMPACT);
+	vg_share_policy *q = parse(s);
+	json_t *j2 = vg_share_policy_json(q);
+	assert_true(json_equal(j, j2));
+	json_decref(j2);
+	vg_share_policy_free(q);
+	free(s);
+	json_decref(j);
+
+	vg_share_subject ev = {.host = "srv1", .layer = "host", .dataset = "sshd", .outcome = "failure",
+			       .categories = {"session", "authentication"}, .ncategories = 2};
+	assert_int_equal(vg_share_policy_match(p, VG_SHARE_EVENTS, &ev), 1); /* no level, no tags: still */
+	vg_share_subject x = ev;
+	x.layer = "endpoint";
+	assert_int_equal(vg_share_policy_match(p, VG_SHARE_EVENTS, &x), 0);
+	x = ev;
+	x.layer = NULL;
+	assert_int_equal(vg_share_policy_match(p, VG_SHARE_EVENTS, &x), 0);
+	x = ev;
+	x.dataset = "sudo";
+	assert_int_equal(vg_share_policy_match(p, VG_SHARE_EVENTS, &x), 0);
+	x = ev;
+	x.outcome = "success";
+	assert_int_equal(vg_share_policy_match(p, VG_SHARE_EVENTS, &x), 0);
+	x = ev;
+	x.ncategories = 1; /* only "session" */
+	assert_int_equal(vg_share_policy_match(p, VG_SHARE_EVENTS, &x), 0);
+	x = ev;
+	x.host = "srv3"; /* hosts apply to events */
+	assert_int_equal(vg_share_policy_match(p, VG_SHARE_EVENTS, &x), 0);
+	x = ev;
+	x.layer = "network";
+	assert_int_equal(vg_share_policy_match(p, VG_SHARE_EVENTS, &x), 1);
+	/* the alert filters still hold for alerts */
+	vg_share_subject al = {.host = "srv1", .level = "medium"};
+	assert_int_equal(vg_share_policy_match(p, VG_SHARE_ALERTS, &al), 0);
+	vg_share_policy_free(p);
+
+	/* events selected with an empty selection: every event, default rate */
+	p = parse("{\"streams\":[\"events\"]}");
+	assert_int_equal(vg_share_policy_event_rate(p), VG_SHARE_EVENTS_DEFAULT_RATE);
+	vg_share_subject bare = {0};
+	assert_int_equal(vg_share_policy_match(p, VG_SHARE_EVENTS, &bare), 1);
+	assert_int_equal(vg_share_policy_match(p, VG_SHARE_ALERTS, &bare), 0);
+	vg_share_policy_free(p);
+	/* without the stream, no event */
+	p = parse("{\"events\":{\"layers\":[\"host\"]}}");
+	assert_int_equal(vg_share_policy_match(p, VG_SHARE_EVENTS, &ev), 0);
+	j = vg_share_policy_json(p); /* the member given is kept */
+	assert_non_null(json_object_get(j, "events"));
+	json_decref(j);
+	vg_share_policy_free(p);
+	/* no events member in the canonical form of a policy without events */
+	p = parse(NULL);
+	j = vg_share_policy_json(p);
+	assert_null(json_object_get(j, "events"));
+	json_decref(j);
+	vg_share_policy_free(p);
+
+	refused("{\"events\":[]}", "\"events\" must be an object");
+	refused("{\"events\":{\"colour\":1}}", "\"events\": unknown member \"colour\"");
+	refused("{\"events\":{\"layers\":[\"cloud\"]}}", "\"events.layers\" must be an array of");
+	refused("{\"events\":{\"layers\":\"host\"}}", "\"events.layers\"");
+	refused("{\"events\":{\"outcomes\":[\"maybe\"]}}", "\"events.outcomes\"");
+	refused("{\"events\":{\"categories\":[\"authentication\",\"weather\"]}}", "\"events.categories\"");
+	refused("{\"events\":{\"datasets\":[\"\"]}}", "\"events.datasets\"[0]");
+	refused("{\"events\":{\"max_per_second\":0}}", "\"events.max_per_second\" must be an integer 1..10000");
+	refused("{\"events\":{\"max_per_second\":10001}}", "events.max_per_second");
+	refused("{\"events\":{\"max_per_second\":\"5\"}}", "events.max_per_second");
+}
+
+/* vg_share_event_subject reads the facts of a nested event document. */
+static void test_event_subject(void **state)
+{
+	(void)state;
+	json_t *d = json_loads("{\"event\":{\"dataset\":\"sshd\",\"outcome\":\"failure\",\"category\":[\"authentication\","
+			       "\"session\"]},\"host\":{\"hostname\":\"h1\"},\"vigil\":{\"layer\":\"host\",\"unit\":\"a/b\"}}",
+			       0, NULL);
+	assert_non_null(d);
+	vg_share_subject s;
+	vg_share_event_subject(d, NULL, &s);
+	assert_string_equal(s.dataset, "sshd");
+	assert_string_equal(s.outcome, "failure");
+	assert_string_equal(s.layer, "host");
+	assert_string_equal(s.host, "h1");
+	assert_string_equal(s.unit, "a/b");
+	assert_null(s.system);
+	assert_int_equal(s.ncategories, 2);
+	assert_string_equal(s.categories[1], "session");
+	vg_share_event_subject(d, "10.0.0.1", &s);
+	assert_string_equal(s.host, "10.0.0.1");
+	json_decref(d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse),
 		cmocka_unit_test(test_match),
 		cmocka_unit_test(test_apply),
+		cmocka_unit_test(test_events),
+		cmocka_unit_test(test_event_subject),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2,7 +2,10 @@
  * (share/producers.c) on a temp data directory: the incidents and systems
  * modules with their change hooks set to the producers, destinations with
  * different policies, and the outbox items they receive (ids, versions,
- * order, filters, redaction, atomicity with the change, snapshots). */
+ * order, filters, redaction, atomicity with the change, snapshots); and
+ * the server ingest's own streams: alerts and selected raw events written
+ * in its commit transaction (ids, resent records, rate bound, policy
+ * changes without a restart). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,7 +21,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "detect/engine.h"
+#include "detect/rulepack.h"
 #include "server/coverage.h"
+#include "server/ingest.h"
 #include "server/incidents.h"
 #include "server/systems.h"
 #include "share/outbox.h"
@@ -599,6 +605,150 @@ static void test_coverage_item(void **state)
 	assert_int_equal(count_kind(f, "nmc", "coverage-"), 2);
 }
 
+/* One syslog line through the ingest, as agent a1's record seq (seq 0: a
+ * syslog input, no agent). */
+static int feed(vg_ingest *g, const char *line, uint64_t seq, int64_t now)
+{
+	vg_ingest_src s = {.input = seq ? "agent" : "syslog-tcp", .peer = "127.0.0.1:7000"};
+	if (seq) {
+		s.agent_id = "a1";
+		s.agent_host = "web-1";
+		s.seq = seq;
+	}
+	return vg_ingest_record(g, line, strlen(line), &s, now);
+}
+
+static void ssh_fail(char *buf, size_t n, int i)
+{
+	/* one source address per line: the SSH correlation rules stay quiet */
+	snprintf(buf, n,
+		 "<38>1 2026-11-19T10:00:%02dZ web-1 sshd 4242 - - Failed password for user%d from 198.51.100.%d "
+		 "port %d ssh2",
+		 i % 60, i, i % 250 + 1, 40000 + i);
+}
+
+/* The ingest's commit writes the selected raw events and the alerts to the
+ * outbox in its own transaction: stable ids, resent agent records not
+ * twice, the rate bound counted, policy changes seen without a restart. */
+static void test_ingest_streams(void **state)
+{
+	fx *f = *state;
+	dest(f, "ev",
+	     "{\"streams\":[\"alerts\",\"events\"],\"events\":{\"layers\":[\"host\"],\"datasets\":[\"sshd\"],"
+	     "\"max_per_second\":4},\"fields\":{\"user.name\":\"redact\"}}");
+	dest(f, "al", "{\"streams\":[\"alerts\"]}");
+	vg_engine *e = vg_engine_new();
+	assert_non_null(e);
+	assert_int_equal(vg_rulepack_load(e, NULL, NULL), 0);
+	assert_int_equal(vg_engine_compile(e, NULL, NULL), 0);
+	int err = 0;
+	vg_ingest *g = vg_ingest_new(f->dir, e, NULL, &err);
+	assert_non_null(g);
+	vg_ingest_set_db(g, f->db);
+	assert_int_equal(vg_ingest_set_outbox(g, f->ob), 0);
+
+	char line[512];
+	for (int i = 1; i <= 3; i++) {
+		ssh_fail(line, sizeof(line), i);
+		assert_int_equal(feed(g, line, (uint64_t)i, T0), 0);
+	}
+	assert_int_equal(feed(g, "<78>1 2026-11-19T10:00:04Z web-1 CRON 77 - - (root) CMD (true)", 4, T0), 0);
+	assert_int_equal(feed(g,
+			      "<86>1 2026-11-19T10:00:05Z web-1 useradd 77 - - new user: name=u9, UID=2009, GID=100, "
+			      "home=/home/u9, shell=/bin/bash, from=/dev/pts/0",
+			      5, T0),
+			 0);
+	assert_int_equal(vg_ingest_sync(g), 0);
+	vg_ingest_stats st;
+	vg_ingest_stats_get(g, &st);
+	assert_int_equal(st.alerts, 1);
+	assert_int_equal(st.shared, 5); /* ev: 3 events + the alert; al: the alert */
+
+	items it;
+	items_get(f, "ev", &it);
+	assert_int_equal(it.n, 4);
+	for (size_t i = 0; i < 3; i++) {
+		char want[32];
+		snprintf(want, sizeof(want), "event-a1-%zu", i + 1);
+		assert_string_equal(it.v[i].item_id, want);
+		assert_string_equal(it.v[i].kind, "event");
+		assert_int_equal(it.v[i].seq, (int64_t)i + 1);
+		json_t *d = data_of(&it, i);
+		assert_string_equal(json_string_value(json_object_get(json_object_get(d, "user"), "name")), "REDACTED");
+		assert_string_equal(json_string_value(json_object_get(json_object_get(d, "vigil"), "layer")), "host");
+		assert_string_equal(json_string_value(json_object_get(json_object_get(d, "agent"), "id")), "a1");
+		assert_non_null(strstr(json_string_value(json_object_get(json_object_get(d, "event"), "original")),
+				       "Failed password for user"));
+	}
+	/* the alert after the events it is about, in the same commit */
+	assert_string_equal(it.v[3].kind, "alert");
+	assert_int_equal(strncmp(it.v[3].item_id, "alert-", 6), 0);
+	char alert_id[VG_OUTBOX_ID_MAX + 1];
+	snprintf(alert_id, sizeof(alert_id), "%s", it.v[3].item_id);
+	items_free(&it);
+	items_get(f, "al", &it);
+	assert_int_equal(it.n, 1);
+	assert_string_equal(it.v[0].item_id, alert_id);
+	items_free(&it);
+
+	/* a resent record is not ingested (nor shared) twice */
+	ssh_fail(line, sizeof(line), 2);
+	assert_int_equal(feed(g, line, 2, T0), VG_INGEST_DUPLICATE);
+	assert_int_equal(vg_ingest_sync(g), 0);
+
+	/* syslog events: event-<start hex>-<n>; 6 in one second, 4 pass */
+	for (int i = 10; i < 16; i++) {
+		ssh_fail(line, sizeof(line), i);
+		assert_int_equal(feed(g, line, 0, T0 + 10 * SEC), 0);
+	}
+	assert_int_equal(vg_ingest_sync(g), 0);
+	items_get(f, "ev", &it);
+	assert_int_equal(it.n, 8);
+	for (size_t i = 4; i < 8; i++) {
+		unsigned long long hex = 0, n = 0;
+		assert_int_equal(sscanf(it.v[i].item_id, "event-%llx-%llu", &hex, &n), 2);
+		assert_true(hex > 0);
+		assert_int_equal(n, i - 3);
+		assert_int_equal(it.v[i].seq, (int64_t)i + 1);
+		assert_non_null(strstr(json_string_value(json_object_get(
+					       json_object_get(data_of(&it, i), "event"), "original")),
+				       i == 4 ? "port 40010" : i == 7 ? "port 40013" : "port"));
+	}
+	items_free(&it);
+	json_t *stj = NULL;
+	assert_int_equal(vg_outbox_status(f->ob, T0 + 11 * SEC, &stj), 0);
+	size_t k;
+	json_t *x;
+	json_array_foreach(json_object_get(stj, "destinations"), k, x)
+	{
+		long long want = strcmp(json_string_value(json_object_get(x, "name")), "ev") == 0 ? 2 : 0;
+		assert_int_equal(json_integer_value(json_object_get(x, "events_throttled")), want);
+	}
+	json_decref(stj);
+
+	/* the policy changes while the ingest runs: seen at the next commit */
+	char why[256] = "";
+	assert_int_equal(vg_outbox_policy_set(f->ob, "ev", "{\"streams\":[\"alerts\"]}", why, sizeof(why)), 0);
+	ssh_fail(line, sizeof(line), 30);
+	assert_int_equal(feed(g, line, 6, T0 + 20 * SEC), 0);
+	assert_int_equal(vg_ingest_sync(g), 0);
+	items_get(f, "ev", &it);
+	assert_int_equal(it.n, 8);
+	items_free(&it);
+	/* and back: events again, the agent's next record by its seq */
+	assert_int_equal(vg_outbox_policy_set(f->ob, "ev", "{\"streams\":[\"events\"]}", why, sizeof(why)), 0);
+	ssh_fail(line, sizeof(line), 31);
+	assert_int_equal(feed(g, line, 7, T0 + 21 * SEC), 0);
+	assert_int_equal(vg_ingest_sync(g), 0);
+	items_get(f, "ev", &it);
+	assert_int_equal(it.n, 9);
+	assert_string_equal(it.v[8].item_id, "event-a1-7");
+	items_free(&it);
+
+	assert_int_equal(vg_ingest_free(g), 0);
+	vg_engine_free(e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -611,6 +761,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_snapshot, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_snapshot_parts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_coverage_item, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ingest_streams, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

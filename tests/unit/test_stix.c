@@ -94,7 +94,8 @@ static void check_common(const json_t *objs)
 			fail_msg("bad id %s for type %s", sget(o, "id"), type);
 		int sco = strcmp(type, "ipv4-addr") == 0 || strcmp(type, "ipv6-addr") == 0 ||
 			  strcmp(type, "url") == 0 || strcmp(type, "domain-name") == 0 || strcmp(type, "process") == 0 ||
-			  strcmp(type, "file") == 0 || strcmp(type, "user-account") == 0;
+			  strcmp(type, "file") == 0 || strcmp(type, "user-account") == 0 ||
+			  strcmp(type, "network-traffic") == 0;
 		if (sco) {
 			assert_null(json_object_get(o, "created"));
 		} else {
@@ -464,6 +465,121 @@ static void test_outbox_item_and_bundle(void **state)
 	json_decref(objs);
 }
 
+static const char event_doc[] =
+	"{\"@timestamp\":\"2025-11-21T10:00:00.123456Z\",\"event\":{\"kind\":\"event\",\"dataset\":\"sshd\","
+	"\"category\":[\"authentication\"],\"outcome\":\"failure\",\"action\":\"ssh_login\"},"
+	"\"user\":{\"name\":\"root\"},\"source\":{\"ip\":\"203.0.113.5\",\"port\":50022},"
+	"\"destination\":{\"ip\":\"10.0.0.2\",\"port\":\"22\"},\"network\":{\"transport\":\"TCP\"},"
+	"\"host\":{\"name\":\"srv1\"},\"vigil\":{\"layer\":\"host\"}}";
+
+static const json_t *by_value(const json_t *objs, const char *type, const char *prop, const char *v)
+{
+	for (size_t n = 0;; n++) {
+		const json_t *o = find_type(objs, type, n);
+		if (o == NULL || strcmp(sget(o, prop), v) == 0)
+			return o;
+	}
+}
+
+/* A raw event: observed-data over its SCOs (no indicator, no sighting),
+ * network-traffic with its STIX id from its ID contributing properties,
+ * labels from its facts, deterministic. */
+static void test_event(void **state)
+{
+	(void)state;
+	char why[256] = "";
+	json_t *objs = json_array();
+	assert_int_equal(vg_stix_event(&ctx, "event-a1-7", event_doc, strlen(event_doc), objs, why, sizeof(why)), 0);
+	check_common(objs);
+	assert_int_equal(count_type(objs, "identity"), 1);
+	assert_int_equal(count_type(objs, "observed-data"), 1);
+	assert_int_equal(count_type(objs, "indicator"), 0);
+	assert_int_equal(count_type(objs, "sighting"), 0);
+	assert_int_equal(count_type(objs, "ipv4-addr"), 2);
+	assert_int_equal(count_type(objs, "user-account"), 1);
+	assert_int_equal(count_type(objs, "network-traffic"), 1);
+	assert_int_equal(json_array_size(objs), 6);
+	const json_t *src = by_value(objs, "ipv4-addr", "value", "203.0.113.5");
+	const json_t *dst = by_value(objs, "ipv4-addr", "value", "10.0.0.2");
+	assert_non_null(src);
+	assert_non_null(dst);
+	const json_t *ua = find_type(objs, "user-account", 0);
+	assert_string_equal(sget(ua, "account_login"), "root");
+	const json_t *nt = find_type(objs, "network-traffic", 0);
+	assert_string_equal(sget(nt, "src_ref"), sget(src, "id"));
+	assert_string_equal(sget(nt, "dst_ref"), sget(dst, "id"));
+	assert_int_equal(json_integer_value(json_object_get(nt, "src_port")), 50022);
+	assert_int_equal(json_integer_value(json_object_get(nt, "dst_port")), 22); /* "22" as text too */
+	assert_string_equal(json_string_value(json_array_get(json_object_get(nt, "protocols"), 0)), "tcp");
+	/* its id: UUIDv5 in the STIX SCO namespace over the contributing properties */
+	char seed[512], uuid[37], want[VG_STIX_ID_MAX];
+	snprintf(seed, sizeof(seed),
+		 "{\"dst_port\":22,\"dst_ref\":\"%s\",\"protocols\":[\"tcp\"],\"src_port\":50022,\"src_ref\":\"%s\"}",
+		 sget(dst, "id"), sget(src, "id"));
+	assert_int_equal(vg_stix_uuid5(VG_STIX_SCO_NS, seed, strlen(seed), uuid), 0);
+	snprintf(want, sizeof(want), "network-traffic--%s", uuid);
+	assert_string_equal(sget(nt, "id"), want);
+
+	const json_t *od = find_type(objs, "observed-data", 0);
+	assert_string_equal(sget(od, "first_observed"), "2025-11-21T10:00:00.123Z");
+	assert_string_equal(sget(od, "last_observed"), "2025-11-21T10:00:00.123Z");
+	assert_int_equal(json_integer_value(json_object_get(od, "number_observed")), 1);
+	assert_string_equal(sget(od, "created_by_ref"), sget(find_type(objs, "identity", 0), "id"));
+	json_t *refs = json_object_get(od, "object_refs");
+	assert_int_equal(json_array_size(refs), 4);
+	size_t i;
+	json_t *x;
+	json_array_foreach(refs, i, x)
+	{
+		int found = 0;
+		size_t k;
+		json_t *y;
+		json_array_foreach(objs, k, y) found |= strcmp(sget(y, "id"), json_string_value(x)) == 0;
+		assert_true(found);
+	}
+	json_t *labels = json_object_get(od, "labels");
+	char *ls = json_dumps(labels, JSON_COMPACT);
+	assert_string_equal(ls, "[\"dataset:sshd\",\"layer:host\",\"category:authentication\",\"outcome:failure\","
+				"\"action:ssh_login\"]");
+	free(ls);
+	assert_string_equal(sget(json_array_get(json_object_get(od, "external_references"), 0), "external_id"),
+			    "event-a1-7");
+
+	/* the same event again: the same objects; another item: another observed-data */
+	json_t *again = json_array();
+	assert_int_equal(vg_stix_event(&ctx, "event-a1-7", event_doc, strlen(event_doc), again, why, sizeof(why)), 0);
+	assert_true(json_equal(objs, again));
+	json_decref(again);
+	json_t *other = json_array();
+	assert_int_equal(vg_stix_event(&ctx, "event-a1-8", event_doc, strlen(event_doc), other, why, sizeof(why)), 0);
+	assert_string_not_equal(sget(find_type(other, "observed-data", 0), "id"), sget(od, "id"));
+	assert_string_equal(sget(find_type(other, "network-traffic", 0), "id"), want); /* SCOs: by content */
+	json_decref(other);
+
+	/* through the outbox item form */
+	char item[2048];
+	snprintf(item, sizeof(item),
+		 "{\"v\":1,\"id\":\"event-a1-7\",\"seq\":3,\"kind\":\"event\",\"origin\":\"site-1\","
+		 "\"created\":\"2025-11-21T10:00:01Z\",\"data\":%s}",
+		 event_doc);
+	json_t *via = json_array();
+	assert_int_equal(vg_stix_outbox_item(&ctx, item, strlen(item), via, why, sizeof(why)), 0);
+	assert_true(json_equal(objs, via));
+	json_decref(via);
+
+	/* without observables: no STIX form, nothing added */
+	const char *bare = "{\"@timestamp\":\"2025-11-21T10:00:00Z\",\"message\":\"hello\",\"host\":{\"name\":\"h\"}}";
+	size_t before = json_array_size(objs);
+	assert_int_equal(vg_stix_event(&ctx, "event-x-1", bare, strlen(bare), objs, why, sizeof(why)),
+			 VG_EUNSUPPORTED);
+	assert_int_equal(json_array_size(objs), before);
+	assert_non_null(strstr(why, "event-x-1"));
+	const char *nots = "{\"source\":{\"ip\":\"203.0.113.5\"}}";
+	assert_int_equal(vg_stix_event(&ctx, "event-x-2", nots, strlen(nots), objs, why, sizeof(why)), VG_EPARSE);
+	assert_non_null(strstr(why, "@timestamp"));
+	json_decref(objs);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -477,6 +593,7 @@ int main(void)
 		cmocka_unit_test(test_incident),
 		cmocka_unit_test(test_system_ips),
 		cmocka_unit_test(test_outbox_item_and_bundle),
+		cmocka_unit_test(test_event),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
