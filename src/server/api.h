@@ -113,6 +113,10 @@ void vg_api_header(vg_api_call *c, const char *name, const char *value);
  * ENOTFOUND 404 "not_found", ELIMIT 400 "limit", EUNSUPPORTED 400
  * "unsupported", EIO 503 "unavailable" (+ Retry-After), else 500. */
 void vg_api_fail(vg_api_call *c, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Answers 500 "internal" "WHAT: <vg_err_str(r)> (<vg_db_errmsg(db)>)": a
+ * module's call on db failed for a reason of the server's, not the
+ * request's (api_core.c). */
+void vg_api_db_error(vg_api_call *c, vg_db *db, int r, const char *what);
 
 /* ---- transactions and audit ---- */
 VG_WUR int vg_api_begin(vg_api_call *c);

@@ -559,6 +559,13 @@ static void token_revoke(void *ud, vg_api_call *c)
 	vg_api_json(c, 200, json_pack("{s:s, s:b}", "id", id, "revoked", 1));
 }
 
+/* ---- errors ---- */
+
+void vg_api_db_error(vg_api_call *c, vg_db *db, int r, const char *what)
+{
+	vg_api_error(c, 500, "internal", "%s: %s (%s)", what, vg_err_str(r), vg_db_errmsg(db));
+}
+
 /* ---- audit ---- */
 
 typedef struct audit_page {

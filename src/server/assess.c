@@ -16,6 +16,7 @@
 struct vg_assess {
 	vg_db *db;
 	sqlite3 *h;
+	vg_db_mod q; /* statements; a failure is VG_EIO/VG_ENOMEM (vg_db_errmsg says why) */
 	vg_assess_systems_each each;
 	void *each_ud;
 };
@@ -51,20 +52,13 @@ static const char *const assess_migrations[] = {
 
 vg_assess *vg_assess_open(vg_db *db, int *err)
 {
-	int r;
-	vg_assess *a = calloc(1, sizeof(*a));
-	if (a == NULL) {
-		*err = VG_ENOMEM;
+	vg_assess *a = vg_db_module_new(db, VG_ASSESS_MODULE, assess_migrations,
+					sizeof(assess_migrations) / sizeof(assess_migrations[0]), sizeof(*a), err);
+	if (a == NULL)
 		return NULL;
-	}
 	a->db = db;
 	a->h = vg_db_sqlite(db);
-	if ((r = vg_db_migrate_module(db, VG_ASSESS_MODULE, assess_migrations,
-				      sizeof(assess_migrations) / sizeof(assess_migrations[0]))) != 0) {
-		free(a);
-		*err = r;
-		return NULL;
-	}
+	a->q = (vg_db_mod){.db = db, .eio_only = 1};
 	return a;
 }
 
@@ -121,23 +115,10 @@ int64_t vg_assess_add_months(int64_t t_us, int months)
 
 /* ---- SQL helpers ---- */
 
-static int sqlerr(int rc)
-{
-	return rc == SQLITE_NOMEM ? VG_ENOMEM : rc == SQLITE_CONSTRAINT ? VG_EINVAL : VG_EIO;
-}
-
-static int prep(vg_assess *a, const char *sql, sqlite3_stmt **st)
-{
-	int rc = sqlite3_prepare_v2(a->h, sql, -1, st, NULL);
-	return rc == SQLITE_OK ? 0 : sqlerr(rc);
-}
-
+/* "" is stored as NULL */
 static void bind_opt(sqlite3_stmt *st, int i, const char *s)
 {
-	if (s != NULL && s[0] != '\0')
-		sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
-	else
-		sqlite3_bind_null(st, i);
+	vg_db_bind_text(st, i, s != NULL && s[0] != '\0' ? s : NULL);
 }
 
 static const char *col_text(sqlite3_stmt *st, int i)
@@ -292,13 +273,13 @@ static int sched_entry(vg_assess *a, sched_q *q, int64_t now_us, int64_t sys_id,
 		d.last_id = sqlite3_column_int64(q->last, 0);
 		d.last_us = sqlite3_column_int64(q->last, 1);
 	} else if (rc != SQLITE_DONE) {
-		return sqlerr(rc);
+		return vg_db_mod_sqlfail(&a->q, rc, NULL);
 	}
 	sqlite3_reset(q->counts);
 	sqlite3_bind_int64(q->counts, 1, now_us);
 	sqlite3_bind_int64(q->counts, 2, sys_id);
 	if ((rc = sqlite3_step(q->counts)) != SQLITE_ROW)
-		return sqlerr(rc);
+		return vg_db_mod_sqlfail(&a->q, rc, NULL);
 	d.open_findings = sqlite3_column_int64(q->counts, 0);
 	d.overdue_findings = sqlite3_column_int64(q->counts, 1);
 	d.base_us = d.last_us != 0 ? d.last_us : created_us;
@@ -308,7 +289,6 @@ static int sched_entry(vg_assess *a, sched_q *q, int64_t now_us, int64_t sys_id,
 		d.due_us = vg_assess_add_months(d.base_us, months);
 		d.state = now_us >= d.due_us ? "overdue" : d.due_us - now_us <= VG_ASSESS_DUE_SOON_US ? "due_soon" : "upcoming";
 	}
-	(void)a;
 	return fn(ud, &d);
 }
 
@@ -319,12 +299,15 @@ int vg_assess_schedule(vg_assess *a, int64_t now_us, vg_assess_due_fn fn, void *
 	int rc = sys_load(a, &l);
 	if (rc != 0)
 		return rc;
-	if ((rc = prep(a, "SELECT id, date_us FROM assessments WHERE system_id = ? ORDER BY date_us DESC, id DESC LIMIT 1",
-		       &q.last)) != 0 ||
-	    (rc = prep(a,
-		       "SELECT COUNT(*), COALESCE(SUM(due_us IS NOT NULL AND due_us <= ?1), 0) FROM assess_findings"
-		       " WHERE system_id = ?2 AND state != 'closed'",
-		       &q.counts)) != 0)
+	if ((rc = vg_db_mod_prepare(
+		     &a->q,
+		     "SELECT id, date_us FROM assessments WHERE system_id = ? ORDER BY date_us DESC, id DESC LIMIT 1",
+		     &q.last)) != 0 ||
+	    (rc = vg_db_mod_prepare(
+		     &a->q,
+		     "SELECT COUNT(*), COALESCE(SUM(due_us IS NOT NULL AND due_us <= ?1), 0) FROM assess_findings"
+		     " WHERE system_id = ?2 AND state != 'closed'",
+		     &q.counts)) != 0)
 		goto out;
 	/* The organisation: from its last assessment, else the earliest system. */
 	int64_t org_base = 0;
@@ -335,7 +318,7 @@ int vg_assess_schedule(vg_assess *a, int64_t now_us, vg_assess_due_fn fn, void *
 	int sr = sqlite3_step(q.last);
 	int org_known = sr == SQLITE_ROW;
 	if (sr != SQLITE_ROW && sr != SQLITE_DONE) {
-		rc = sqlerr(sr);
+		rc = vg_db_mod_sqlfail(&a->q, sr, NULL);
 		goto out;
 	}
 	if (org_known || org_base != 0) {
@@ -372,10 +355,11 @@ int vg_assess_record(vg_assess *a, const vg_assess_rec *r, int64_t now_us, int64
 	if ((rc = sys_exists(a, r->system_id)) != 0)
 		return rc == VG_ENOTFOUND ? set_field(field, "system_id", rc) : rc;
 	sqlite3_stmt *st;
-	if ((rc = prep(a,
-		       "INSERT INTO assessments (system_id, date_us, assessor, summary, created_us, created_by)"
-		       " VALUES (?, ?, ?, ?, ?, ?)",
-		       &st)) != 0)
+	if ((rc = vg_db_mod_prepare(
+		     &a->q,
+		     "INSERT INTO assessments (system_id, date_us, assessor, summary, created_us, created_by)"
+		     " VALUES (?, ?, ?, ?, ?, ?)",
+		     &st)) != 0)
 		return rc;
 	sqlite3_bind_int64(st, 1, r->system_id);
 	sqlite3_bind_int64(st, 2, r->date_us);
@@ -383,10 +367,8 @@ int vg_assess_record(vg_assess *a, const vg_assess_rec *r, int64_t now_us, int64
 	bind_opt(st, 4, r->summary);
 	sqlite3_bind_int64(st, 5, now_us);
 	bind_opt(st, 6, r->created_by);
-	int sr = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (sr != SQLITE_DONE)
-		return sqlerr(sr);
+	if ((rc = vg_db_mod_step_done(&a->q, st, NULL)) != 0)
+		return rc;
 	if (id != NULL)
 		*id = sqlite3_last_insert_rowid(a->h);
 	return 0;
@@ -395,10 +377,11 @@ int vg_assess_record(vg_assess *a, const vg_assess_rec *r, int64_t now_us, int64
 int vg_assess_list(vg_assess *a, int64_t system_id, vg_assess_rec_fn fn, void *ud)
 {
 	sqlite3_stmt *st;
-	int rc = prep(a,
-		      "SELECT id, system_id, date_us, assessor, summary, created_us, created_by FROM assessments"
-		      " WHERE ?1 < 0 OR system_id = ?1 ORDER BY date_us DESC, id DESC LIMIT ?2",
-		      &st);
+	int rc = vg_db_mod_prepare(
+		&a->q,
+		"SELECT id, system_id, date_us, assessor, summary, created_us, created_by FROM assessments"
+		" WHERE ?1 < 0 OR system_id = ?1 ORDER BY date_us DESC, id DESC LIMIT ?2",
+		&st);
 	if (rc != 0)
 		return rc;
 	sqlite3_bind_int64(st, 1, system_id);
@@ -419,7 +402,7 @@ int vg_assess_list(vg_assess *a, int64_t system_id, vg_assess_rec_fn fn, void *u
 			break;
 	}
 	if (rc == 0 && sr != SQLITE_DONE)
-		rc = sqlerr(sr);
+		rc = vg_db_mod_sqlfail(&a->q, sr, NULL);
 	sqlite3_finalize(st);
 	return rc;
 }
@@ -453,7 +436,7 @@ static int transition_ok(const char *from, const char *to)
 static int assessment_of(vg_assess *a, int64_t assessment_id, int64_t *system_id)
 {
 	sqlite3_stmt *st;
-	int rc = prep(a, "SELECT system_id FROM assessments WHERE id = ?", &st);
+	int rc = vg_db_mod_prepare(&a->q, "SELECT system_id FROM assessments WHERE id = ?", &st);
 	if (rc != 0)
 		return rc;
 	sqlite3_bind_int64(st, 1, assessment_id);
@@ -461,7 +444,7 @@ static int assessment_of(vg_assess *a, int64_t assessment_id, int64_t *system_id
 	if (sr == SQLITE_ROW)
 		*system_id = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
-	return sr == SQLITE_ROW ? 0 : sr == SQLITE_DONE ? VG_ENOTFOUND : sqlerr(sr);
+	return sr == SQLITE_ROW ? 0 : sr == SQLITE_DONE ? VG_ENOTFOUND : vg_db_mod_sqlfail(&a->q, sr, NULL);
 }
 
 int vg_assess_finding_add(vg_assess *a, const vg_assess_finding *f, int64_t now_us, int64_t *id, const char **field)
@@ -497,11 +480,12 @@ int vg_assess_finding_add(vg_assess *a, const vg_assess_finding *f, int64_t now_
 	if ((rc = sys_exists(a, f->system_id)) != 0)
 		return rc == VG_ENOTFOUND ? set_field(field, "system_id", rc) : rc;
 	sqlite3_stmt *st;
-	if ((rc = prep(a,
-		       "INSERT INTO assess_findings (system_id, assessment_id, title, severity, state, owner, due_us,"
-		       " description, note, created_us, updated_us, closed_us, created_by)"
-		       " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-		       &st)) != 0)
+	if ((rc = vg_db_mod_prepare(
+		     &a->q,
+		     "INSERT INTO assess_findings (system_id, assessment_id, title, severity, state, owner, due_us,"
+		     " description, note, created_us, updated_us, closed_us, created_by)"
+		     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		     &st)) != 0)
 		return rc;
 	sqlite3_bind_int64(st, 1, f->system_id);
 	if (f->assessment_id > 0)
@@ -519,10 +503,8 @@ int vg_assess_finding_add(vg_assess *a, const vg_assess_finding *f, int64_t now_
 	if (strcmp(state, "closed") == 0)
 		sqlite3_bind_int64(st, 12, now_us);
 	bind_opt(st, 13, f->created_by);
-	int sr = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (sr != SQLITE_DONE)
-		return sqlerr(sr);
+	if ((rc = vg_db_mod_step_done(&a->q, st, NULL)) != 0)
+		return rc;
 	if (id != NULL)
 		*id = sqlite3_last_insert_rowid(a->h);
 	return 0;
@@ -531,14 +513,14 @@ int vg_assess_finding_add(vg_assess *a, const vg_assess_finding *f, int64_t now_
 int vg_assess_finding_update(vg_assess *a, int64_t id, const vg_assess_patch *p, int64_t now_us, const char **field)
 {
 	sqlite3_stmt *st;
-	int rc = prep(a, "SELECT state, owner FROM assess_findings WHERE id = ?", &st);
+	int rc = vg_db_mod_prepare(&a->q, "SELECT state, owner FROM assess_findings WHERE id = ?", &st);
 	if (rc != 0)
 		return rc;
 	sqlite3_bind_int64(st, 1, id);
 	int sr = sqlite3_step(st);
 	if (sr != SQLITE_ROW) {
 		sqlite3_finalize(st);
-		return sr == SQLITE_DONE ? VG_ENOTFOUND : sqlerr(sr);
+		return sr == SQLITE_DONE ? VG_ENOTFOUND : vg_db_mod_sqlfail(&a->q, sr, NULL);
 	}
 	char cur[16], owner_set;
 	snprintf(cur, sizeof(cur), "%s", col_text(st, 0) != NULL ? col_text(st, 0) : "open");
@@ -564,19 +546,21 @@ int vg_assess_finding_update(vg_assess *a, int64_t id, const vg_assess_patch *p,
 	if (strcmp(to, "in_progress") == 0 && !will_have_owner)
 		return set_field(field, "owner", VG_EINVAL);
 
-	if ((rc = prep(a,
-		       "UPDATE assess_findings SET"
-		       " state = COALESCE(?1, state),"
-		       " owner = CASE WHEN ?2 IS NULL THEN owner WHEN ?2 = '' THEN NULL ELSE ?2 END,"
-		       " title = COALESCE(?3, title),"
-		       " severity = COALESCE(?4, severity),"
-		       " description = CASE WHEN ?5 IS NULL THEN description WHEN ?5 = '' THEN NULL ELSE ?5 END,"
-		       " note = CASE WHEN ?6 IS NULL THEN note WHEN ?6 = '' THEN NULL ELSE ?6 END,"
-		       " due_us = CASE WHEN ?7 = 0 THEN due_us WHEN ?8 = 0 THEN NULL ELSE ?8 END,"
-		       " closed_us = CASE WHEN ?1 IS NULL OR ?1 = state THEN closed_us WHEN ?1 = 'closed' THEN ?9 ELSE NULL END,"
-		       " updated_us = ?9"
-		       " WHERE id = ?10",
-		       &st)) != 0)
+	if ((rc = vg_db_mod_prepare(
+		     &a->q,
+		     "UPDATE assess_findings SET"
+		     " state = COALESCE(?1, state),"
+		     " owner = CASE WHEN ?2 IS NULL THEN owner WHEN ?2 = '' THEN NULL ELSE ?2 END,"
+		     " title = COALESCE(?3, title),"
+		     " severity = COALESCE(?4, severity),"
+		     " description = CASE WHEN ?5 IS NULL THEN description WHEN ?5 = '' THEN NULL ELSE ?5 END,"
+		     " note = CASE WHEN ?6 IS NULL THEN note WHEN ?6 = '' THEN NULL ELSE ?6 END,"
+		     " due_us = CASE WHEN ?7 = 0 THEN due_us WHEN ?8 = 0 THEN NULL ELSE ?8 END,"
+		     " closed_us = CASE WHEN ?1 IS NULL OR ?1 = state THEN closed_us"
+		     "  WHEN ?1 = 'closed' THEN ?9 ELSE NULL END,"
+		     " updated_us = ?9"
+		     " WHERE id = ?10",
+		     &st)) != 0)
 		return rc;
 	if (p->state != NULL)
 		sqlite3_bind_text(st, 1, p->state, -1, SQLITE_TRANSIENT);
@@ -594,22 +578,18 @@ int vg_assess_finding_update(vg_assess *a, int64_t id, const vg_assess_patch *p,
 	sqlite3_bind_int64(st, 8, p->due_us);
 	sqlite3_bind_int64(st, 9, now_us);
 	sqlite3_bind_int64(st, 10, id);
-	sr = sqlite3_step(st);
-	sqlite3_finalize(st);
-	return sr == SQLITE_DONE ? 0 : sqlerr(sr);
+	return vg_db_mod_step_done(&a->q, st, NULL);
 }
 
 int vg_assess_finding_delete(vg_assess *a, int64_t id)
 {
 	sqlite3_stmt *st;
-	int rc = prep(a, "DELETE FROM assess_findings WHERE id = ?", &st);
+	int rc = vg_db_mod_prepare(&a->q, "DELETE FROM assess_findings WHERE id = ?", &st);
 	if (rc != 0)
 		return rc;
 	sqlite3_bind_int64(st, 1, id);
-	int sr = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (sr != SQLITE_DONE)
-		return sqlerr(sr);
+	if ((rc = vg_db_mod_step_done(&a->q, st, NULL)) != 0)
+		return rc;
 	return sqlite3_changes(a->h) > 0 ? 0 : VG_ENOTFOUND;
 }
 
@@ -617,7 +597,8 @@ int vg_assess_finding_delete(vg_assess *a, int64_t id)
 	"id, system_id, assessment_id, title, severity, state, owner, due_us, description, note, created_us," \
 	" updated_us, closed_us, created_by"
 
-static int finding_rows(sqlite3_stmt *st, int64_t now_us, vg_assess_finding_fn fn, void *ud, size_t *count)
+static int finding_rows(vg_assess *a, sqlite3_stmt *st, int64_t now_us, vg_assess_finding_fn fn, void *ud,
+			size_t *count)
 {
 	int sr, rc = 0;
 	size_t n = 0;
@@ -648,7 +629,7 @@ static int finding_rows(sqlite3_stmt *st, int64_t now_us, vg_assess_finding_fn f
 			break;
 	}
 	if (rc == 0 && sr != SQLITE_DONE && sr != SQLITE_ROW)
-		rc = sqlerr(sr);
+		rc = vg_db_mod_sqlfail(&a->q, sr, NULL);
 	sqlite3_finalize(st);
 	if (count != NULL)
 		*count = n;
@@ -658,12 +639,12 @@ static int finding_rows(sqlite3_stmt *st, int64_t now_us, vg_assess_finding_fn f
 int vg_assess_finding_get(vg_assess *a, int64_t id, int64_t now_us, vg_assess_finding_fn fn, void *ud)
 {
 	sqlite3_stmt *st;
-	int rc = prep(a, "SELECT " FINDING_COLS " FROM assess_findings WHERE id = ?", &st);
+	int rc = vg_db_mod_prepare(&a->q, "SELECT " FINDING_COLS " FROM assess_findings WHERE id = ?", &st);
 	if (rc != 0)
 		return rc;
 	sqlite3_bind_int64(st, 1, id);
 	size_t n = 0;
-	rc = finding_rows(st, now_us, fn, ud, &n);
+	rc = finding_rows(a, st, now_us, fn, ud, &n);
 	return rc != 0 ? rc : n == 0 ? VG_ENOTFOUND : 0;
 }
 
@@ -672,12 +653,12 @@ int vg_assess_finding_list(vg_assess *a, const vg_assess_filter *f, int64_t now_
 	if (f != NULL && f->state != NULL && !state_ok(f->state))
 		return VG_EINVAL;
 	sqlite3_stmt *st;
-	int rc = prep(a,
-		      "SELECT " FINDING_COLS " FROM assess_findings"
-		      " WHERE (?1 < 0 OR system_id = ?1) AND (?2 IS NULL OR state = ?2)"
-		      " AND (?3 = 0 OR (state != 'closed' AND due_us IS NOT NULL AND due_us <= ?4))"
-		      " ORDER BY due_us IS NULL, due_us, id",
-		      &st);
+	int rc = vg_db_mod_prepare(&a->q,
+				   "SELECT " FINDING_COLS " FROM assess_findings"
+				   " WHERE (?1 < 0 OR system_id = ?1) AND (?2 IS NULL OR state = ?2)"
+				   " AND (?3 = 0 OR (state != 'closed' AND due_us IS NOT NULL AND due_us <= ?4))"
+				   " ORDER BY due_us IS NULL, due_us, id",
+				   &st);
 	if (rc != 0)
 		return rc;
 	sqlite3_bind_int64(st, 1, f != NULL ? f->system_id : -1);
@@ -685,7 +666,7 @@ int vg_assess_finding_list(vg_assess *a, const vg_assess_filter *f, int64_t now_
 		sqlite3_bind_text(st, 2, f->state, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int(st, 3, f != NULL && f->overdue_only);
 	sqlite3_bind_int64(st, 4, now_us);
-	return finding_rows(st, now_us, fn, ud, NULL);
+	return finding_rows(a, st, now_us, fn, ud, NULL);
 }
 
 /* ---- REST ---- */
@@ -764,7 +745,7 @@ static void fail(vg_api_call *c, vg_assess *a, int rc, const char *what)
 	if (rc == VG_ELIMIT)
 		vg_api_error(c, 400, "invalid", "%s: too many rows; narrow the query", what);
 	else
-		vg_api_error(c, 500, "internal", "%s: %s (%s)", what, vg_err_str(rc), vg_db_errmsg(a->db));
+		vg_api_db_error(c, a->db, rc, what);
 }
 
 static void field_error(vg_api_call *c, int rc, const char *field)
@@ -1146,7 +1127,7 @@ static void h_finding_add(void *ud, vg_api_call *c)
 static int finding_system(vg_assess *a, int64_t id, int64_t *sid)
 {
 	sqlite3_stmt *st;
-	int rc = prep(a, "SELECT system_id FROM assess_findings WHERE id = ?", &st);
+	int rc = vg_db_mod_prepare(&a->q, "SELECT system_id FROM assess_findings WHERE id = ?", &st);
 	if (rc != 0)
 		return rc;
 	sqlite3_bind_int64(st, 1, id);
@@ -1154,7 +1135,7 @@ static int finding_system(vg_assess *a, int64_t id, int64_t *sid)
 	if (sr == SQLITE_ROW)
 		*sid = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
-	return sr == SQLITE_ROW ? 0 : sr == SQLITE_DONE ? VG_ENOTFOUND : sqlerr(sr);
+	return sr == SQLITE_ROW ? 0 : sr == SQLITE_DONE ? VG_ENOTFOUND : vg_db_mod_sqlfail(&a->q, sr, NULL);
 }
 
 /* The {id} of a finding route that the caller may see; answers 404. */

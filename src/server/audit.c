@@ -26,19 +26,6 @@ static const char *const audit_migrations[] = {
 	" BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;",
 };
 
-static int map_rc(int rc)
-{
-	switch (rc & 0xff) {
-	case SQLITE_OK:
-	case SQLITE_DONE:
-	case SQLITE_ROW: return 0;
-	case SQLITE_NOMEM: return VG_ENOMEM;
-	case SQLITE_CONSTRAINT: return VG_EINVAL;
-	case SQLITE_TOOBIG: return VG_ELIMIT;
-	default: return VG_EIO;
-	}
-}
-
 int vg_audit_init(vg_db *db)
 {
 	return vg_db_migrate_module(db, VG_AUDIT_MODULE, audit_migrations,
@@ -53,11 +40,6 @@ static int field_ok(const char *s, int required)
 	if (n > VG_AUDIT_MAX_FIELD)
 		return VG_ELIMIT;
 	return required && n == 0 ? VG_EINVAL : 0;
-}
-
-static int bind_opt(sqlite3_stmt *st, int i, const char *s)
-{
-	return s != NULL ? sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC) : sqlite3_bind_null(st, i);
 }
 
 int vg_audit_record(vg_db *db, const vg_audit_entry *e)
@@ -78,14 +60,17 @@ int vg_audit_record(vg_db *db, const vg_audit_entry *e)
 		" VALUES (?,?,?,?,?,?,?)",
 		-1, &st, NULL);
 	if (rc != SQLITE_OK)
-		return map_rc(rc);
-	if ((rc = sqlite3_bind_int64(st, 1, e->ts_us)) == SQLITE_OK && (rc = bind_opt(st, 2, e->actor)) == SQLITE_OK &&
-	    (rc = bind_opt(st, 3, e->actor_ip)) == SQLITE_OK && (rc = bind_opt(st, 4, e->action)) == SQLITE_OK &&
-	    (rc = bind_opt(st, 5, e->object_type)) == SQLITE_OK && (rc = bind_opt(st, 6, e->object_id)) == SQLITE_OK &&
-	    (rc = bind_opt(st, 7, e->details)) == SQLITE_OK)
+		return vg_db_rc(rc);
+	if ((rc = sqlite3_bind_int64(st, 1, e->ts_us)) == SQLITE_OK &&
+	    (rc = vg_db_bind_text(st, 2, e->actor)) == SQLITE_OK &&
+	    (rc = vg_db_bind_text(st, 3, e->actor_ip)) == SQLITE_OK &&
+	    (rc = vg_db_bind_text(st, 4, e->action)) == SQLITE_OK &&
+	    (rc = vg_db_bind_text(st, 5, e->object_type)) == SQLITE_OK &&
+	    (rc = vg_db_bind_text(st, 6, e->object_id)) == SQLITE_OK &&
+	    (rc = vg_db_bind_text(st, 7, e->details)) == SQLITE_OK)
 		rc = sqlite3_step(st);
 	sqlite3_finalize(st);
-	return map_rc(rc);
+	return vg_db_rc(rc);
 }
 
 static const char *col(sqlite3_stmt *st, int i)
@@ -125,7 +110,7 @@ int vg_audit_list(vg_db *db, const vg_audit_filter *f, vg_audit_fn fn, void *ud)
 	sqlite3_stmt *st;
 	int rc = sqlite3_prepare_v2(vg_db_sqlite(db), sql, -1, &st, NULL);
 	if (rc != SQLITE_OK)
-		return map_rc(rc);
+		return vg_db_rc(rc);
 	int i = 1;
 	sqlite3_bind_int64(st, i++, f->after_id);
 	if (f->has_from)
@@ -168,7 +153,7 @@ int vg_audit_list(vg_db *db, const vg_audit_filter *f, vg_audit_fn fn, void *ud)
 			break;
 	}
 	if (r == 0 && rc != SQLITE_DONE)
-		r = map_rc(rc);
+		r = vg_db_rc(rc);
 	sqlite3_finalize(st);
 	return r;
 }

@@ -9,7 +9,6 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <sqlite3.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,39 +67,11 @@ static const char *const auth_migrations[] = {
 struct vg_auth {
 	vg_db *db;
 	sqlite3 *h;
+	vg_db_mod q; /* statements, messages into why, changes with their audit entry */
 	int64_t idle_us, max_us;
-	int tx_own;		      /* the open transaction is ours (not a savepoint) */
 	char dummy[VG_AUTH_HASH_BUF]; /* verified against for unknown users: same cost */
 	char why[256];
 };
-
-static int map_rc(int rc)
-{
-	switch (rc & 0xff) {
-	case SQLITE_OK:
-	case SQLITE_DONE:
-	case SQLITE_ROW: return 0;
-	case SQLITE_NOMEM: return VG_ENOMEM;
-	case SQLITE_CONSTRAINT: return VG_EINVAL;
-	case SQLITE_TOOBIG: return VG_ELIMIT;
-	default: return VG_EIO;
-	}
-}
-
-static int fail(vg_auth *a, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(vg_auth *a, int r, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(a->why, sizeof(a->why), fmt, ap);
-	va_end(ap);
-	return r;
-}
-
-static int sqlfail(vg_auth *a, int rc, const char *what)
-{
-	return fail(a, map_rc(rc) != 0 ? map_rc(rc) : VG_EIO, "%s: %s", what, sqlite3_errmsg(a->h));
-}
 
 const char *vg_auth_errmsg(vg_auth *a)
 {
@@ -354,56 +325,6 @@ int vg_auth_csrf_equal(const char *expected, const char *presented)
 	return CRYPTO_memcmp(expected, presented, VG_AUTH_SESSION_LEN) == 0;
 }
 
-/* ---- SQL helpers ---- */
-
-static int prep(vg_auth *a, const char *sql, sqlite3_stmt **st)
-{
-	int rc = sqlite3_prepare_v2(a->h, sql, -1, st, NULL);
-	return rc == SQLITE_OK ? 0 : sqlfail(a, rc, "prepare");
-}
-
-static int bind_text(sqlite3_stmt *st, int i, const char *s)
-{
-	return s != NULL ? sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT) : sqlite3_bind_null(st, i);
-}
-
-/* Steps a statement that returns no row, finalises it. */
-static int run(vg_auth *a, sqlite3_stmt *st, const char *what)
-{
-	int rc = sqlite3_step(st);
-	int r = rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : sqlfail(a, rc, what);
-	sqlite3_finalize(st);
-	return r;
-}
-
-static int exec(vg_auth *a, const char *sql)
-{
-	int rc = sqlite3_exec(a->h, sql, NULL, NULL, NULL);
-	return rc == SQLITE_OK ? 0 : sqlfail(a, rc, sql);
-}
-
-/* A change and its audit entry commit together: our own BEGIN IMMEDIATE
- * (the write lock up front, so a concurrent writer waits on busy_timeout
- * instead of failing mid-way), or a savepoint inside the caller's batch. */
-static int tx_begin(vg_auth *a)
-{
-	a->tx_own = sqlite3_get_autocommit(a->h) != 0;
-	return exec(a, a->tx_own ? "BEGIN IMMEDIATE" : "SAVEPOINT vg_auth");
-}
-
-static int tx_end(vg_auth *a, int r)
-{
-	if (r == 0 && (r = exec(a, a->tx_own ? "COMMIT" : "RELEASE vg_auth")) == 0)
-		return 0;
-	if (a->tx_own) {
-		if (!sqlite3_get_autocommit(a->h))
-			(void)sqlite3_exec(a->h, "ROLLBACK", NULL, NULL, NULL);
-	} else {
-		(void)sqlite3_exec(a->h, "ROLLBACK TO vg_auth; RELEASE vg_auth", NULL, NULL, NULL);
-	}
-	return r;
-}
-
 /* ---- audit ---- */
 
 typedef struct kv {
@@ -435,7 +356,7 @@ static int audit(vg_auth *a, const vg_auth_actor *who, int64_t now, const char *
 		r = vg_buf_append(&b, "", 1);
 	if (r != 0) {
 		vg_buf_free(&b);
-		return fail(a, r, "audit %s: %s", action, vg_err_str(r));
+		return vg_db_mod_failf(&a->q, r, "audit %s: %s", action, vg_err_str(r));
 	}
 	vg_audit_entry e = {
 		.ts_us = now,
@@ -448,7 +369,7 @@ static int audit(vg_auth *a, const vg_auth_actor *who, int64_t now, const char *
 	};
 	r = vg_audit_record(a->db, &e);
 	vg_buf_free(&b);
-	return r == 0 ? 0 : fail(a, r, "audit %s: %s (%s)", action, vg_err_str(r), sqlite3_errmsg(a->h));
+	return r == 0 ? 0 : vg_db_mod_failf(&a->q, r, "audit %s: %s (%s)", action, vg_err_str(r), sqlite3_errmsg(a->h));
 }
 
 /* ---- open ---- */
@@ -463,6 +384,9 @@ vg_auth *vg_auth_open(vg_db *db, const vg_auth_opts *o, int *err)
 	}
 	a->db = db;
 	a->h = vg_db_sqlite(db);
+	/* a change and its audit entry commit together: our own BEGIN IMMEDIATE,
+	 * or a savepoint inside the caller's batch */
+	a->q = (vg_db_mod){.db = db, .msg = a->why, .msg_len = sizeof(a->why), .savepoint = "vg_auth"};
 	a->idle_us = (o != NULL && o->session_idle_s > 0 ? o->session_idle_s : VG_AUTH_SESSION_IDLE_S) * 1000000LL;
 	a->max_us = (o != NULL && o->session_max_s > 0 ? o->session_max_s : VG_AUTH_SESSION_MAX_S) * 1000000LL;
 	if ((r = vg_audit_init(db)) != 0 ||
@@ -511,18 +435,18 @@ static void user_row(sqlite3_stmt *st, vg_auth_user *u)
 int vg_auth_user_get(vg_auth *a, const char *name, vg_auth_user *out)
 {
 	if (!vg_auth_name_valid(name))
-		return fail(a, VG_ENOTFOUND, "no user '%.64s'", name != NULL ? name : "");
+		return vg_db_mod_failf(&a->q, VG_ENOTFOUND, "no user '%.64s'", name != NULL ? name : "");
 	sqlite3_stmt *st;
-	int r = prep(a, "SELECT " USER_COLS " FROM users WHERE name = ?", &st);
+	int r = vg_db_mod_prepare(&a->q, "SELECT " USER_COLS " FROM users WHERE name = ?", &st);
 	if (r != 0)
 		return r;
-	bind_text(st, 1, name);
+	vg_db_bind_text(st, 1, name);
 	int rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		user_row(st, out);
 	r = rc == SQLITE_ROW	? 0
-	    : rc == SQLITE_DONE ? fail(a, VG_ENOTFOUND, "no user '%s'", name)
-				: sqlfail(a, rc, "users");
+	    : rc == SQLITE_DONE ? vg_db_mod_failf(&a->q, VG_ENOTFOUND, "no user '%s'", name)
+				: vg_db_mod_sqlfail(&a->q, rc, "users");
 	sqlite3_finalize(st);
 	return r;
 }
@@ -530,7 +454,7 @@ int vg_auth_user_get(vg_auth *a, const char *name, vg_auth_user *out)
 int vg_auth_user_list(vg_auth *a, vg_auth_user_fn fn, void *ud)
 {
 	sqlite3_stmt *st;
-	int r = prep(a, "SELECT " USER_COLS " FROM users ORDER BY name", &st), rc;
+	int r = vg_db_mod_prepare(&a->q, "SELECT " USER_COLS " FROM users ORDER BY name", &st), rc;
 	if (r != 0)
 		return r;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -540,7 +464,7 @@ int vg_auth_user_list(vg_auth *a, vg_auth_user_fn fn, void *ud)
 			break;
 	}
 	if (r == 0 && rc != SQLITE_DONE)
-		r = sqlfail(a, rc, "users");
+		r = vg_db_mod_sqlfail(&a->q, rc, "users");
 	sqlite3_finalize(st);
 	return r;
 }
@@ -548,61 +472,63 @@ int vg_auth_user_list(vg_auth *a, vg_auth_user_fn fn, void *ud)
 static int check_password(vg_auth *a, const char *name, const char *pw, size_t n)
 {
 	if (vg_auth_password_ok(pw, n) != 0)
-		return fail(a, VG_EINVAL, "password: %d to %d bytes without newlines required", VG_AUTH_PW_MIN,
-			    VG_AUTH_PW_MAX);
+		return vg_db_mod_failf(&a->q, VG_EINVAL, "password: %d to %d bytes without newlines required",
+				       VG_AUTH_PW_MIN, VG_AUTH_PW_MAX);
 	if (n == strlen(name) && memcmp(pw, name, n) == 0)
-		return fail(a, VG_EINVAL, "password: must not be the user name");
+		return vg_db_mod_failf(&a->q, VG_EINVAL, "password: must not be the user name");
 	return 0;
 }
 
 int vg_auth_user_add(vg_auth *a, const vg_auth_actor *who, const vg_auth_user_new *u, int64_t now_us, int64_t *id_out)
 {
 	if (u == NULL || !vg_auth_name_valid(u->name))
-		return fail(a, VG_EINVAL,
-			    "name: 1 to %d characters of a-z 0-9 . _ @ -, starting with a letter or digit",
-			    VG_AUTH_NAME_MAX);
+		return vg_db_mod_failf(&a->q, VG_EINVAL,
+				       "name: 1 to %d characters of a-z 0-9 . _ @ -, starting with a letter or digit",
+				       VG_AUTH_NAME_MAX);
 	if (u->display_name != NULL && !text_ok(u->display_name, VG_AUTH_DISPLAY_MAX))
-		return fail(a, VG_EINVAL, "display name: at most %d bytes, no control characters", VG_AUTH_DISPLAY_MAX);
+		return vg_db_mod_failf(&a->q, VG_EINVAL, "display name: at most %d bytes, no control characters",
+				       VG_AUTH_DISPLAY_MAX);
 	if (vg_role_name(u->role) == NULL)
-		return fail(a, VG_EINVAL, "role: admin, analyst or auditor");
+		return vg_db_mod_failf(&a->q, VG_EINVAL, "role: admin, analyst or auditor");
 	if (u->unit != NULL && !vg_auth_unit_valid(u->unit))
-		return fail(a, VG_EINVAL,
-			    "unit: a path like ministry/department/unit ([A-Za-z0-9._-] segments, at most %d bytes)",
-			    VG_AUTH_UNIT_MAX);
+		return vg_db_mod_failf(
+			&a->q, VG_EINVAL,
+			"unit: a path like ministry/department/unit ([A-Za-z0-9._-] segments, at most %d bytes)",
+			VG_AUTH_UNIT_MAX);
 	int r = check_password(a, u->name, u->password, u->pw_len);
 	if (r != 0)
 		return r;
 	char hash[VG_AUTH_HASH_BUF];
 	if ((r = vg_auth_password_hash(u->password, u->pw_len, hash, sizeof(hash))) != 0)
-		return fail(a, r, "password hash: %s", vg_err_str(r));
+		return vg_db_mod_failf(&a->q, r, "password hash: %s", vg_err_str(r));
 	sqlite3_stmt *st;
-	if ((r = tx_begin(a)) != 0)
+	if ((r = vg_db_mod_begin(&a->q)) != 0)
 		return r;
-	if ((r = prep(a,
-		      "INSERT INTO users (name, display_name, role, unit, pw_hash, created_us, updated_us)"
-		      " VALUES (?,?,?,?,?,?,?)",
-		      &st)) != 0)
-		return tx_end(a, r);
-	bind_text(st, 1, u->name);
-	bind_text(st, 2, u->display_name);
-	bind_text(st, 3, vg_role_name(u->role));
-	bind_text(st, 4, u->unit);
-	bind_text(st, 5, hash);
+	if ((r = vg_db_mod_prepare(&a->q,
+				   "INSERT INTO users (name, display_name, role, unit, pw_hash, created_us, updated_us)"
+				   " VALUES (?,?,?,?,?,?,?)",
+				   &st)) != 0)
+		return vg_db_mod_end(&a->q, r);
+	vg_db_bind_text(st, 1, u->name);
+	vg_db_bind_text(st, 2, u->display_name);
+	vg_db_bind_text(st, 3, vg_role_name(u->role));
+	vg_db_bind_text(st, 4, u->unit);
+	vg_db_bind_text(st, 5, hash);
 	sqlite3_bind_int64(st, 6, now_us);
 	sqlite3_bind_int64(st, 7, now_us);
 	int rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	if (rc == SQLITE_CONSTRAINT_UNIQUE)
-		return tx_end(a, fail(a, VG_EINVAL, "user '%s' already exists", u->name));
+		return vg_db_mod_end(&a->q, vg_db_mod_failf(&a->q, VG_EINVAL, "user '%s' already exists", u->name));
 	if (rc != SQLITE_DONE)
-		return tx_end(a, sqlfail(a, rc, "users"));
+		return vg_db_mod_end(&a->q, vg_db_mod_sqlfail(&a->q, rc, "users"));
 	int64_t id = sqlite3_last_insert_rowid(a->h);
 	const kv d[] = {
 		{.k = "role", .s = vg_role_name(u->role)},
 		{.k = "unit", .s = u->unit},
 		{.k = "display_name", .s = u->display_name},
 	};
-	r = tx_end(a, audit(a, who, now_us, "user.add", "user", u->name, d, 3));
+	r = vg_db_mod_end(&a->q, audit(a, who, now_us, "user.add", "user", u->name, d, 3));
 	if (r == 0 && id_out != NULL)
 		*id_out = id;
 	return r;
@@ -613,26 +539,26 @@ int vg_auth_user_add(vg_auth *a, const vg_auth_actor *who, const vg_auth_user_ne
 static int user_update(vg_auth *a, const char *sql, const char *name, const char *v, int64_t iv, int64_t now_us)
 {
 	sqlite3_stmt *st;
-	int r = prep(a, sql, &st);
+	int r = vg_db_mod_prepare(&a->q, sql, &st);
 	if (r != 0)
 		return r;
-	bind_text(st, 1, v);
+	vg_db_bind_text(st, 1, v);
 	sqlite3_bind_int64(st, 2, iv);
 	sqlite3_bind_int64(st, 3, now_us);
-	bind_text(st, 4, name);
-	if ((r = run(a, st, "users")) != 0)
+	vg_db_bind_text(st, 4, name);
+	if ((r = vg_db_mod_step_done(&a->q, st, "users")) != 0)
 		return r;
-	return sqlite3_changes(a->h) == 1 ? 0 : fail(a, VG_ENOTFOUND, "no user '%s'", name);
+	return sqlite3_changes(a->h) == 1 ? 0 : vg_db_mod_failf(&a->q, VG_ENOTFOUND, "no user '%s'", name);
 }
 
 static int end_sessions(vg_auth *a, int64_t user_id, int64_t *n)
 {
 	sqlite3_stmt *st;
-	int r = prep(a, "DELETE FROM sessions WHERE user_id = ?", &st);
+	int r = vg_db_mod_prepare(&a->q, "DELETE FROM sessions WHERE user_id = ?", &st);
 	if (r != 0)
 		return r;
 	sqlite3_bind_int64(st, 1, user_id);
-	r = run(a, st, "sessions");
+	r = vg_db_mod_step_done(&a->q, st, "sessions");
 	*n = r == 0 ? sqlite3_changes(a->h) : 0;
 	return r;
 }
@@ -646,48 +572,48 @@ int vg_auth_user_set_password(vg_auth *a, const vg_auth_actor *who, const char *
 		return r;
 	char hash[VG_AUTH_HASH_BUF];
 	if ((r = vg_auth_password_hash(pw, pw_len, hash, sizeof(hash))) != 0)
-		return fail(a, r, "password hash: %s", vg_err_str(r));
-	if ((r = tx_begin(a)) != 0)
+		return vg_db_mod_failf(&a->q, r, "password hash: %s", vg_err_str(r));
+	if ((r = vg_db_mod_begin(&a->q)) != 0)
 		return r;
 	int64_t ended = 0;
 	if ((r = user_update(a, "UPDATE users SET pw_hash = ?1, updated_us = ?3 WHERE name = ?4", name, hash, 0,
 			     now_us)) != 0 ||
 	    (r = end_sessions(a, u.id, &ended)) != 0)
-		return tx_end(a, r);
+		return vg_db_mod_end(&a->q, r);
 	const kv d[] = {{.k = "sessions_ended", .i = ended, .is_int = 1}};
-	return tx_end(a, audit(a, who, now_us, "user.password", "user", name, d, 1));
+	return vg_db_mod_end(&a->q, audit(a, who, now_us, "user.password", "user", name, d, 1));
 }
 
 int vg_auth_user_set_role(vg_auth *a, const vg_auth_actor *who, const char *name, vg_role role, int64_t now_us)
 {
 	if (vg_role_name(role) == NULL)
-		return fail(a, VG_EINVAL, "role: admin, analyst or auditor");
+		return vg_db_mod_failf(&a->q, VG_EINVAL, "role: admin, analyst or auditor");
 	vg_auth_user u;
 	int r;
-	if ((r = tx_begin(a)) != 0)
+	if ((r = vg_db_mod_begin(&a->q)) != 0)
 		return r;
 	if ((r = vg_auth_user_get(a, name, &u)) != 0 ||
 	    (r = user_update(a, "UPDATE users SET role = ?1, updated_us = ?3 WHERE name = ?4", name, vg_role_name(role),
 			     0, now_us)) != 0)
-		return tx_end(a, r);
+		return vg_db_mod_end(&a->q, r);
 	const kv d[] = {{.k = "from", .s = vg_role_name(u.role)}, {.k = "to", .s = vg_role_name(role)}};
-	return tx_end(a, audit(a, who, now_us, "user.role", "user", name, d, 2));
+	return vg_db_mod_end(&a->q, audit(a, who, now_us, "user.role", "user", name, d, 2));
 }
 
 int vg_auth_user_set_unit(vg_auth *a, const vg_auth_actor *who, const char *name, const char *unit, int64_t now_us)
 {
 	if (unit != NULL && !vg_auth_unit_valid(unit))
-		return fail(a, VG_EINVAL, "unit: a path like ministry/department/unit");
+		return vg_db_mod_failf(&a->q, VG_EINVAL, "unit: a path like ministry/department/unit");
 	vg_auth_user u;
 	int r;
-	if ((r = tx_begin(a)) != 0)
+	if ((r = vg_db_mod_begin(&a->q)) != 0)
 		return r;
 	if ((r = vg_auth_user_get(a, name, &u)) != 0 ||
 	    (r = user_update(a, "UPDATE users SET unit = ?1, updated_us = ?3 WHERE name = ?4", name, unit, 0,
 			     now_us)) != 0)
-		return tx_end(a, r);
+		return vg_db_mod_end(&a->q, r);
 	const kv d[] = {{.k = "from", .s = u.unit[0] != '\0' ? u.unit : NULL}, {.k = "to", .s = unit}};
-	return tx_end(a, audit(a, who, now_us, "user.unit", "user", name, d, 2));
+	return vg_db_mod_end(&a->q, audit(a, who, now_us, "user.unit", "user", name, d, 2));
 }
 
 int vg_auth_user_set_disabled(vg_auth *a, const vg_auth_actor *who, const char *name, int disabled, int64_t now_us)
@@ -695,15 +621,16 @@ int vg_auth_user_set_disabled(vg_auth *a, const vg_auth_actor *who, const char *
 	vg_auth_user u;
 	int r;
 	int64_t ended = 0;
-	if ((r = tx_begin(a)) != 0)
+	if ((r = vg_db_mod_begin(&a->q)) != 0)
 		return r;
 	if ((r = vg_auth_user_get(a, name, &u)) != 0 ||
 	    (r = user_update(a, "UPDATE users SET disabled = ?2, updated_us = ?3 WHERE name = ?4", name, NULL,
 			     disabled != 0, now_us)) != 0 ||
 	    (disabled && (r = end_sessions(a, u.id, &ended)) != 0))
-		return tx_end(a, r);
+		return vg_db_mod_end(&a->q, r);
 	const kv d[] = {{.k = "sessions_ended", .i = ended, .is_int = 1}};
-	return tx_end(a, audit(a, who, now_us, disabled ? "user.disable" : "user.enable", "user", name, d, 1));
+	return vg_db_mod_end(&a->q,
+			     audit(a, who, now_us, disabled ? "user.disable" : "user.enable", "user", name, d, 1));
 }
 
 /* ---- API tokens ---- */
@@ -714,13 +641,14 @@ int vg_auth_token_create(vg_auth *a, const vg_auth_actor *who, const vg_auth_tok
 	vg_auth_user u;
 	int r;
 	if (t == NULL)
-		return fail(a, VG_EINVAL, "no token");
+		return vg_db_mod_failf(&a->q, VG_EINVAL, "no token");
 	if (vg_scope_name(t->scope) == NULL)
-		return fail(a, VG_EINVAL, "scope: all or ingest");
+		return vg_db_mod_failf(&a->q, VG_EINVAL, "scope: all or ingest");
 	if (t->label != NULL && !text_ok(t->label, VG_AUTH_LABEL_MAX))
-		return fail(a, VG_EINVAL, "token name: at most %d bytes, no control characters", VG_AUTH_LABEL_MAX);
+		return vg_db_mod_failf(&a->q, VG_EINVAL, "token name: at most %d bytes, no control characters",
+				       VG_AUTH_LABEL_MAX);
 	if (t->expires_us != 0 && t->expires_us <= now_us)
-		return fail(a, VG_EINVAL, "expiry: in the past");
+		return vg_db_mod_failf(&a->q, VG_EINVAL, "expiry: in the past");
 	if ((r = vg_auth_user_get(a, t->user, &u)) != 0)
 		return r;
 	char tok[VG_AUTH_TOKEN_BUF], id[VG_AUTH_TOKEN_ID_BUF];
@@ -729,7 +657,7 @@ int vg_auth_token_create(vg_auth *a, const vg_auth_actor *who, const vg_auth_tok
 	for (int attempt = 0;; attempt++) {
 		char body[VG_AUTH_SESSION_BUF];
 		if ((r = random_b64(body)) != 0)
-			return fail(a, r, "random: %s", vg_err_str(r));
+			return vg_db_mod_failf(&a->q, r, "random: %s", vg_err_str(r));
 		memcpy(tok, VG_AUTH_TOKEN_PREFIX, 4);
 		memcpy(tok + 4, body, VG_AUTH_SESSION_BUF);
 		OPENSSL_cleanse(body, sizeof(body));
@@ -738,20 +666,21 @@ int vg_auth_token_create(vg_auth *a, const vg_auth_actor *who, const vg_auth_tok
 		if ((r = sha256(tok, VG_AUTH_TOKEN_LEN, hash)) != 0)
 			break;
 		sqlite3_stmt *st;
-		if ((r = tx_begin(a)) != 0)
+		if ((r = vg_db_mod_begin(&a->q)) != 0)
 			break;
-		if ((r = prep(a,
-			      "INSERT INTO api_tokens (user_id, name, prefix, hash, scope, created_us, expires_us)"
-			      " VALUES (?,?,?,?,?,?,?)",
-			      &st)) != 0) {
-			r = tx_end(a, r);
+		if ((r = vg_db_mod_prepare(
+			     &a->q,
+			     "INSERT INTO api_tokens (user_id, name, prefix, hash, scope, created_us, expires_us)"
+			     " VALUES (?,?,?,?,?,?,?)",
+			     &st)) != 0) {
+			r = vg_db_mod_end(&a->q, r);
 			break;
 		}
 		sqlite3_bind_int64(st, 1, u.id);
-		bind_text(st, 2, t->label);
-		bind_text(st, 3, id);
+		vg_db_bind_text(st, 2, t->label);
+		vg_db_bind_text(st, 3, id);
 		sqlite3_bind_blob(st, 4, hash, sizeof(hash), SQLITE_TRANSIENT);
-		bind_text(st, 5, vg_scope_name(t->scope));
+		vg_db_bind_text(st, 5, vg_scope_name(t->scope));
 		sqlite3_bind_int64(st, 6, now_us);
 		if (t->expires_us != 0)
 			sqlite3_bind_int64(st, 7, t->expires_us);
@@ -760,11 +689,11 @@ int vg_auth_token_create(vg_auth *a, const vg_auth_actor *who, const vg_auth_tok
 		int rc = sqlite3_step(st);
 		sqlite3_finalize(st);
 		if (rc == SQLITE_CONSTRAINT_UNIQUE && attempt < 3) {
-			(void)tx_end(a, VG_EINVAL);
+			(void)vg_db_mod_end(&a->q, VG_EINVAL);
 			continue;
 		}
 		if (rc != SQLITE_DONE) {
-			r = tx_end(a, sqlfail(a, rc, "api_tokens"));
+			r = vg_db_mod_end(&a->q, vg_db_mod_sqlfail(&a->q, rc, "api_tokens"));
 			break;
 		}
 		const kv d[] = {
@@ -773,7 +702,7 @@ int vg_auth_token_create(vg_auth *a, const vg_auth_actor *who, const vg_auth_tok
 			{.k = "scope", .s = vg_scope_name(t->scope)},
 			{.k = "expires_us", .i = t->expires_us, .is_int = t->expires_us != 0},
 		};
-		r = tx_end(a, audit(a, who, now_us, "token.create", "token", id, d, 4));
+		r = vg_db_mod_end(&a->q, audit(a, who, now_us, "token.create", "token", id, d, 4));
 		break;
 	}
 	OPENSSL_cleanse(hash, sizeof(hash));
@@ -793,14 +722,15 @@ int vg_auth_token_list(vg_auth *a, const char *user, vg_auth_token_fn fn, void *
 	if (user != NULL && (r = vg_auth_user_get(a, user, &u)) != 0)
 		return r;
 	sqlite3_stmt *st;
-	if ((r = prep(a,
-		      "SELECT t.prefix, u.name, t.name, t.scope, t.created_us, t.expires_us, t.last_used_us, "
-		      "t.revoked_us"
-		      " FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE ?1 IS NULL OR u.name = ?1"
-		      " ORDER BY t.created_us DESC, t.id DESC",
-		      &st)) != 0)
+	if ((r = vg_db_mod_prepare(
+		     &a->q,
+		     "SELECT t.prefix, u.name, t.name, t.scope, t.created_us, t.expires_us, t.last_used_us, "
+		     "t.revoked_us"
+		     " FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE ?1 IS NULL OR u.name = ?1"
+		     " ORDER BY t.created_us DESC, t.id DESC",
+		     &st)) != 0)
 		return r;
-	bind_text(st, 1, user);
+	vg_db_bind_text(st, 1, user);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		vg_auth_token_info ti = {0};
 		copy_col(ti.id, sizeof(ti.id), st, 0);
@@ -816,7 +746,7 @@ int vg_auth_token_list(vg_auth *a, const char *user, vg_auth_token_fn fn, void *
 			break;
 	}
 	if (r == 0 && rc != SQLITE_DONE)
-		r = sqlfail(a, rc, "api_tokens");
+		r = vg_db_mod_sqlfail(&a->q, rc, "api_tokens");
 	sqlite3_finalize(st);
 	return r;
 }
@@ -825,33 +755,33 @@ int vg_auth_token_revoke(vg_auth *a, const vg_auth_actor *who, const char *id, i
 {
 	if (id == NULL || strnlen(id, VG_AUTH_TOKEN_ID_BUF) != VG_AUTH_TOKEN_ID_LEN ||
 	    !b64url_chars(id, VG_AUTH_TOKEN_ID_LEN))
-		return fail(a, VG_ENOTFOUND, "no token '%.16s'", id != NULL ? id : "");
+		return vg_db_mod_failf(&a->q, VG_ENOTFOUND, "no token '%.16s'", id != NULL ? id : "");
 	int r, rc;
-	if ((r = tx_begin(a)) != 0)
+	if ((r = vg_db_mod_begin(&a->q)) != 0)
 		return r;
 	sqlite3_stmt *st;
-	if ((r = prep(a,
-		      "SELECT u.name FROM api_tokens t JOIN users u ON u.id = t.user_id"
-		      " WHERE t.prefix = ? AND t.revoked_us IS NULL",
-		      &st)) != 0)
-		return tx_end(a, r);
-	bind_text(st, 1, id);
+	if ((r = vg_db_mod_prepare(&a->q,
+				   "SELECT u.name FROM api_tokens t JOIN users u ON u.id = t.user_id"
+				   " WHERE t.prefix = ? AND t.revoked_us IS NULL",
+				   &st)) != 0)
+		return vg_db_mod_end(&a->q, r);
+	vg_db_bind_text(st, 1, id);
 	char user[VG_AUTH_NAME_MAX + 1] = "";
 	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		copy_col(user, sizeof(user), st, 0);
 	sqlite3_finalize(st);
 	if (rc == SQLITE_DONE)
-		return tx_end(a, fail(a, VG_ENOTFOUND, "no live token '%s'", id));
+		return vg_db_mod_end(&a->q, vg_db_mod_failf(&a->q, VG_ENOTFOUND, "no live token '%s'", id));
 	if (rc != SQLITE_ROW)
-		return tx_end(a, sqlfail(a, rc, "api_tokens"));
-	if ((r = prep(a, "UPDATE api_tokens SET revoked_us = ? WHERE prefix = ?", &st)) != 0)
-		return tx_end(a, r);
+		return vg_db_mod_end(&a->q, vg_db_mod_sqlfail(&a->q, rc, "api_tokens"));
+	if ((r = vg_db_mod_prepare(&a->q, "UPDATE api_tokens SET revoked_us = ? WHERE prefix = ?", &st)) != 0)
+		return vg_db_mod_end(&a->q, r);
 	sqlite3_bind_int64(st, 1, now_us);
-	bind_text(st, 2, id);
-	if ((r = run(a, st, "api_tokens")) != 0)
-		return tx_end(a, r);
+	vg_db_bind_text(st, 2, id);
+	if ((r = vg_db_mod_step_done(&a->q, st, "api_tokens")) != 0)
+		return vg_db_mod_end(&a->q, r);
 	const kv d[] = {{.k = "user", .s = user}};
-	return tx_end(a, audit(a, who, now_us, "token.revoke", "token", id, d, 1));
+	return vg_db_mod_end(&a->q, audit(a, who, now_us, "token.revoke", "token", id, d, 1));
 }
 
 static void principal_fill(vg_principal *p, sqlite3_stmt *st, int col)
@@ -868,22 +798,23 @@ int vg_auth_check_token(vg_auth *a, const char *token, int64_t now_us, vg_princi
 {
 	if (token == NULL || strnlen(token, VG_AUTH_TOKEN_BUF) != VG_AUTH_TOKEN_LEN ||
 	    strncmp(token, VG_AUTH_TOKEN_PREFIX, 4) != 0 || !b64url_chars(token + 4, VG_AUTH_TOKEN_LEN - 4))
-		return fail(a, VG_ENOTFOUND, "not a vigil API token");
+		return vg_db_mod_failf(&a->q, VG_ENOTFOUND, "not a vigil API token");
 	unsigned char hash[32];
 	char id[VG_AUTH_TOKEN_ID_BUF];
 	memcpy(id, token + 4, VG_AUTH_TOKEN_ID_LEN);
 	id[VG_AUTH_TOKEN_ID_LEN] = '\0';
 	int r = sha256(token, VG_AUTH_TOKEN_LEN, hash), rc;
 	if (r != 0)
-		return fail(a, r, "sha256");
+		return vg_db_mod_failf(&a->q, r, "sha256");
 	sqlite3_stmt *st;
-	if ((r = prep(a,
-		      "SELECT t.id, t.hash, t.scope, t.expires_us, t.revoked_us, t.last_used_us, u.disabled,"
-		      " u.id, u.name, u.role, u.unit FROM api_tokens t JOIN users u ON u.id = t.user_id"
-		      " WHERE t.prefix = ?",
-		      &st)) != 0)
+	if ((r = vg_db_mod_prepare(
+		     &a->q,
+		     "SELECT t.id, t.hash, t.scope, t.expires_us, t.revoked_us, t.last_used_us, u.disabled,"
+		     " u.id, u.name, u.role, u.unit FROM api_tokens t JOIN users u ON u.id = t.user_id"
+		     " WHERE t.prefix = ?",
+		     &st)) != 0)
 		return r;
-	bind_text(st, 1, id);
+	vg_db_bind_text(st, 1, id);
 	int64_t tid = 0, last = 0;
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
@@ -892,13 +823,13 @@ int vg_auth_check_token(vg_auth *a, const char *token, int64_t now_us, vg_princi
 			    CRYPTO_memcmp(stored, hash, sizeof(hash)) == 0;
 		int64_t exp = sqlite3_column_int64(st, 3);
 		if (!match)
-			r = fail(a, VG_ENOTFOUND, "unknown API token %s", id);
+			r = vg_db_mod_failf(&a->q, VG_ENOTFOUND, "unknown API token %s", id);
 		else if (sqlite3_column_type(st, 4) != SQLITE_NULL)
-			r = fail(a, VG_ENOTFOUND, "API token %s is revoked", id);
+			r = vg_db_mod_failf(&a->q, VG_ENOTFOUND, "API token %s is revoked", id);
 		else if (exp != 0 && now_us >= exp)
-			r = fail(a, VG_ENOTFOUND, "API token %s has expired", id);
+			r = vg_db_mod_failf(&a->q, VG_ENOTFOUND, "API token %s has expired", id);
 		else if (sqlite3_column_int(st, 6) != 0)
-			r = fail(a, VG_ENOTFOUND, "API token %s: its user is disabled", id);
+			r = vg_db_mod_failf(&a->q, VG_ENOTFOUND, "API token %s: its user is disabled", id);
 		else {
 			tid = sqlite3_column_int64(st, 0);
 			last = sqlite3_column_int64(st, 5);
@@ -908,16 +839,17 @@ int vg_auth_check_token(vg_auth *a, const char *token, int64_t now_us, vg_princi
 			memcpy(p->token_id, id, sizeof(id));
 		}
 	} else {
-		r = rc == SQLITE_DONE ? fail(a, VG_ENOTFOUND, "unknown API token %s", id)
-				      : sqlfail(a, rc, "api_tokens");
+		r = rc == SQLITE_DONE ? vg_db_mod_failf(&a->q, VG_ENOTFOUND, "unknown API token %s", id)
+				      : vg_db_mod_sqlfail(&a->q, rc, "api_tokens");
 	}
 	sqlite3_finalize(st);
 	OPENSSL_cleanse(hash, sizeof(hash));
 	if (r == 0 && now_us - last >= TOUCH_EVERY_US &&
-	    prep(a, "UPDATE api_tokens SET last_used_us = ? WHERE id = ?", &st) == 0) {
+	    vg_db_mod_prepare(&a->q, "UPDATE api_tokens SET last_used_us = ? WHERE id = ?", &st) == 0) {
 		sqlite3_bind_int64(st, 1, now_us);
 		sqlite3_bind_int64(st, 2, tid);
-		(void)run(a, st, "api_tokens"); /* bookkeeping: a busy database does not refuse the request */
+		(void)vg_db_mod_step_done(&a->q, st,
+					  "api_tokens"); /* bookkeeping: a busy database does not refuse the request */
 	}
 	return r;
 }
@@ -929,15 +861,15 @@ int vg_auth_check_token(vg_auth *a, const char *token, int64_t now_us, vg_princi
 static int limit_until(vg_auth *a, const char *sql, const char *v, int64_t since, int max, int64_t *until)
 {
 	sqlite3_stmt *st;
-	int r = prep(a, sql, &st);
+	int r = vg_db_mod_prepare(&a->q, sql, &st);
 	if (r != 0)
 		return r;
-	bind_text(st, 1, v);
+	vg_db_bind_text(st, 1, v);
 	sqlite3_bind_int64(st, 2, since);
 	sqlite3_bind_int(st, 3, max - 1);
 	int rc = sqlite3_step(st);
 	*until = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) + VG_AUTH_LOGIN_WINDOW_US : 0;
-	r = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : sqlfail(a, rc, "login_attempts");
+	r = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : vg_db_mod_sqlfail(&a->q, rc, "login_attempts");
 	sqlite3_finalize(st);
 	return r;
 }
@@ -946,16 +878,16 @@ static int record_failure(vg_auth *a, const char *name, const char *ip, int64_t 
 {
 	sqlite3_stmt *st;
 	int r;
-	if ((r = prep(a, "DELETE FROM login_attempts WHERE ts_us <= ?", &st)) != 0)
+	if ((r = vg_db_mod_prepare(&a->q, "DELETE FROM login_attempts WHERE ts_us <= ?", &st)) != 0)
 		return r;
 	sqlite3_bind_int64(st, 1, now - VG_AUTH_LOGIN_WINDOW_US);
-	if ((r = run(a, st, "login_attempts")) != 0 ||
-	    (r = prep(a, "INSERT INTO login_attempts (ts_us, name, ip) VALUES (?,?,?)", &st)) != 0)
+	if ((r = vg_db_mod_step_done(&a->q, st, "login_attempts")) != 0 ||
+	    (r = vg_db_mod_prepare(&a->q, "INSERT INTO login_attempts (ts_us, name, ip) VALUES (?,?,?)", &st)) != 0)
 		return r;
 	sqlite3_bind_int64(st, 1, now);
-	bind_text(st, 2, name);
-	bind_text(st, 3, ip);
-	return run(a, st, "login_attempts");
+	vg_db_bind_text(st, 2, name);
+	vg_db_bind_text(st, 3, ip);
+	return vg_db_mod_step_done(&a->q, st, "login_attempts");
 }
 
 static int session_open(vg_auth *a, const vg_auth_user *u, const char *ip, int64_t now, vg_auth_login_res *res)
@@ -963,34 +895,36 @@ static int session_open(vg_auth *a, const vg_auth_user *u, const char *ip, int64
 	unsigned char hash[32];
 	int r;
 	if ((r = random_b64(res->session)) != 0 || (r = random_b64(res->csrf)) != 0)
-		return fail(a, r, "random: %s", vg_err_str(r));
+		return vg_db_mod_failf(&a->q, r, "random: %s", vg_err_str(r));
 	if ((r = sha256(res->session, VG_AUTH_SESSION_LEN, hash)) != 0)
-		return fail(a, r, "sha256");
+		return vg_db_mod_failf(&a->q, r, "sha256");
 	sqlite3_stmt *st;
-	if ((r = prep(a, "DELETE FROM sessions WHERE expires_us <= ?1 OR last_seen_us <= ?1 - ?2", &st)) != 0)
+	if ((r = vg_db_mod_prepare(&a->q, "DELETE FROM sessions WHERE expires_us <= ?1 OR last_seen_us <= ?1 - ?2",
+				   &st)) != 0)
 		return r;
 	sqlite3_bind_int64(st, 1, now);
 	sqlite3_bind_int64(st, 2, a->idle_us);
-	if ((r = run(a, st, "sessions")) != 0 ||
-	    (r = prep(a,
-		      "INSERT INTO sessions (id_hash, user_id, csrf, created_us, expires_us, last_seen_us, peer_ip)"
-		      " VALUES (?,?,?,?,?,?,?)",
-		      &st)) != 0)
+	if ((r = vg_db_mod_step_done(&a->q, st, "sessions")) != 0 ||
+	    (r = vg_db_mod_prepare(
+		     &a->q,
+		     "INSERT INTO sessions (id_hash, user_id, csrf, created_us, expires_us, last_seen_us, peer_ip)"
+		     " VALUES (?,?,?,?,?,?,?)",
+		     &st)) != 0)
 		return r;
 	sqlite3_bind_blob(st, 1, hash, sizeof(hash), SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 2, u->id);
-	bind_text(st, 3, res->csrf);
+	vg_db_bind_text(st, 3, res->csrf);
 	sqlite3_bind_int64(st, 4, now);
 	sqlite3_bind_int64(st, 5, now + a->max_us);
 	sqlite3_bind_int64(st, 6, now);
-	bind_text(st, 7, ip);
+	vg_db_bind_text(st, 7, ip);
 	OPENSSL_cleanse(hash, sizeof(hash));
-	if ((r = run(a, st, "sessions")) != 0 ||
-	    (r = prep(a, "UPDATE users SET last_login_us = ? WHERE id = ?", &st)) != 0)
+	if ((r = vg_db_mod_step_done(&a->q, st, "sessions")) != 0 ||
+	    (r = vg_db_mod_prepare(&a->q, "UPDATE users SET last_login_us = ? WHERE id = ?", &st)) != 0)
 		return r;
 	sqlite3_bind_int64(st, 1, now);
 	sqlite3_bind_int64(st, 2, u->id);
-	return run(a, st, "users");
+	return vg_db_mod_step_done(&a->q, st, "users");
 }
 
 /* The stored hash of a user, or "" when there is none. */
@@ -998,14 +932,14 @@ static int user_hash(vg_auth *a, const char *name, char out[VG_AUTH_HASH_BUF])
 {
 	out[0] = '\0';
 	sqlite3_stmt *st;
-	int r = prep(a, "SELECT pw_hash FROM users WHERE name = ?", &st);
+	int r = vg_db_mod_prepare(&a->q, "SELECT pw_hash FROM users WHERE name = ?", &st);
 	if (r != 0)
 		return r;
-	bind_text(st, 1, name);
+	vg_db_bind_text(st, 1, name);
 	int rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		copy_col(out, VG_AUTH_HASH_BUF, st, 0);
-	r = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : sqlfail(a, rc, "users");
+	r = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : vg_db_mod_sqlfail(&a->q, rc, "users");
 	sqlite3_finalize(st);
 	return r;
 }
@@ -1014,7 +948,7 @@ int vg_auth_login(vg_auth *a, const vg_auth_login_req *req, vg_auth_login_res *r
 {
 	memset(res, 0, sizeof(*res));
 	if (req == NULL || req->name == NULL || req->password == NULL)
-		return fail(a, VG_EINVAL, "login: name and password required");
+		return vg_db_mod_failf(&a->q, VG_EINVAL, "login: name and password required");
 	/* names are stored in lower case; the limiter keys on what was typed,
 	 * folded the same way and cut to the longest valid name */
 	char name[VG_AUTH_NAME_MAX + 1], ip[VG_AUTH_IP_MAX + 1];
@@ -1042,11 +976,11 @@ int vg_auth_login(vg_auth *a, const vg_auth_login_req *req, vg_auth_login_res *r
 		res->retry_after_us = until - now;
 		const kv d[] = {{.k = "reason", .s = u_until > now ? "rate_limited_user" : "rate_limited_ip"},
 				{.k = "retry_after_s", .i = (res->retry_after_us + 999999) / 1000000, .is_int = 1}};
-		if ((r = tx_begin(a)) != 0 ||
-		    (r = tx_end(a, audit(a, &who, now, "login.refused", "user", name, d, 2))) != 0)
+		if ((r = vg_db_mod_begin(&a->q)) != 0 ||
+		    (r = vg_db_mod_end(&a->q, audit(a, &who, now, "login.refused", "user", name, d, 2))) != 0)
 			return r;
-		return fail(a, VG_ELIMIT, "too many failed logins; retry in %lld s",
-			    (long long)((res->retry_after_us + 999999) / 1000000));
+		return vg_db_mod_failf(&a->q, VG_ELIMIT, "too many failed logins; retry in %lld s",
+				       (long long)((res->retry_after_us + 999999) / 1000000));
 	}
 	/* an unknown name costs the same Argon2 work as a known one */
 	char hash[VG_AUTH_HASH_BUF] = "";
@@ -1057,28 +991,29 @@ int vg_auth_login(vg_auth *a, const vg_auth_login_req *req, vg_auth_login_res *r
 			char pw[VG_AUTH_SESSION_BUF];
 			if ((r = random_b64(pw)) != 0 ||
 			    (r = vg_auth_password_hash(pw, VG_AUTH_SESSION_LEN, a->dummy, sizeof(a->dummy))) != 0)
-				return fail(a, r, "password hash: %s", vg_err_str(r));
+				return vg_db_mod_failf(&a->q, r, "password hash: %s", vg_err_str(r));
 			OPENSSL_cleanse(pw, sizeof(pw));
 		}
 		memcpy(hash, a->dummy, sizeof(hash));
 	}
 	int v = req->pw_len > VG_AUTH_PW_MAX ? VG_ENOTFOUND : vg_auth_password_verify(hash, req->password, req->pw_len);
 	if (v != 0 && v != VG_ENOTFOUND)
-		return fail(a, v, "password verify: %s", vg_err_str(v));
+		return vg_db_mod_failf(&a->q, v, "password verify: %s", vg_err_str(v));
 	const char *reason = !known ? "unknown_user" : v != 0 ? "bad_password" : u.disabled ? "disabled" : NULL;
-	if ((r = tx_begin(a)) != 0)
+	if ((r = vg_db_mod_begin(&a->q)) != 0)
 		return r;
 	if (reason != NULL) {
 		const kv d[] = {{.k = "reason", .s = reason}};
 		if ((r = record_failure(a, name, ip, now)) == 0)
 			r = audit(a, &who, now, "login.fail", "user", name, d, 1);
-		if ((r = tx_end(a, r)) != 0)
+		if ((r = vg_db_mod_end(&a->q, r)) != 0)
 			return r;
-		return fail(a, VG_ENOTFOUND, "login failed: unknown user, wrong password or disabled account");
+		return vg_db_mod_failf(&a->q, VG_ENOTFOUND,
+				       "login failed: unknown user, wrong password or disabled account");
 	}
 	if ((r = session_open(a, &u, ip, now, res)) == 0)
 		r = audit(a, &who, now, "login.ok", "user", name, NULL, 0);
-	if ((r = tx_end(a, r)) != 0) {
+	if ((r = vg_db_mod_end(&a->q, r)) != 0) {
 		OPENSSL_cleanse(res, sizeof(*res));
 		return r;
 	}
@@ -1096,18 +1031,18 @@ static int session_hash(vg_auth *a, const char *session, unsigned char hash[32])
 {
 	if (session == NULL || strnlen(session, VG_AUTH_SESSION_BUF) != VG_AUTH_SESSION_LEN ||
 	    !b64url_chars(session, VG_AUTH_SESSION_LEN))
-		return fail(a, VG_ENOTFOUND, "not a session id");
-	return sha256(session, VG_AUTH_SESSION_LEN, hash) == 0 ? 0 : fail(a, VG_EIO, "sha256");
+		return vg_db_mod_failf(&a->q, VG_ENOTFOUND, "not a session id");
+	return sha256(session, VG_AUTH_SESSION_LEN, hash) == 0 ? 0 : vg_db_mod_failf(&a->q, VG_EIO, "sha256");
 }
 
 static int session_delete(vg_auth *a, const unsigned char hash[32])
 {
 	sqlite3_stmt *st;
-	int r = prep(a, "DELETE FROM sessions WHERE id_hash = ?", &st);
+	int r = vg_db_mod_prepare(&a->q, "DELETE FROM sessions WHERE id_hash = ?", &st);
 	if (r != 0)
 		return r;
 	sqlite3_bind_blob(st, 1, hash, 32, SQLITE_TRANSIENT);
-	return run(a, st, "sessions");
+	return vg_db_mod_step_done(&a->q, st, "sessions");
 }
 
 int vg_auth_session(vg_auth *a, const char *session, int64_t now_us, vg_principal *p,
@@ -1118,10 +1053,11 @@ int vg_auth_session(vg_auth *a, const char *session, int64_t now_us, vg_principa
 	if (r != 0)
 		return r;
 	sqlite3_stmt *st;
-	if ((r = prep(a,
-		      "SELECT s.expires_us, s.last_seen_us, s.csrf, u.disabled, u.id, u.name, u.role, u.unit"
-		      " FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = ?",
-		      &st)) != 0)
+	if ((r = vg_db_mod_prepare(
+		     &a->q,
+		     "SELECT s.expires_us, s.last_seen_us, s.csrf, u.disabled, u.id, u.name, u.role, u.unit"
+		     " FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = ?",
+		     &st)) != 0)
 		return r;
 	sqlite3_bind_blob(st, 1, hash, sizeof(hash), SQLITE_TRANSIENT);
 	int expired = 0;
@@ -1131,9 +1067,9 @@ int vg_auth_session(vg_auth *a, const char *session, int64_t now_us, vg_principa
 		last = sqlite3_column_int64(st, 1);
 		if (now_us >= exp || now_us - last >= a->idle_us) {
 			expired = 1;
-			r = fail(a, VG_ENOTFOUND, "session expired");
+			r = vg_db_mod_failf(&a->q, VG_ENOTFOUND, "session expired");
 		} else if (sqlite3_column_int(st, 3) != 0) {
-			r = fail(a, VG_ENOTFOUND, "session of a disabled user");
+			r = vg_db_mod_failf(&a->q, VG_ENOTFOUND, "session of a disabled user");
 		} else {
 			principal_fill(p, st, 4);
 			p->scope = VG_SCOPE_ALL;
@@ -1141,16 +1077,17 @@ int vg_auth_session(vg_auth *a, const char *session, int64_t now_us, vg_principa
 				copy_col(csrf_out, VG_AUTH_SESSION_BUF, st, 2);
 		}
 	} else {
-		r = rc == SQLITE_DONE ? fail(a, VG_ENOTFOUND, "no such session") : sqlfail(a, rc, "sessions");
+		r = rc == SQLITE_DONE ? vg_db_mod_failf(&a->q, VG_ENOTFOUND, "no such session")
+				      : vg_db_mod_sqlfail(&a->q, rc, "sessions");
 	}
 	sqlite3_finalize(st);
 	if (expired)
 		(void)session_delete(a, hash); /* tidying; the answer stands either way */
 	else if (r == 0 && now_us - last >= TOUCH_EVERY_US &&
-		 prep(a, "UPDATE sessions SET last_seen_us = ? WHERE id_hash = ?", &st) == 0) {
+		 vg_db_mod_prepare(&a->q, "UPDATE sessions SET last_seen_us = ? WHERE id_hash = ?", &st) == 0) {
 		sqlite3_bind_int64(st, 1, now_us);
 		sqlite3_bind_blob(st, 2, hash, sizeof(hash), SQLITE_TRANSIENT);
-		(void)run(a, st, "sessions");
+		(void)vg_db_mod_step_done(&a->q, st, "sessions");
 	}
 	OPENSSL_cleanse(hash, sizeof(hash));
 	return r;
@@ -1162,12 +1099,13 @@ int vg_auth_logout(vg_auth *a, const char *session, const char *peer_ip, int64_t
 	int r = session_hash(a, session, hash), rc;
 	if (r != 0)
 		return r;
-	if ((r = tx_begin(a)) != 0)
+	if ((r = vg_db_mod_begin(&a->q)) != 0)
 		return r;
 	sqlite3_stmt *st;
-	if ((r = prep(a, "SELECT u.name FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = ?", &st)) !=
-	    0)
-		return tx_end(a, r);
+	if ((r = vg_db_mod_prepare(&a->q,
+				   "SELECT u.name FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = ?",
+				   &st)) != 0)
+		return vg_db_mod_end(&a->q, r);
 	sqlite3_bind_blob(st, 1, hash, sizeof(hash), SQLITE_TRANSIENT);
 	char name[VG_AUTH_NAME_MAX + 1] = "";
 	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
@@ -1175,13 +1113,13 @@ int vg_auth_logout(vg_auth *a, const char *session, const char *peer_ip, int64_t
 	sqlite3_finalize(st);
 	if (rc != SQLITE_ROW) {
 		OPENSSL_cleanse(hash, sizeof(hash));
-		return tx_end(a, rc == SQLITE_DONE ? fail(a, VG_ENOTFOUND, "no such session")
-						   : sqlfail(a, rc, "sessions"));
+		return vg_db_mod_end(&a->q, rc == SQLITE_DONE ? vg_db_mod_failf(&a->q, VG_ENOTFOUND, "no such session")
+							      : vg_db_mod_sqlfail(&a->q, rc, "sessions"));
 	}
 	r = session_delete(a, hash);
 	OPENSSL_cleanse(hash, sizeof(hash));
 	const vg_auth_actor who = {.name = name, .ip = peer_ip};
 	if (r == 0)
 		r = audit(a, &who, now_us, "logout", "user", name, NULL, 0);
-	return tx_end(a, r);
+	return vg_db_mod_end(&a->q, r);
 }

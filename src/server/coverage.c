@@ -1,6 +1,5 @@
 /* coverage.c — the coverage document computed from the systems registry's
  * activity tables, the per-layer thresholds and their REST handlers. */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,7 +27,7 @@ static const char *const migrations[] = {
 
 struct vg_coverage {
 	vg_db *db;
-	sqlite3 *sq;
+	vg_db_mod q; /* statements and their failures ("database: ...") into err */
 	char err[256];
 };
 
@@ -53,21 +52,6 @@ int vg_coverage_state_of(const vg_coverage_threshold *t, int64_t last_us, int64_
 	return VG_COV_COVERED;
 }
 
-static int fail(vg_coverage *c, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(vg_coverage *c, int r, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(c->err, sizeof(c->err), fmt, ap);
-	va_end(ap);
-	return r;
-}
-
-static int sqlfail(vg_coverage *c, int rc)
-{
-	return fail(c, rc == SQLITE_NOMEM ? VG_ENOMEM : VG_EIO, "database: %s", sqlite3_errmsg(c->sq));
-}
-
 const char *vg_coverage_errmsg(const vg_coverage *c)
 {
 	return c->err;
@@ -86,7 +70,7 @@ vg_coverage *vg_coverage_open(vg_db *db, int *err)
 		return NULL;
 	}
 	c->db = db;
-	c->sq = vg_db_sqlite(db);
+	c->q = (vg_db_mod){.db = db, .msg = c->err, .msg_len = sizeof(c->err), .prefix = "database", .eio_only = 1};
 	return c;
 }
 
@@ -95,18 +79,12 @@ void vg_coverage_close(vg_coverage *c)
 	free(c);
 }
 
-static int prep(vg_coverage *c, const char *sql, sqlite3_stmt **st)
-{
-	int rc = sqlite3_prepare_v2(c->sq, sql, -1, st, NULL);
-	return rc == SQLITE_OK ? 0 : sqlfail(c, rc);
-}
-
 int vg_coverage_thresholds(vg_coverage *c, vg_coverage_threshold t[5])
 {
 	for (int l = 0; l < 5; l++)
 		t[l] = (vg_coverage_threshold){VG_COVERAGE_STALE_S, VG_COVERAGE_MISSING_S};
 	sqlite3_stmt *st;
-	int r = prep(c, "SELECT layer, stale_after_s, missing_after_s FROM coverage_thresholds", &st);
+	int r = vg_db_mod_prepare(&c->q, "SELECT layer, stale_after_s, missing_after_s FROM coverage_thresholds", &st);
 	if (r != 0)
 		return r;
 	int rc;
@@ -116,30 +94,29 @@ int vg_coverage_thresholds(vg_coverage *c, vg_coverage_threshold t[5])
 			t[l] = (vg_coverage_threshold){sqlite3_column_int64(st, 1), sqlite3_column_int64(st, 2)};
 	}
 	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : sqlfail(c, rc);
+	return rc == SQLITE_DONE ? 0 : vg_db_mod_sqlfail(&c->q, rc, NULL);
 }
 
 int vg_coverage_set_threshold(vg_coverage *c, uint8_t layer, const vg_coverage_threshold *t)
 {
 	if (layer < 1 || layer > NLAYERS)
-		return fail(c, VG_EINVAL, "layer: must be network, host, application or endpoint");
+		return vg_db_mod_failf(&c->q, VG_EINVAL, "layer: must be network, host, application or endpoint");
 	const char *ln = vg_layer_name(layer);
 	if (t->stale_after_s < VG_COVERAGE_MIN_S || t->stale_after_s > VG_COVERAGE_MAX_S ||
 	    t->missing_after_s < VG_COVERAGE_MIN_S || t->missing_after_s > VG_COVERAGE_MAX_S)
-		return fail(c, VG_EINVAL, "%s: thresholds must be from %d to %d seconds", ln, VG_COVERAGE_MIN_S,
-			    VG_COVERAGE_MAX_S);
+		return vg_db_mod_failf(&c->q, VG_EINVAL, "%s: thresholds must be from %d to %d seconds", ln,
+				       VG_COVERAGE_MIN_S, VG_COVERAGE_MAX_S);
 	if (t->stale_after_s >= t->missing_after_s)
-		return fail(c, VG_EINVAL, "%s.stale_after_s: must be less than missing_after_s", ln);
+		return vg_db_mod_failf(&c->q, VG_EINVAL, "%s.stale_after_s: must be less than missing_after_s", ln);
 	sqlite3_stmt *st;
-	int r = prep(c, "UPDATE coverage_thresholds SET stale_after_s = ?, missing_after_s = ? WHERE layer = ?", &st);
+	int r = vg_db_mod_prepare(
+		&c->q, "UPDATE coverage_thresholds SET stale_after_s = ?, missing_after_s = ? WHERE layer = ?", &st);
 	if (r != 0)
 		return r;
 	sqlite3_bind_int64(st, 1, t->stale_after_s);
 	sqlite3_bind_int64(st, 2, t->missing_after_s);
 	sqlite3_bind_int(st, 3, layer);
-	int rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : sqlfail(c, rc);
+	return vg_db_mod_step_done(&c->q, st, NULL);
 }
 
 /* ---- the report ---- */
@@ -196,7 +173,7 @@ static int layer_figures(vg_coverage *c, sqlite3_stmt *last, sqlite3_stmt *hourl
 	}
 	sqlite3_reset(last);
 	if (rc != SQLITE_DONE)
-		return sqlfail(c, rc);
+		return vg_db_mod_sqlfail(&c->q, rc, NULL);
 	sqlite3_bind_int64(hourly, 1, id);
 	sqlite3_bind_int64(hourly, 2, now_us / HOUR_US - 23);
 	while ((rc = sqlite3_step(hourly)) == SQLITE_ROW) {
@@ -205,16 +182,17 @@ static int layer_figures(vg_coverage *c, sqlite3_stmt *last, sqlite3_stmt *hourl
 			f[l].events = sqlite3_column_int64(hourly, 1);
 	}
 	sqlite3_reset(hourly);
-	return rc == SQLITE_DONE ? 0 : sqlfail(c, rc);
+	return rc == SQLITE_DONE ? 0 : vg_db_mod_sqlfail(&c->q, rc, NULL);
 }
 
 static int unattributed(vg_coverage *c, json_t *arr)
 {
 	sqlite3_stmt *st;
-	int r = prep(c,
-		     "SELECT host, source_ip, agent_id, input, layers, first_us, last_us, count FROM activity_sources"
-		     " WHERE system_id IS NULL ORDER BY last_us DESC LIMIT ?",
-		     &st);
+	int r = vg_db_mod_prepare(
+		&c->q,
+		"SELECT host, source_ip, agent_id, input, layers, first_us, last_us, count FROM activity_sources"
+		" WHERE system_id IS NULL ORDER BY last_us DESC LIMIT ?",
+		&st);
 	if (r != 0)
 		return r;
 	sqlite3_bind_int(st, 1, VG_COVERAGE_MAX_UNATTRIBUTED);
@@ -235,7 +213,7 @@ static int unattributed(vg_coverage *c, json_t *arr)
 				       (json_int_t)sqlite3_column_int64(st, 7)));
 	}
 	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : sqlfail(c, rc);
+	return rc == SQLITE_DONE ? 0 : vg_db_mod_sqlfail(&c->q, rc, NULL);
 }
 
 int vg_coverage_report(vg_coverage *c, const vg_principal *who, const char *unit, int64_t now_us, json_t **out)
@@ -246,14 +224,16 @@ int vg_coverage_report(vg_coverage *c, const vg_principal *who, const char *unit
 	if (r != 0)
 		return r;
 	sqlite3_stmt *sys = NULL, *last = NULL, *hourly = NULL;
-	if ((r = prep(c,
-		      "SELECT id, name, unit, level, plan_approved, nationally_important FROM systems"
-		      " ORDER BY level DESC, name, id",
-		      &sys)) != 0 ||
-	    (r = prep(c, "SELECT layer, last_us FROM activity_layers WHERE system_id = ?", &last)) != 0 ||
-	    (r = prep(c,
-		      "SELECT layer, sum(count) FROM activity_hourly WHERE system_id = ? AND hour >= ? GROUP BY layer",
-		      &hourly)) != 0) {
+	if ((r = vg_db_mod_prepare(&c->q,
+				   "SELECT id, name, unit, level, plan_approved, nationally_important FROM systems"
+				   " ORDER BY level DESC, name, id",
+				   &sys)) != 0 ||
+	    (r = vg_db_mod_prepare(&c->q, "SELECT layer, last_us FROM activity_layers WHERE system_id = ?", &last)) !=
+		    0 ||
+	    (r = vg_db_mod_prepare(
+		     &c->q,
+		     "SELECT layer, sum(count) FROM activity_hourly WHERE system_id = ? AND hour >= ? GROUP BY layer",
+		     &hourly)) != 0) {
 		sqlite3_finalize(sys);
 		sqlite3_finalize(last);
 		return r;
@@ -321,7 +301,7 @@ int vg_coverage_report(vg_coverage *c, const vg_principal *who, const char *unit
 		json_decref(stale);
 	}
 	if (r == 0 && rc != SQLITE_DONE && rc != SQLITE_ROW)
-		r = sqlfail(c, rc);
+		r = vg_db_mod_sqlfail(&c->q, rc, NULL);
 	sqlite3_finalize(sys);
 	sqlite3_finalize(last);
 	sqlite3_finalize(hourly);
@@ -338,7 +318,7 @@ int vg_coverage_report(vg_coverage *c, const vg_principal *who, const char *unit
 	per_layer = NULL;
 	if (r == 0 && (doc == NULL || systems == NULL || gaps == NULL || act == NULL || orphans == NULL ||
 		       summary == NULL))
-		r = fail(c, VG_ENOMEM, "out of memory");
+		r = vg_db_mod_failf(&c->q, VG_ENOMEM, "out of memory");
 	if (r == 0) {
 		json_object_set_new(doc, "generated_us", json_integer(now_us));
 		json_object_set_new(doc, "generated_at", iso_time(now_us));
@@ -442,9 +422,9 @@ static void h_thresholds_put(void *ud, vg_api_call *c)
 			r = vg_coverage_set_threshold(cv, l, &t[l]);
 	json_t *now = thresholds_json(t);
 	if (r == 0 && (r = vg_api_audit(c, "coverage.thresholds", "coverage_thresholds", "all", now)) != 0)
-		fail(cv, r, "audit log: %s", vg_err_str(r));
+		vg_db_mod_failf(&cv->q, r, "audit log: %s", vg_err_str(r));
 	if (r == 0 && vg_api_commit(c) != 0)
-		r = fail(cv, VG_EIO, "commit failed");
+		r = vg_db_mod_failf(&cv->q, VG_EIO, "commit failed");
 	if (r != 0) {
 		vg_api_rollback(c);
 		json_decref(now);

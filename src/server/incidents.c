@@ -1,7 +1,6 @@
 /* incidents.c — the incident model: tables, grouping of alerts, workflow,
  * profiles and deadlines, serious flag, report data. The REST handlers are
  * in incidents_api.c; the contract is in incidents.h. */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -132,7 +131,7 @@ struct vg_incidents {
 	void *report_ud;
 	type_rule *map;
 	size_t nmap;
-	int tx_own;
+	vg_db_mod q; /* statements, messages into why, changes all or nothing */
 	char why[512];
 	/* called inside the transaction of every change (sharing: producers.h) */
 	int (*change_fn)(void *ud, vg_incidents *inc, int64_t id, int64_t now_us);
@@ -186,88 +185,9 @@ int vg_incident_transition_ok(int from, int to)
 
 /* ---- errors and SQL helpers ---- */
 
-static int map_rc(int rc)
-{
-	switch (rc & 0xff) {
-	case SQLITE_OK:
-	case SQLITE_DONE:
-	case SQLITE_ROW: return 0;
-	case SQLITE_NOMEM: return VG_ENOMEM;
-	case SQLITE_CONSTRAINT: return VG_EINVAL;
-	case SQLITE_TOOBIG: return VG_ELIMIT;
-	default: return VG_EIO;
-	}
-}
-
-static int fail(vg_incidents *inc, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(vg_incidents *inc, int r, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(inc->why, sizeof(inc->why), fmt, ap);
-	va_end(ap);
-	return r;
-}
-
-static int sqlfail(vg_incidents *inc, int rc, const char *what)
-{
-	int r = map_rc(rc);
-	return fail(inc, r != 0 ? r : VG_EIO, "%s: %s", what, sqlite3_errmsg(inc->h));
-}
-
 const char *vg_incidents_errmsg(vg_incidents *inc)
 {
 	return inc->why;
-}
-
-static int prep(vg_incidents *inc, const char *sql, sqlite3_stmt **st)
-{
-	int rc = sqlite3_prepare_v2(inc->h, sql, -1, st, NULL);
-	return rc == SQLITE_OK ? 0 : sqlfail(inc, rc, "prepare");
-}
-
-static void bind_text(sqlite3_stmt *st, int i, const char *s)
-{
-	if (s != NULL)
-		sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
-	else
-		sqlite3_bind_null(st, i);
-}
-
-/* Steps a statement that returns no row (or ignores it), finalises it. */
-static int run(vg_incidents *inc, sqlite3_stmt *st, const char *what)
-{
-	int rc = sqlite3_step(st);
-	int r = rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : sqlfail(inc, rc, what);
-	sqlite3_finalize(st);
-	return r;
-}
-
-static int exec(vg_incidents *inc, const char *sql)
-{
-	int rc = sqlite3_exec(inc->h, sql, NULL, NULL, NULL);
-	return rc == SQLITE_OK ? 0 : sqlfail(inc, rc, sql);
-}
-
-/* A change is all or nothing: our own transaction, or a savepoint inside
- * the caller's (the API handler's, with its audit entry). */
-static int tx_begin(vg_incidents *inc)
-{
-	inc->tx_own = sqlite3_get_autocommit(inc->h) != 0;
-	return exec(inc, inc->tx_own ? "BEGIN IMMEDIATE" : "SAVEPOINT vg_incidents");
-}
-
-static int tx_end(vg_incidents *inc, int r)
-{
-	if (r == 0 && (r = exec(inc, inc->tx_own ? "COMMIT" : "RELEASE vg_incidents")) == 0)
-		return 0;
-	if (inc->tx_own) {
-		if (!sqlite3_get_autocommit(inc->h))
-			(void)sqlite3_exec(inc->h, "ROLLBACK", NULL, NULL, NULL);
-	} else {
-		(void)sqlite3_exec(inc->h, "ROLLBACK TO vg_incidents; RELEASE vg_incidents", NULL, NULL, NULL);
-	}
-	return r;
 }
 
 static int text_ok(vg_incidents *inc, const char *field, const char *s, size_t max)
@@ -276,10 +196,10 @@ static int text_ok(vg_incidents *inc, const char *field, const char *s, size_t m
 		return 0;
 	size_t n = strlen(s);
 	if (n > max)
-		return fail(inc, VG_ELIMIT, "%s: longer than %zu bytes", field, max);
+		return vg_db_mod_failf(&inc->q, VG_ELIMIT, "%s: longer than %zu bytes", field, max);
 	for (size_t i = 0; i < n; i++)
 		if ((unsigned char)s[i] < 0x20 && s[i] != '\n' && s[i] != '\t' && s[i] != '\r')
-			return fail(inc, VG_EINVAL, "%s: control character", field);
+			return vg_db_mod_failf(&inc->q, VG_EINVAL, "%s: control character", field);
 	return 0;
 }
 
@@ -295,15 +215,16 @@ static int64_t wall_us(void)
 static int setting_get(vg_incidents *inc, const char *key, char *out, size_t cap)
 {
 	sqlite3_stmt *st;
-	int r = prep(inc, "SELECT value FROM incident_settings WHERE key = ?", &st);
+	int r = vg_db_mod_prepare(&inc->q, "SELECT value FROM incident_settings WHERE key = ?", &st);
 	if (r != 0)
 		return r;
-	bind_text(st, 1, key);
+	vg_db_bind_text(st, 1, key);
 	int rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		snprintf(out, cap, "%s", (const char *)sqlite3_column_text(st, 0));
 	else
-		r = rc == SQLITE_DONE ? fail(inc, VG_ENOTFOUND, "setting %s missing", key) : sqlfail(inc, rc, "setting");
+		r = rc == SQLITE_DONE ? vg_db_mod_failf(&inc->q, VG_ENOTFOUND, "setting %s missing", key)
+				      : vg_db_mod_sqlfail(&inc->q, rc, "setting");
 	sqlite3_finalize(st);
 	return r;
 }
@@ -320,18 +241,18 @@ static int setting_int(vg_incidents *inc, const char *key, int64_t *v)
 static int setting_set(vg_incidents *inc, const char *key, const char *v)
 {
 	sqlite3_stmt *st;
-	int r = prep(inc, "INSERT OR REPLACE INTO incident_settings(key, value) VALUES (?, ?)", &st);
+	int r = vg_db_mod_prepare(&inc->q, "INSERT OR REPLACE INTO incident_settings(key, value) VALUES (?, ?)", &st);
 	if (r != 0)
 		return r;
-	bind_text(st, 1, key);
-	bind_text(st, 2, v);
-	return run(inc, st, "setting");
+	vg_db_bind_text(st, 1, key);
+	vg_db_bind_text(st, 2, v);
+	return vg_db_mod_step_done(&inc->q, st, "setting");
 }
 
 VG_WUR int vg_incidents_set_window(vg_incidents *inc, int64_t window_s)
 {
 	if (window_s < 1 || window_s > VG_INC_WINDOW_MAX_S)
-		return fail(inc, VG_EINVAL, "window_s: must be 1..%d", VG_INC_WINDOW_MAX_S);
+		return vg_db_mod_failf(&inc->q, VG_EINVAL, "window_s: must be 1..%d", VG_INC_WINDOW_MAX_S);
 	char buf[32];
 	snprintf(buf, sizeof(buf), "%lld", (long long)window_s);
 	return setting_set(inc, "window_s", buf);
@@ -342,7 +263,7 @@ static int profile_exists(vg_incidents *inc, const char *name)
 	vg_inc_profile p;
 	int r = vg_incidents_profile_get(inc, name, &p);
 	if (r == VG_ENOTFOUND)
-		return fail(inc, VG_EINVAL, "profile: unknown profile '%s'", name);
+		return vg_db_mod_failf(&inc->q, VG_EINVAL, "profile: unknown profile '%s'", name);
 	return r;
 }
 
@@ -350,24 +271,25 @@ VG_WUR int vg_incidents_set_active_profile(vg_incidents *inc, int64_t system_id,
 {
 	int r;
 	if (system_id < 0)
-		return fail(inc, VG_EINVAL, "system: must be >= 0");
+		return vg_db_mod_failf(&inc->q, VG_EINVAL, "system: must be >= 0");
 	if (name != NULL && (r = profile_exists(inc, name)) != 0)
 		return r;
 	if (system_id == 0) {
 		if (name == NULL)
-			return fail(inc, VG_EINVAL, "profile: the organisation needs one");
+			return vg_db_mod_failf(&inc->q, VG_EINVAL, "profile: the organisation needs one");
 		return setting_set(inc, "profile", name);
 	}
 	sqlite3_stmt *st;
-	if ((r = prep(inc,
-		      name != NULL ? "INSERT OR REPLACE INTO incident_system_profiles(system_id, profile) VALUES (?, ?)"
-				   : "DELETE FROM incident_system_profiles WHERE system_id = ?",
-		      &st)) != 0)
+	if ((r = vg_db_mod_prepare(
+		     &inc->q,
+		     name != NULL ? "INSERT OR REPLACE INTO incident_system_profiles(system_id, profile) VALUES (?, ?)"
+				  : "DELETE FROM incident_system_profiles WHERE system_id = ?",
+		     &st)) != 0)
 		return r;
 	sqlite3_bind_int64(st, 1, system_id);
 	if (name != NULL)
-		bind_text(st, 2, name);
-	return run(inc, st, "system profile");
+		vg_db_bind_text(st, 2, name);
+	return vg_db_mod_step_done(&inc->q, st, "system profile");
 }
 
 /* The profile for a new incident on system_id (0: the organisation's). */
@@ -375,7 +297,8 @@ static int active_profile(vg_incidents *inc, int64_t system_id, char *out, size_
 {
 	if (system_id != 0) {
 		sqlite3_stmt *st;
-		int r = prep(inc, "SELECT profile FROM incident_system_profiles WHERE system_id = ?", &st);
+		int r = vg_db_mod_prepare(&inc->q, "SELECT profile FROM incident_system_profiles WHERE system_id = ?",
+					  &st);
 		if (r != 0)
 			return r;
 		sqlite3_bind_int64(st, 1, system_id);
@@ -386,7 +309,7 @@ static int active_profile(vg_incidents *inc, int64_t system_id, char *out, size_
 		if (rc == SQLITE_ROW)
 			return 0;
 		if (rc != SQLITE_DONE)
-			return sqlfail(inc, rc, "system profile");
+			return vg_db_mod_sqlfail(&inc->q, rc, "system profile");
 	}
 	return setting_get(inc, "profile", out, cap);
 }
@@ -410,26 +333,27 @@ VG_WUR int vg_incidents_profile_put(vg_incidents *inc, const vg_inc_profile *p)
 {
 	int r;
 	if (!profile_name_ok(p->name))
-		return fail(inc, VG_EINVAL, "name: 1..%d characters of [a-z0-9._-]", VG_INC_NAME_MAX);
+		return vg_db_mod_failf(&inc->q, VG_EINVAL, "name: 1..%d characters of [a-z0-9._-]", VG_INC_NAME_MAX);
 	if ((r = text_ok(inc, "title", p->title, VG_INC_TITLE_MAX)) != 0)
 		return r;
 	if (p->initial_hours < 1 || p->initial_hours > VG_INC_PROFILE_HOURS_MAX)
-		return fail(inc, VG_EINVAL, "initial_hours: must be 1..%d", VG_INC_PROFILE_HOURS_MAX);
+		return vg_db_mod_failf(&inc->q, VG_EINVAL, "initial_hours: must be 1..%d", VG_INC_PROFILE_HOURS_MAX);
 	if (p->closure_hours < 1 || p->closure_hours > VG_INC_PROFILE_HOURS_MAX)
-		return fail(inc, VG_EINVAL, "closure_hours: must be 1..%d", VG_INC_PROFILE_HOURS_MAX);
+		return vg_db_mod_failf(&inc->q, VG_EINVAL, "closure_hours: must be 1..%d", VG_INC_PROFILE_HOURS_MAX);
 	sqlite3_stmt *st;
-	if ((r = prep(inc,
-		      "INSERT INTO incident_profiles(name, title, initial_hours, closure_hours, closure_from, builtin)"
-		      " VALUES (?1, ?2, ?3, ?4, ?5, 0) ON CONFLICT(name) DO UPDATE SET title = ?2,"
-		      " initial_hours = ?3, closure_hours = ?4, closure_from = ?5",
-		      &st)) != 0)
+	if ((r = vg_db_mod_prepare(
+		     &inc->q,
+		     "INSERT INTO incident_profiles(name, title, initial_hours, closure_hours, closure_from, builtin)"
+		     " VALUES (?1, ?2, ?3, ?4, ?5, 0) ON CONFLICT(name) DO UPDATE SET title = ?2,"
+		     " initial_hours = ?3, closure_hours = ?4, closure_from = ?5",
+		     &st)) != 0)
 		return r;
-	bind_text(st, 1, p->name);
-	bind_text(st, 2, p->title);
+	vg_db_bind_text(st, 1, p->name);
+	vg_db_bind_text(st, 2, p->title);
 	sqlite3_bind_int64(st, 3, p->initial_hours);
 	sqlite3_bind_int64(st, 4, p->closure_hours);
-	bind_text(st, 5, p->closure_from_resolved ? "resolved" : "detection");
-	return run(inc, st, "profile");
+	vg_db_bind_text(st, 5, p->closure_from_resolved ? "resolved" : "detection");
+	return vg_db_mod_step_done(&inc->q, st, "profile");
 }
 
 static void profile_row(sqlite3_stmt *st, vg_inc_profile *out)
@@ -448,16 +372,16 @@ static void profile_row(sqlite3_stmt *st, vg_inc_profile *out)
 VG_WUR int vg_incidents_profile_get(vg_incidents *inc, const char *name, vg_inc_profile *out)
 {
 	sqlite3_stmt *st;
-	int r = prep(inc, "SELECT " PROFILE_COLS " FROM incident_profiles WHERE name = ?", &st);
+	int r = vg_db_mod_prepare(&inc->q, "SELECT " PROFILE_COLS " FROM incident_profiles WHERE name = ?", &st);
 	if (r != 0)
 		return r;
-	bind_text(st, 1, name);
+	vg_db_bind_text(st, 1, name);
 	int rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		profile_row(st, out);
 	else
-		r = rc == SQLITE_DONE ? fail(inc, VG_ENOTFOUND, "no profile '%s'", name ? name : "")
-				      : sqlfail(inc, rc, "profile");
+		r = rc == SQLITE_DONE ? vg_db_mod_failf(&inc->q, VG_ENOTFOUND, "no profile '%s'", name ? name : "")
+				      : vg_db_mod_sqlfail(&inc->q, rc, "profile");
 	sqlite3_finalize(st);
 	return r;
 }
@@ -465,7 +389,7 @@ VG_WUR int vg_incidents_profile_get(vg_incidents *inc, const char *name, vg_inc_
 VG_WUR int vg_incidents_profile_list(vg_incidents *inc, int (*fn)(void *ud, const vg_inc_profile *p), void *ud)
 {
 	sqlite3_stmt *st;
-	int r = prep(inc, "SELECT " PROFILE_COLS " FROM incident_profiles ORDER BY name", &st);
+	int r = vg_db_mod_prepare(&inc->q, "SELECT " PROFILE_COLS " FROM incident_profiles ORDER BY name", &st);
 	if (r != 0)
 		return r;
 	int rc;
@@ -476,7 +400,7 @@ VG_WUR int vg_incidents_profile_list(vg_incidents *inc, int (*fn)(void *ud, cons
 			break;
 	}
 	if (r == 0 && rc != SQLITE_DONE)
-		r = sqlfail(inc, rc, "profiles");
+		r = vg_db_mod_sqlfail(&inc->q, rc, "profiles");
 	sqlite3_finalize(st);
 	return r;
 }
@@ -492,7 +416,8 @@ VG_WUR int vg_incidents_settings(vg_incidents *inc, char *profile, size_t cap, i
 static int load_map(vg_incidents *inc)
 {
 	sqlite3_stmt *st;
-	int r = prep(inc, "SELECT tag, type, priority FROM incident_type_map ORDER BY priority DESC, tag", &st);
+	int r = vg_db_mod_prepare(&inc->q,
+				  "SELECT tag, type, priority FROM incident_type_map ORDER BY priority DESC, tag", &st);
 	if (r != 0)
 		return r;
 	int rc;
@@ -516,7 +441,7 @@ static int load_map(vg_incidents *inc)
 		inc->nmap++;
 	}
 	if (r == 0 && rc != SQLITE_DONE)
-		r = sqlfail(inc, rc, "type map");
+		r = vg_db_mod_sqlfail(&inc->q, rc, "type map");
 	sqlite3_finalize(st);
 	return r;
 }
@@ -574,6 +499,9 @@ vg_incidents *vg_incidents_open(vg_db *db, int *err)
 		goto err;
 	inc->db = db;
 	inc->h = vg_db_sqlite(db);
+	/* a change is all or nothing: our own transaction, or a savepoint inside
+	 * the caller's (the API handler's, with its audit entry) */
+	inc->q = (vg_db_mod){.db = db, .msg = inc->why, .msg_len = sizeof(inc->why), .savepoint = "vg_incidents"};
 	if ((r = vg_db_migrate_module(db, MODULE, migrations, sizeof(migrations) / sizeof(migrations[0]))) != 0 ||
 	    (r = load_map(inc)) != 0)
 		goto err;
@@ -628,7 +556,9 @@ static int changed(vg_incidents *inc, int64_t id, int64_t now)
 	if (inc->change_fn == NULL)
 		return 0;
 	int r = inc->change_fn(inc->change_ud, inc, id, now);
-	return r == 0 ? 0 : fail(inc, r, "incident %lld: sharing could not record the change", (long long)id);
+	return r == 0 ? 0
+		      : vg_db_mod_failf(&inc->q, r, "incident %lld: sharing could not record the change",
+					(long long)id);
 }
 
 /* The hook for every incident that alerts (from, to] joined. */
@@ -637,8 +567,11 @@ static int changed_alerts(vg_incidents *inc, int64_t from, int64_t to, int64_t n
 	if (inc->change_fn == NULL)
 		return 0;
 	sqlite3_stmt *st;
-	int r = prep(inc, "SELECT DISTINCT incident_id FROM incident_alerts WHERE alert_id > ? AND alert_id <= ?"
-			  " ORDER BY incident_id", &st);
+	int r = vg_db_mod_prepare(
+		&inc->q,
+		"SELECT DISTINCT incident_id FROM incident_alerts WHERE alert_id > ? AND alert_id <= ?"
+		" ORDER BY incident_id",
+		&st);
 	if (r != 0)
 		return r;
 	sqlite3_bind_int64(st, 1, from);
@@ -658,7 +591,7 @@ static int changed_alerts(vg_incidents *inc, int64_t from, int64_t to, int64_t n
 		ids[n++] = sqlite3_column_int64(st, 0);
 	}
 	sqlite3_finalize(st);
-	r = rc == SQLITE_DONE ? 0 : sqlfail(inc, rc, "incident alerts");
+	r = rc == SQLITE_DONE ? 0 : vg_db_mod_sqlfail(&inc->q, rc, "incident alerts");
 	for (size_t i = 0; r == 0 && i < n; i++)
 		r = changed(inc, ids[i], now);
 	free(ids);
@@ -671,44 +604,46 @@ static int timeline_add(vg_incidents *inc, int64_t id, int64_t ts, const char *a
 			const char *text)
 {
 	sqlite3_stmt *st;
-	int r = prep(inc, "INSERT INTO incident_timeline(incident_id, ts_us, actor, action, text) VALUES (?,?,?,?,?)",
-		     &st);
+	int r = vg_db_mod_prepare(
+		&inc->q, "INSERT INTO incident_timeline(incident_id, ts_us, actor, action, text) VALUES (?,?,?,?,?)",
+		&st);
 	if (r != 0)
 		return r;
 	sqlite3_bind_int64(st, 1, id);
 	sqlite3_bind_int64(st, 2, ts);
-	bind_text(st, 3, actor != NULL ? actor : "vigil");
-	bind_text(st, 4, action);
-	bind_text(st, 5, text != NULL ? text : "");
-	return run(inc, st, "timeline");
+	vg_db_bind_text(st, 3, actor != NULL ? actor : "vigil");
+	vg_db_bind_text(st, 4, action);
+	vg_db_bind_text(st, 5, text != NULL ? text : "");
+	return vg_db_mod_step_done(&inc->q, st, "timeline");
 }
 
 static int system_add(vg_incidents *inc, int64_t id, int64_t system_id)
 {
 	sqlite3_stmt *st;
-	int r = prep(inc, "INSERT OR IGNORE INTO incident_systems(incident_id, system_id) VALUES (?, ?)", &st);
+	int r = vg_db_mod_prepare(&inc->q,
+				  "INSERT OR IGNORE INTO incident_systems(incident_id, system_id) VALUES (?, ?)", &st);
 	if (r != 0)
 		return r;
 	sqlite3_bind_int64(st, 1, id);
 	sqlite3_bind_int64(st, 2, system_id);
-	if ((r = run(inc, st, "incident system")) != 0)
+	if ((r = vg_db_mod_step_done(&inc->q, st, "incident system")) != 0)
 		return r;
 	/* the first system with a unit gives the incident its unit */
 	char unit[512]; /* >= VG_AUTH_UNIT_MAX + 1 */
 	if (inc->hooks.system_unit == NULL || inc->hooks.system_unit(inc->hooks.ud, system_id, unit, sizeof(unit)) != 0)
 		return 0;
-	if ((r = prep(inc, "UPDATE incidents SET unit = ? WHERE id = ? AND unit IS NULL", &st)) != 0)
+	if ((r = vg_db_mod_prepare(&inc->q, "UPDATE incidents SET unit = ? WHERE id = ? AND unit IS NULL", &st)) != 0)
 		return r;
-	bind_text(st, 1, unit);
+	vg_db_bind_text(st, 1, unit);
 	sqlite3_bind_int64(st, 2, id);
-	return run(inc, st, "incident unit");
+	return vg_db_mod_step_done(&inc->q, st, "incident unit");
 }
 
 /* 0 if incident id exists, with its state in *state (may be NULL). */
 static int incident_state(vg_incidents *inc, int64_t id, int *state)
 {
 	sqlite3_stmt *st;
-	int r = prep(inc, "SELECT state FROM incidents WHERE id = ?", &st);
+	int r = vg_db_mod_prepare(&inc->q, "SELECT state FROM incidents WHERE id = ?", &st);
 	if (r != 0)
 		return r;
 	sqlite3_bind_int64(st, 1, id);
@@ -717,8 +652,8 @@ static int incident_state(vg_incidents *inc, int64_t id, int *state)
 		if (state != NULL)
 			*state = vg_inc_state_parse((const char *)sqlite3_column_text(st, 0));
 	} else {
-		r = rc == SQLITE_DONE ? fail(inc, VG_ENOTFOUND, "no incident %lld", (long long)id)
-				      : sqlfail(inc, rc, "incident");
+		r = rc == SQLITE_DONE ? vg_db_mod_failf(&inc->q, VG_ENOTFOUND, "no incident %lld", (long long)id)
+				      : vg_db_mod_sqlfail(&inc->q, rc, "incident");
 	}
 	sqlite3_finalize(st);
 	return r;
@@ -736,34 +671,36 @@ typedef struct alert_row {
 static int link_alert(vg_incidents *inc, int64_t id, const alert_row *a, int type, int64_t now)
 {
 	sqlite3_stmt *st;
-	int r = prep(inc, "INSERT OR IGNORE INTO incident_alerts(incident_id, alert_id) VALUES (?, ?)", &st);
+	int r = vg_db_mod_prepare(&inc->q, "INSERT OR IGNORE INTO incident_alerts(incident_id, alert_id) VALUES (?, ?)",
+				  &st);
 	if (r != 0)
 		return r;
 	sqlite3_bind_int64(st, 1, id);
 	sqlite3_bind_int64(st, 2, a->id);
-	if ((r = run(inc, st, "incident alert")) != 0)
+	if ((r = vg_db_mod_step_done(&inc->q, st, "incident alert")) != 0)
 		return r;
 	if (sqlite3_changes(inc->h) == 0)
 		return 0;
 	int rank = sev_rank(a->level);
-	if ((r = prep(inc,
-		      "UPDATE incidents SET alert_count = alert_count + 1,"
-		      " first_alert_us = min(coalesce(first_alert_us, ?2), ?2),"
-		      " last_alert_us = max(coalesce(last_alert_us, ?2), ?2),"
-		      " severity = CASE WHEN ?3 > sev_rank THEN ?4 ELSE severity END,"
-		      " sev_rank = max(sev_rank, ?3),"
-		      " type = CASE WHEN type_manual THEN type WHEN type = ?5 THEN type WHEN ?5 = 'other' THEN type"
-		      "  WHEN type = 'other' THEN ?5 ELSE 'combined' END,"
-		      " updated_us = ?6 WHERE id = ?1",
-		      &st)) != 0)
+	if ((r = vg_db_mod_prepare(
+		     &inc->q,
+		     "UPDATE incidents SET alert_count = alert_count + 1,"
+		     " first_alert_us = min(coalesce(first_alert_us, ?2), ?2),"
+		     " last_alert_us = max(coalesce(last_alert_us, ?2), ?2),"
+		     " severity = CASE WHEN ?3 > sev_rank THEN ?4 ELSE severity END,"
+		     " sev_rank = max(sev_rank, ?3),"
+		     " type = CASE WHEN type_manual THEN type WHEN type = ?5 THEN type WHEN ?5 = 'other' THEN type"
+		     "  WHEN type = 'other' THEN ?5 ELSE 'combined' END,"
+		     " updated_us = ?6 WHERE id = ?1",
+		     &st)) != 0)
 		return r;
 	sqlite3_bind_int64(st, 1, id);
 	sqlite3_bind_int64(st, 2, a->ts);
 	sqlite3_bind_int(st, 3, rank);
-	bind_text(st, 4, sev_names[rank]);
-	bind_text(st, 5, vg_inc_type_name(type));
+	vg_db_bind_text(st, 4, sev_names[rank]);
+	vg_db_bind_text(st, 5, vg_inc_type_name(type));
 	sqlite3_bind_int64(st, 6, now);
-	return run(inc, st, "incident update");
+	return vg_db_mod_step_done(&inc->q, st, "incident update");
 }
 
 /* Inserts the incident row; *id gets its id. */
@@ -772,34 +709,35 @@ static int insert_incident(vg_incidents *inc, const char *title, const char *des
 			   const char *method, int64_t detected, const char *actor, int64_t now, int64_t *id)
 {
 	sqlite3_stmt *st;
-	int r = prep(inc,
-		     "INSERT INTO incidents(title, description, state, type, type_manual, severity, sev_rank, profile,"
-		     " group_rule, group_system, detection_method, detected_us, created_us, updated_us, created_by)"
-		     " VALUES (?,?,'new',?,?,?,?,?,?,?,?,?,?,?,?)",
-		     &st);
+	int r = vg_db_mod_prepare(
+		&inc->q,
+		"INSERT INTO incidents(title, description, state, type, type_manual, severity, sev_rank, profile,"
+		" group_rule, group_system, detection_method, detected_us, created_us, updated_us, created_by)"
+		" VALUES (?,?,'new',?,?,?,?,?,?,?,?,?,?,?,?)",
+		&st);
 	if (r != 0)
 		return r;
 	int rank = severity != NULL ? lookup(sev_names, 5, severity) : 0;
 	if (rank < 0)
 		rank = 2;
-	bind_text(st, 1, title);
-	bind_text(st, 2, description != NULL ? description : "");
-	bind_text(st, 3, vg_inc_type_name(type));
+	vg_db_bind_text(st, 1, title);
+	vg_db_bind_text(st, 2, description != NULL ? description : "");
+	vg_db_bind_text(st, 3, vg_inc_type_name(type));
 	sqlite3_bind_int(st, 4, type_manual);
-	bind_text(st, 5, sev_names[rank]);
+	vg_db_bind_text(st, 5, sev_names[rank]);
 	sqlite3_bind_int(st, 6, rank);
-	bind_text(st, 7, profile);
-	bind_text(st, 8, group_rule);
+	vg_db_bind_text(st, 7, profile);
+	vg_db_bind_text(st, 8, group_rule);
 	if (group_rule != NULL)
 		sqlite3_bind_int64(st, 9, group_system);
 	else
 		sqlite3_bind_null(st, 9);
-	bind_text(st, 10, method);
+	vg_db_bind_text(st, 10, method);
 	sqlite3_bind_int64(st, 11, detected);
 	sqlite3_bind_int64(st, 12, now);
 	sqlite3_bind_int64(st, 13, now);
-	bind_text(st, 14, actor != NULL ? actor : "vigil");
-	if ((r = run(inc, st, "incident insert")) != 0)
+	vg_db_bind_text(st, 14, actor != NULL ? actor : "vigil");
+	if ((r = vg_db_mod_step_done(&inc->q, st, "incident insert")) != 0)
 		return r;
 	*id = sqlite3_last_insert_rowid(inc->h);
 	return 0;
@@ -818,14 +756,14 @@ static int group_alert(vg_incidents *inc, const alert_row *a, int64_t window_us,
 	}
 	int type = type_of_doc(inc, a->doc, a->doc_len);
 	sqlite3_stmt *st;
-	int r = prep(inc,
-		     "SELECT id FROM incidents WHERE group_rule = ? AND group_system = ?"
-		     " AND state IN ('new','triaged','contained') AND last_alert_us >= ?"
-		     " ORDER BY last_alert_us DESC, id DESC LIMIT 1",
-		     &st);
+	int r = vg_db_mod_prepare(&inc->q,
+				  "SELECT id FROM incidents WHERE group_rule = ? AND group_system = ?"
+				  " AND state IN ('new','triaged','contained') AND last_alert_us >= ?"
+				  " ORDER BY last_alert_us DESC, id DESC LIMIT 1",
+				  &st);
 	if (r != 0)
 		return r;
-	bind_text(st, 1, rule);
+	vg_db_bind_text(st, 1, rule);
 	sqlite3_bind_int64(st, 2, sys);
 	sqlite3_bind_int64(st, 3, a->ts - window_us);
 	int64_t id = 0;
@@ -834,7 +772,7 @@ static int group_alert(vg_incidents *inc, const alert_row *a, int64_t window_us,
 		id = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return sqlfail(inc, rc, "incident lookup");
+		return vg_db_mod_sqlfail(&inc->q, rc, "incident lookup");
 	if (id == 0) {
 		char profile[VG_INC_NAME_MAX + 1], method[VG_INC_TITLE_MAX + 64];
 		const char *title = a->rule_title != NULL && a->rule_title[0] ? a->rule_title : rule;
@@ -857,16 +795,16 @@ VG_WUR int vg_incidents_tick_n(vg_incidents *inc, int64_t now_us, size_t *proces
 	int r;
 	if (processed != NULL)
 		*processed = 0;
-	if ((r = tx_begin(inc)) != 0)
+	if ((r = vg_db_mod_begin(&inc->q)) != 0)
 		return r;
 	if ((r = setting_int(inc, "hwm", &hwm)) != 0 || (r = setting_int(inc, "window_s", &window_s)) != 0)
-		return tx_end(inc, r);
+		return vg_db_mod_end(&inc->q, r);
 	sqlite3_stmt *st;
-	if ((r = prep(inc,
-		      "SELECT id, ts_us, rule_id, rule_title, level, host, source_ip, is_correlation, doc"
-		      " FROM alerts WHERE id > ? ORDER BY id LIMIT ?",
-		      &st)) != 0)
-		return tx_end(inc, r);
+	if ((r = vg_db_mod_prepare(&inc->q,
+				   "SELECT id, ts_us, rule_id, rule_title, level, host, source_ip, is_correlation, doc"
+				   " FROM alerts WHERE id > ? ORDER BY id LIMIT ?",
+				   &st)) != 0)
+		return vg_db_mod_end(&inc->q, r);
 	sqlite3_bind_int64(st, 1, hwm);
 	sqlite3_bind_int(st, 2, VG_INC_TICK_ALERTS);
 	int rc;
@@ -892,7 +830,7 @@ VG_WUR int vg_incidents_tick_n(vg_incidents *inc, int64_t now_us, size_t *proces
 		n++;
 	}
 	if (r == 0 && rc != SQLITE_DONE)
-		r = sqlfail(inc, rc, "alerts");
+		r = vg_db_mod_sqlfail(&inc->q, rc, "alerts");
 	sqlite3_finalize(st);
 	if (r == 0 && last != hwm)
 		r = changed_alerts(inc, hwm, last, now_us);
@@ -901,7 +839,7 @@ VG_WUR int vg_incidents_tick_n(vg_incidents *inc, int64_t now_us, size_t *proces
 		snprintf(buf, sizeof(buf), "%lld", (long long)last);
 		r = setting_set(inc, "hwm", buf);
 	}
-	if ((r = tx_end(inc, r)) == 0 && processed != NULL)
+	if ((r = vg_db_mod_end(&inc->q, r)) == 0 && processed != NULL)
 		*processed = n;
 	return r;
 }
@@ -916,15 +854,15 @@ VG_WUR int vg_incidents_tick(vg_incidents *inc, int64_t now_us)
 static int alert_exists(vg_incidents *inc, int64_t aid, alert_row *a, sqlite3_stmt **keep)
 {
 	sqlite3_stmt *st;
-	int r = prep(inc, "SELECT id, ts_us, level, doc FROM alerts WHERE id = ?", &st);
+	int r = vg_db_mod_prepare(&inc->q, "SELECT id, ts_us, level, doc FROM alerts WHERE id = ?", &st);
 	if (r != 0)
 		return r;
 	sqlite3_bind_int64(st, 1, aid);
 	int rc = sqlite3_step(st);
 	if (rc != SQLITE_ROW) {
 		sqlite3_finalize(st);
-		return rc == SQLITE_DONE ? fail(inc, VG_EINVAL, "alerts: no alert %lld", (long long)aid)
-					 : sqlfail(inc, rc, "alert");
+		return rc == SQLITE_DONE ? vg_db_mod_failf(&inc->q, VG_EINVAL, "alerts: no alert %lld", (long long)aid)
+					 : vg_db_mod_sqlfail(&inc->q, rc, "alert");
 	}
 	memset(a, 0, sizeof(*a));
 	a->id = sqlite3_column_int64(st, 0);
@@ -942,21 +880,22 @@ VG_WUR int vg_incidents_create(vg_incidents *inc, const vg_incident_new *n, int6
 {
 	int r;
 	if (n->title == NULL || n->title[0] == '\0')
-		return fail(inc, VG_EINVAL, "title: required");
+		return vg_db_mod_failf(&inc->q, VG_EINVAL, "title: required");
 	if ((r = text_ok(inc, "title", n->title, VG_INC_TITLE_MAX)) != 0 ||
 	    (r = text_ok(inc, "description", n->description, VG_INC_TEXT_MAX)) != 0 ||
 	    (r = text_ok(inc, "detection_method", n->detection_method, VG_INC_TITLE_MAX)) != 0)
 		return r;
 	if (n->type < -1 || n->type >= VG_INC_NTYPES)
-		return fail(inc, VG_EINVAL, "type: unknown");
+		return vg_db_mod_failf(&inc->q, VG_EINVAL, "type: unknown");
 	if (n->severity != NULL && lookup(sev_names, 5, n->severity) < 0)
-		return fail(inc, VG_EINVAL, "severity: one of informational, low, medium, high, critical");
+		return vg_db_mod_failf(&inc->q, VG_EINVAL,
+				       "severity: one of informational, low, medium, high, critical");
 	if (n->nsystems > 1000 || n->nalerts > 10000)
-		return fail(inc, VG_ELIMIT, "too many systems or alerts");
+		return vg_db_mod_failf(&inc->q, VG_ELIMIT, "too many systems or alerts");
 	for (size_t i = 0; i < n->nsystems; i++)
 		if (n->systems[i] <= 0)
-			return fail(inc, VG_EINVAL, "systems: ids are > 0");
-	if ((r = tx_begin(inc)) != 0)
+			return vg_db_mod_failf(&inc->q, VG_EINVAL, "systems: ids are > 0");
+	if ((r = vg_db_mod_begin(&inc->q)) != 0)
 		return r;
 	char profile[VG_INC_NAME_MAX + 1];
 	int64_t nid = 0;
@@ -980,7 +919,7 @@ VG_WUR int vg_incidents_create(vg_incidents *inc, const vg_incident_new *n, int6
 	}
 	if (r == 0)
 		r = changed(inc, nid, now_us);
-	if ((r = tx_end(inc, r)) == 0 && id != NULL)
+	if ((r = vg_db_mod_end(&inc->q, r)) == 0 && id != NULL)
 		*id = nid;
 	return r;
 }
@@ -989,27 +928,28 @@ VG_WUR int vg_incidents_transition(vg_incidents *inc, int64_t id, int to, const 
 {
 	int from, r;
 	if (vg_inc_state_name(to) == NULL)
-		return fail(inc, VG_EINVAL, "to: unknown state");
+		return vg_db_mod_failf(&inc->q, VG_EINVAL, "to: unknown state");
 	if ((r = incident_state(inc, id, &from)) != 0)
 		return r;
 	if (!vg_incident_transition_ok(from, to))
-		return fail(inc, VG_EINVAL, "to: cannot move from %s to %s", vg_inc_state_name(from),
-			    vg_inc_state_name(to));
-	if ((r = tx_begin(inc)) != 0)
+		return vg_db_mod_failf(&inc->q, VG_EINVAL, "to: cannot move from %s to %s", vg_inc_state_name(from),
+				       vg_inc_state_name(to));
+	if ((r = vg_db_mod_begin(&inc->q)) != 0)
 		return r;
 	sqlite3_stmt *st;
 	/* resolved_us = when the response ended; a reopen clears it (and
 	 * closed_us), so a closure deadline counts from the final resolution */
-	if ((r = prep(inc,
-		      "UPDATE incidents SET state = ?2, updated_us = ?3,"
-		      " resolved_us = CASE WHEN ?4 < 3 THEN NULL WHEN resolved_us IS NULL THEN ?3 ELSE resolved_us END,"
-		      " closed_us = CASE WHEN ?4 = 4 THEN ?3 ELSE NULL END WHERE id = ?1",
-		      &st)) == 0) {
+	if ((r = vg_db_mod_prepare(
+		     &inc->q,
+		     "UPDATE incidents SET state = ?2, updated_us = ?3,"
+		     " resolved_us = CASE WHEN ?4 < 3 THEN NULL WHEN resolved_us IS NULL THEN ?3 ELSE resolved_us END,"
+		     " closed_us = CASE WHEN ?4 = 4 THEN ?3 ELSE NULL END WHERE id = ?1",
+		     &st)) == 0) {
 		sqlite3_bind_int64(st, 1, id);
-		bind_text(st, 2, vg_inc_state_name(to));
+		vg_db_bind_text(st, 2, vg_inc_state_name(to));
 		sqlite3_bind_int64(st, 3, now_us);
 		sqlite3_bind_int(st, 4, to);
-		r = run(inc, st, "transition");
+		r = vg_db_mod_step_done(&inc->q, st, "transition");
 	}
 	char text[64];
 	snprintf(text, sizeof(text), "%s -> %s%s", vg_inc_state_name(from), vg_inc_state_name(to),
@@ -1018,28 +958,28 @@ VG_WUR int vg_incidents_transition(vg_incidents *inc, int64_t id, int to, const 
 		r = timeline_add(inc, id, now_us, actor, "transition", text);
 	if (r == 0)
 		r = changed(inc, id, now_us);
-	return tx_end(inc, r);
+	return vg_db_mod_end(&inc->q, r);
 }
 
 VG_WUR int vg_incidents_comment(vg_incidents *inc, int64_t id, const char *actor, const char *text, int64_t now_us)
 {
 	int r;
 	if (text == NULL || text[0] == '\0')
-		return fail(inc, VG_EINVAL, "text: required");
+		return vg_db_mod_failf(&inc->q, VG_EINVAL, "text: required");
 	if ((r = text_ok(inc, "text", text, VG_INC_TEXT_MAX)) != 0 || (r = incident_state(inc, id, NULL)) != 0)
 		return r;
-	if ((r = tx_begin(inc)) != 0)
+	if ((r = vg_db_mod_begin(&inc->q)) != 0)
 		return r;
 	r = timeline_add(inc, id, now_us, actor, "comment", text);
 	sqlite3_stmt *st;
-	if (r == 0 && (r = prep(inc, "UPDATE incidents SET updated_us = ? WHERE id = ?", &st)) == 0) {
+	if (r == 0 && (r = vg_db_mod_prepare(&inc->q, "UPDATE incidents SET updated_us = ? WHERE id = ?", &st)) == 0) {
 		sqlite3_bind_int64(st, 1, now_us);
 		sqlite3_bind_int64(st, 2, id);
-		r = run(inc, st, "incident");
+		r = vg_db_mod_step_done(&inc->q, st, "incident");
 	}
 	if (r == 0)
 		r = changed(inc, id, now_us);
-	return tx_end(inc, r);
+	return vg_db_mod_end(&inc->q, r);
 }
 
 VG_WUR int vg_incidents_attach(vg_incidents *inc, int64_t id, const char *name, const char *content,
@@ -1047,29 +987,31 @@ VG_WUR int vg_incidents_attach(vg_incidents *inc, int64_t id, const char *name, 
 {
 	int r;
 	if (name == NULL || name[0] == '\0')
-		return fail(inc, VG_EINVAL, "name: required");
+		return vg_db_mod_failf(&inc->q, VG_EINVAL, "name: required");
 	if (content == NULL || content[0] == '\0')
-		return fail(inc, VG_EINVAL, "content: required");
+		return vg_db_mod_failf(&inc->q, VG_EINVAL, "content: required");
 	if ((r = text_ok(inc, "name", name, VG_INC_NAME_MAX)) != 0 ||
 	    (r = text_ok(inc, "content", content, VG_INC_TEXT_MAX)) != 0 || (r = incident_state(inc, id, NULL)) != 0)
 		return r;
-	if ((r = tx_begin(inc)) != 0)
+	if ((r = vg_db_mod_begin(&inc->q)) != 0)
 		return r;
 	sqlite3_stmt *st;
-	if ((r = prep(inc, "INSERT INTO incident_attachments(incident_id, ts_us, added_by, name, content) VALUES (?,?,?,?,?)",
-		      &st)) == 0) {
+	if ((r = vg_db_mod_prepare(
+		     &inc->q,
+		     "INSERT INTO incident_attachments(incident_id, ts_us, added_by, name, content) VALUES (?,?,?,?,?)",
+		     &st)) == 0) {
 		sqlite3_bind_int64(st, 1, id);
 		sqlite3_bind_int64(st, 2, now_us);
-		bind_text(st, 3, actor ? actor : "vigil");
-		bind_text(st, 4, name);
-		bind_text(st, 5, content);
-		r = run(inc, st, "attachment");
+		vg_db_bind_text(st, 3, actor ? actor : "vigil");
+		vg_db_bind_text(st, 4, name);
+		vg_db_bind_text(st, 5, content);
+		r = vg_db_mod_step_done(&inc->q, st, "attachment");
 	}
 	if (r == 0)
 		r = timeline_add(inc, id, now_us, actor, "attachment", name);
 	if (r == 0)
 		r = changed(inc, id, now_us);
-	return tx_end(inc, r);
+	return vg_db_mod_end(&inc->q, r);
 }
 
 VG_WUR int vg_incidents_mark_reported(vg_incidents *inc, int64_t id, int kind, int64_t sent_us, const char *recipient,
@@ -1077,29 +1019,30 @@ VG_WUR int vg_incidents_mark_reported(vg_incidents *inc, int64_t id, int kind, i
 {
 	int r;
 	if (vg_inc_report_kind_name(kind) == NULL)
-		return fail(inc, VG_EINVAL, "kind: initial or closure");
+		return vg_db_mod_failf(&inc->q, VG_EINVAL, "kind: initial or closure");
 	if (recipient == NULL || recipient[0] == '\0')
-		return fail(inc, VG_EINVAL, "recipient: required");
+		return vg_db_mod_failf(&inc->q, VG_EINVAL, "recipient: required");
 	if (sent_us <= 0)
-		return fail(inc, VG_EINVAL, "sent_at: required");
+		return vg_db_mod_failf(&inc->q, VG_EINVAL, "sent_at: required");
 	if (sent_us > now_us + 300LL * 1000000)
-		return fail(inc, VG_EINVAL, "sent_at: in the future");
+		return vg_db_mod_failf(&inc->q, VG_EINVAL, "sent_at: in the future");
 	if ((r = text_ok(inc, "recipient", recipient, VG_INC_NAME_MAX)) != 0 || (r = incident_state(inc, id, NULL)) != 0)
 		return r;
-	if ((r = tx_begin(inc)) != 0)
+	if ((r = vg_db_mod_begin(&inc->q)) != 0)
 		return r;
 	sqlite3_stmt *st;
-	if ((r = prep(inc,
-		      "INSERT OR REPLACE INTO incident_reports(incident_id, kind, sent_us, recipient, recorded_by,"
-		      " recorded_us) VALUES (?,?,?,?,?,?)",
-		      &st)) == 0) {
+	if ((r = vg_db_mod_prepare(
+		     &inc->q,
+		     "INSERT OR REPLACE INTO incident_reports(incident_id, kind, sent_us, recipient, recorded_by,"
+		     " recorded_us) VALUES (?,?,?,?,?,?)",
+		     &st)) == 0) {
 		sqlite3_bind_int64(st, 1, id);
-		bind_text(st, 2, vg_inc_report_kind_name(kind));
+		vg_db_bind_text(st, 2, vg_inc_report_kind_name(kind));
 		sqlite3_bind_int64(st, 3, sent_us);
-		bind_text(st, 4, recipient);
-		bind_text(st, 5, actor ? actor : "vigil");
+		vg_db_bind_text(st, 4, recipient);
+		vg_db_bind_text(st, 5, actor ? actor : "vigil");
 		sqlite3_bind_int64(st, 6, now_us);
-		r = run(inc, st, "report");
+		r = vg_db_mod_step_done(&inc->q, st, "report");
 	}
 	char text[VG_INC_NAME_MAX + 64];
 	snprintf(text, sizeof(text), "%s report sent to %s", vg_inc_report_kind_name(kind), recipient);
@@ -1107,14 +1050,14 @@ VG_WUR int vg_incidents_mark_reported(vg_incidents *inc, int64_t id, int kind, i
 		r = timeline_add(inc, id, now_us, actor, "report", text);
 	if (r == 0)
 		r = changed(inc, id, now_us);
-	return tx_end(inc, r);
+	return vg_db_mod_end(&inc->q, r);
 }
 
 /* One "SET col = ?" of a patch. */
 static int set_col(vg_incidents *inc, int64_t id, const char *sql, const char *s, int64_t v, int is_int)
 {
 	sqlite3_stmt *st;
-	int r = prep(inc, sql, &st);
+	int r = vg_db_mod_prepare(&inc->q, sql, &st);
 	if (r != 0)
 		return r;
 	if (is_int)
@@ -1122,9 +1065,9 @@ static int set_col(vg_incidents *inc, int64_t id, const char *sql, const char *s
 	else if (s != NULL && s[0] == '\0' && strstr(sql, "assignee") != NULL)
 		sqlite3_bind_null(st, 1);
 	else
-		bind_text(st, 1, s);
+		vg_db_bind_text(st, 1, s);
 	sqlite3_bind_int64(st, 2, id);
-	return run(inc, st, "update");
+	return vg_db_mod_step_done(&inc->q, st, "update");
 }
 
 VG_WUR int vg_incidents_update(vg_incidents *inc, int64_t id, const vg_incident_patch *p, const char *actor,
@@ -1132,7 +1075,7 @@ VG_WUR int vg_incidents_update(vg_incidents *inc, int64_t id, const vg_incident_
 {
 	int r;
 	if (p->title != NULL && p->title[0] == '\0')
-		return fail(inc, VG_EINVAL, "title: must not be empty");
+		return vg_db_mod_failf(&inc->q, VG_EINVAL, "title: must not be empty");
 	if ((r = text_ok(inc, "title", p->title, VG_INC_TITLE_MAX)) != 0 ||
 	    (r = text_ok(inc, "description", p->description, VG_INC_TEXT_MAX)) != 0 ||
 	    (r = text_ok(inc, "impact", p->impact, VG_INC_TEXT_MAX)) != 0 ||
@@ -1142,15 +1085,16 @@ VG_WUR int vg_incidents_update(vg_incidents *inc, int64_t id, const vg_incident_
 	    (r = text_ok(inc, "assignee", p->assignee, VG_INC_NAME_MAX)) != 0)
 		return r;
 	if (p->type < -1 || p->type >= VG_INC_NTYPES)
-		return fail(inc, VG_EINVAL, "type: unknown");
+		return vg_db_mod_failf(&inc->q, VG_EINVAL, "type: unknown");
 	if (p->severity != NULL && lookup(sev_names, 5, p->severity) < 0)
-		return fail(inc, VG_EINVAL, "severity: one of informational, low, medium, high, critical");
+		return vg_db_mod_failf(&inc->q, VG_EINVAL,
+				       "severity: one of informational, low, medium, high, critical");
 	for (size_t i = 0; i < p->nadd_systems; i++)
 		if (p->add_systems[i] <= 0)
-			return fail(inc, VG_EINVAL, "systems: ids are > 0");
+			return vg_db_mod_failf(&inc->q, VG_EINVAL, "systems: ids are > 0");
 	if (p->profile != NULL && (r = profile_exists(inc, p->profile)) != 0)
 		return r;
-	if ((r = incident_state(inc, id, NULL)) != 0 || (r = tx_begin(inc)) != 0)
+	if ((r = incident_state(inc, id, NULL)) != 0 || (r = vg_db_mod_begin(&inc->q)) != 0)
 		return r;
 	char text[512] = "";
 	size_t tl = 0;
@@ -1212,7 +1156,7 @@ VG_WUR int vg_incidents_update(vg_incidents *inc, int64_t id, const vg_incident_
 		r = timeline_add(inc, id, now_us, actor, "update", text);
 	if (r == 0)
 		r = changed(inc, id, now_us);
-	return tx_end(inc, r);
+	return vg_db_mod_end(&inc->q, r);
 }
 
 /* ---- deadlines and the serious flag ---- */
@@ -1263,7 +1207,8 @@ static int deadlines_of(vg_incidents *inc, int64_t id, int64_t detected, int64_t
 		       .closure_h = p.closure_hours,
 		       .closure_from_resolved = p.closure_from_resolved};
 	sqlite3_stmt *st;
-	if ((r = prep(inc, "SELECT kind, sent_us, recipient FROM incident_reports WHERE incident_id = ?", &st)) != 0)
+	if ((r = vg_db_mod_prepare(
+		     &inc->q, "SELECT kind, sent_us, recipient FROM incident_reports WHERE incident_id = ?", &st)) != 0)
 		return r;
 	sqlite3_bind_int64(st, 1, id);
 	char rec[2][VG_INC_NAME_MAX + 1] = {"", ""};
@@ -1278,7 +1223,7 @@ static int deadlines_of(vg_incidents *inc, int64_t id, int64_t detected, int64_t
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
-		return sqlfail(inc, rc, "reports");
+		return vg_db_mod_sqlfail(&inc->q, rc, "reports");
 	compute_deadline(&in, VG_INC_REPORT_INITIAL, now, &out[0]);
 	compute_deadline(&in, VG_INC_REPORT_CLOSURE, now, &out[1]);
 	return 0;
@@ -1287,7 +1232,7 @@ static int deadlines_of(vg_incidents *inc, int64_t id, int64_t detected, int64_t
 VG_WUR int vg_incidents_deadlines(vg_incidents *inc, int64_t id, int64_t now_us, vg_inc_deadline out[2])
 {
 	sqlite3_stmt *st;
-	int r = prep(inc, "SELECT detected_us, resolved_us, profile FROM incidents WHERE id = ?", &st);
+	int r = vg_db_mod_prepare(&inc->q, "SELECT detected_us, resolved_us, profile FROM incidents WHERE id = ?", &st);
 	if (r != 0)
 		return r;
 	sqlite3_bind_int64(st, 1, id);
@@ -1300,8 +1245,8 @@ VG_WUR int vg_incidents_deadlines(vg_incidents *inc, int64_t id, int64_t now_us,
 		return deadlines_of(inc, id, det, res, profile, now_us, out);
 	}
 	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? fail(inc, VG_ENOTFOUND, "no incident %lld", (long long)id)
-				 : sqlfail(inc, rc, "incident");
+	return rc == SQLITE_DONE ? vg_db_mod_failf(&inc->q, VG_ENOTFOUND, "no incident %lld", (long long)id)
+				 : vg_db_mod_sqlfail(&inc->q, rc, "incident");
 }
 
 /* Whether one of the incident's systems is level 4-5 or national. */
@@ -1310,7 +1255,7 @@ static int systems_serious(vg_incidents *inc, int64_t id)
 	if (inc->hooks.system_info == NULL)
 		return 0;
 	sqlite3_stmt *st;
-	int r = prep(inc, "SELECT system_id FROM incident_systems WHERE incident_id = ?", &st);
+	int r = vg_db_mod_prepare(&inc->q, "SELECT system_id FROM incident_systems WHERE incident_id = ?", &st);
 	if (r != 0)
 		return r;
 	sqlite3_bind_int64(st, 1, id);
@@ -1327,7 +1272,7 @@ static int systems_serious(vg_incidents *inc, int64_t id)
 int vg_incidents_serious(vg_incidents *inc, int64_t id)
 {
 	sqlite3_stmt *st;
-	int r = prep(inc, "SELECT major_impact, beyond_capacity FROM incidents WHERE id = ?", &st);
+	int r = vg_db_mod_prepare(&inc->q, "SELECT major_impact, beyond_capacity FROM incidents WHERE id = ?", &st);
 	if (r != 0)
 		return r;
 	sqlite3_bind_int64(st, 1, id);
@@ -1335,15 +1280,15 @@ int vg_incidents_serious(vg_incidents *inc, int64_t id)
 	int flags = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) || sqlite3_column_int(st, 1) : 0;
 	sqlite3_finalize(st);
 	if (rc != SQLITE_ROW)
-		return rc == SQLITE_DONE ? fail(inc, VG_ENOTFOUND, "no incident %lld", (long long)id)
-					 : sqlfail(inc, rc, "incident");
+		return rc == SQLITE_DONE ? vg_db_mod_failf(&inc->q, VG_ENOTFOUND, "no incident %lld", (long long)id)
+					 : vg_db_mod_sqlfail(&inc->q, rc, "incident");
 	return flags ? 1 : systems_serious(inc, id);
 }
 
 VG_WUR int vg_incidents_unit(vg_incidents *inc, int64_t id, char *unit, size_t cap)
 {
 	sqlite3_stmt *st;
-	int r = prep(inc, "SELECT coalesce(unit, '') FROM incidents WHERE id = ?", &st);
+	int r = vg_db_mod_prepare(&inc->q, "SELECT coalesce(unit, '') FROM incidents WHERE id = ?", &st);
 	if (r != 0)
 		return r;
 	sqlite3_bind_int64(st, 1, id);
@@ -1351,8 +1296,8 @@ VG_WUR int vg_incidents_unit(vg_incidents *inc, int64_t id, char *unit, size_t c
 	if (rc == SQLITE_ROW)
 		snprintf(unit, cap, "%s", (const char *)sqlite3_column_text(st, 0));
 	else
-		r = rc == SQLITE_DONE ? fail(inc, VG_ENOTFOUND, "no incident %lld", (long long)id)
-				      : sqlfail(inc, rc, "incident");
+		r = rc == SQLITE_DONE ? vg_db_mod_failf(&inc->q, VG_ENOTFOUND, "no incident %lld", (long long)id)
+				      : vg_db_mod_sqlfail(&inc->q, rc, "incident");
 	sqlite3_finalize(st);
 	return r;
 }
@@ -1368,21 +1313,23 @@ static const char *col_str(sqlite3_stmt *st, int i)
 VG_WUR int vg_incidents_list(vg_incidents *inc, const vg_inc_filter *f, int64_t now_us, vg_inc_list_fn fn, void *ud)
 {
 	sqlite3_stmt *st;
-	int r = prep(inc,
-		     "SELECT i.id, title, state, type, severity, coalesce(assignee,''), unit, profile,"
-		     " (SELECT coalesce(group_concat(system_id, ','), '') FROM"
-		     "   (SELECT system_id FROM incident_systems s WHERE s.incident_id = i.id ORDER BY system_id)),"
-		     " detected_us, created_us, updated_us, coalesce(resolved_us, 0), coalesce(closed_us, 0), alert_count,"
-		     " major_impact, beyond_capacity"
-		     " FROM incidents i WHERE i.id > ?1 AND (?2 IS NULL OR state = ?2)"
-		     " AND (?3 IS NULL OR (?3 = 0 AND NOT EXISTS (SELECT 1 FROM incident_systems s WHERE s.incident_id = i.id))"
-		     "  OR EXISTS (SELECT 1 FROM incident_systems s WHERE s.incident_id = i.id AND s.system_id = ?3))"
-		     " ORDER BY i.id",
-		     &st);
+	int r = vg_db_mod_prepare(
+		&inc->q,
+		"SELECT i.id, title, state, type, severity, coalesce(assignee,''), unit, profile,"
+		" (SELECT coalesce(group_concat(system_id, ','), '') FROM"
+		"   (SELECT system_id FROM incident_systems s WHERE s.incident_id = i.id ORDER BY system_id)),"
+		" detected_us, created_us, updated_us, coalesce(resolved_us, 0), coalesce(closed_us, 0), alert_count,"
+		" major_impact, beyond_capacity"
+		" FROM incidents i WHERE i.id > ?1 AND (?2 IS NULL OR state = ?2)"
+		" AND (?3 IS NULL OR (?3 = 0 AND NOT EXISTS"
+		"   (SELECT 1 FROM incident_systems s WHERE s.incident_id = i.id))"
+		"  OR EXISTS (SELECT 1 FROM incident_systems s WHERE s.incident_id = i.id AND s.system_id = ?3))"
+		" ORDER BY i.id",
+		&st);
 	if (r != 0)
 		return r;
 	sqlite3_bind_int64(st, 1, f->after_id);
-	bind_text(st, 2, f->state >= 0 ? vg_inc_state_name(f->state) : NULL);
+	vg_db_bind_text(st, 2, f->state >= 0 ? vg_inc_state_name(f->state) : NULL);
 	if (f->has_system)
 		sqlite3_bind_int64(st, 3, f->system);
 	size_t n = 0;
@@ -1426,7 +1373,7 @@ VG_WUR int vg_incidents_list(vg_incidents *inc, const vg_inc_filter *f, int64_t 
 			break;
 	}
 	if (r == 0 && (f->limit == 0 || n < f->limit) && rc != SQLITE_DONE)
-		r = sqlfail(inc, rc, "incidents");
+		r = vg_db_mod_sqlfail(&inc->q, rc, "incidents");
 	sqlite3_finalize(st);
 	return r;
 }
@@ -1486,7 +1433,9 @@ static int load_children(vg_incidents *inc, int64_t id, vg_incident_report_data 
 	sqlite3_stmt *st;
 	int r, rc;
 	/* systems */
-	if ((r = prep(inc, "SELECT system_id FROM incident_systems WHERE incident_id = ? ORDER BY system_id", &st)) != 0)
+	if ((r = vg_db_mod_prepare(&inc->q,
+				   "SELECT system_id FROM incident_systems WHERE incident_id = ? ORDER BY system_id",
+				   &st)) != 0)
 		return r;
 	sqlite3_bind_int64(st, 1, id);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -1503,13 +1452,14 @@ static int load_children(vg_incidents *inc, int64_t id, vg_incident_report_data 
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
-		return sqlfail(inc, rc, "systems");
+		return vg_db_mod_sqlfail(&inc->q, rc, "systems");
 	/* alerts (the table may have lost old ones to retention: LEFT JOIN) */
-	if ((r = prep(inc,
-		      "SELECT l.alert_id, coalesce(a.ts_us, 0), a.rule_id, a.rule_title, a.level, a.host, a.source_ip"
-		      " FROM incident_alerts l LEFT JOIN alerts a ON a.id = l.alert_id WHERE l.incident_id = ?"
-		      " ORDER BY a.ts_us, l.alert_id LIMIT ?",
-		      &st)) != 0)
+	if ((r = vg_db_mod_prepare(
+		     &inc->q,
+		     "SELECT l.alert_id, coalesce(a.ts_us, 0), a.rule_id, a.rule_title, a.level, a.host, a.source_ip"
+		     " FROM incident_alerts l LEFT JOIN alerts a ON a.id = l.alert_id WHERE l.incident_id = ?"
+		     " ORDER BY a.ts_us, l.alert_id LIMIT ?",
+		     &st)) != 0)
 		return r;
 	sqlite3_bind_int64(st, 1, id);
 	sqlite3_bind_int(st, 2, VG_INC_REPORT_ALERTS);
@@ -1535,10 +1485,12 @@ static int load_children(vg_incidents *inc, int64_t id, vg_incident_report_data 
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
-		return sqlfail(inc, rc, "alerts");
+		return vg_db_mod_sqlfail(&inc->q, rc, "alerts");
 	/* timeline */
-	if ((r = prep(inc, "SELECT ts_us, actor, action, text FROM incident_timeline WHERE incident_id = ? ORDER BY id",
-		      &st)) != 0)
+	if ((r = vg_db_mod_prepare(
+		     &inc->q,
+		     "SELECT ts_us, actor, action, text FROM incident_timeline WHERE incident_id = ? ORDER BY id",
+		     &st)) != 0)
 		return r;
 	sqlite3_bind_int64(st, 1, id);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -1560,11 +1512,12 @@ static int load_children(vg_incidents *inc, int64_t id, vg_incident_report_data 
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
-		return sqlfail(inc, rc, "timeline");
+		return vg_db_mod_sqlfail(&inc->q, rc, "timeline");
 	/* attachments */
-	if ((r = prep(inc,
-		      "SELECT ts_us, added_by, name, content FROM incident_attachments WHERE incident_id = ? ORDER BY id",
-		      &st)) != 0)
+	if ((r = vg_db_mod_prepare(&inc->q,
+				   "SELECT ts_us, added_by, name, content FROM incident_attachments"
+				   " WHERE incident_id = ? ORDER BY id",
+				   &st)) != 0)
 		return r;
 	sqlite3_bind_int64(st, 1, id);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -1585,7 +1538,7 @@ static int load_children(vg_incidents *inc, int64_t id, vg_incident_report_data 
 		}
 	}
 	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : sqlfail(inc, rc, "attachments");
+	return rc == SQLITE_DONE ? 0 : vg_db_mod_sqlfail(&inc->q, rc, "attachments");
 }
 
 VG_WUR int vg_incidents_get_report_data_at(vg_incidents *inc, int64_t id, int64_t now_us,
@@ -1593,21 +1546,22 @@ VG_WUR int vg_incidents_get_report_data_at(vg_incidents *inc, int64_t id, int64_
 {
 	memset(d, 0, sizeof(*d));
 	sqlite3_stmt *st;
-	int r = prep(inc,
-		     "SELECT title, description, state, type, severity, coalesce(reporter, created_by),"
-		     " coalesce(reporter_contact, ''), coalesce(assignee, ''), coalesce(unit, ''), detection_method,"
-		     " impact, resolution, profile, detected_us, coalesce(first_alert_us, 0), coalesce(last_alert_us, 0),"
-		     " created_us, updated_us, coalesce(resolved_us, 0), coalesce(closed_us, 0), major_impact,"
-		     " beyond_capacity, alert_count FROM incidents WHERE id = ?",
-		     &st);
+	int r = vg_db_mod_prepare(
+		&inc->q,
+		"SELECT title, description, state, type, severity, coalesce(reporter, created_by),"
+		" coalesce(reporter_contact, ''), coalesce(assignee, ''), coalesce(unit, ''), detection_method,"
+		" impact, resolution, profile, detected_us, coalesce(first_alert_us, 0), coalesce(last_alert_us, 0),"
+		" created_us, updated_us, coalesce(resolved_us, 0), coalesce(closed_us, 0), major_impact,"
+		" beyond_capacity, alert_count FROM incidents WHERE id = ?",
+		&st);
 	if (r != 0)
 		return r;
 	sqlite3_bind_int64(st, 1, id);
 	int rc = sqlite3_step(st);
 	if (rc != SQLITE_ROW) {
 		sqlite3_finalize(st);
-		return rc == SQLITE_DONE ? fail(inc, VG_ENOTFOUND, "no incident %lld", (long long)id)
-					 : sqlfail(inc, rc, "incident");
+		return rc == SQLITE_DONE ? vg_db_mod_failf(&inc->q, VG_ENOTFOUND, "no incident %lld", (long long)id)
+					 : vg_db_mod_sqlfail(&inc->q, rc, "incident");
 	}
 	d->id = id;
 	char **strs[] = {&d->title,    &d->description, &d->state,   &d->type,  &d->severity,

@@ -23,6 +23,7 @@
 struct vg_notify {
 	vg_db *db;
 	sqlite3 *h;
+	vg_db_mod q; /* statements; a failure is VG_EIO/VG_ENOMEM (vg_db_errmsg says why) */
 	vg_roster *roster;
 	/* sender thread */
 	pthread_t thread;
@@ -79,33 +80,25 @@ static const char *const notify_migrations[] = {
 
 vg_notify *vg_notify_open(vg_db *db, int *err)
 {
-	int r;
-	vg_notify *n = calloc(1, sizeof(*n));
-	if (n == NULL) {
-		*err = VG_ENOMEM;
+	vg_notify *n = vg_db_module_new(db, VG_NOTIFY_MODULE, notify_migrations,
+					sizeof(notify_migrations) / sizeof(notify_migrations[0]), sizeof(*n), err);
+	if (n == NULL)
 		return NULL;
-	}
 	n->db = db;
 	n->h = vg_db_sqlite(db);
-	pthread_mutex_init(&n->mu, NULL);
-	pthread_cond_init(&n->cv, NULL);
-	if ((r = vg_db_migrate_module(db, VG_NOTIFY_MODULE, notify_migrations,
-				      sizeof(notify_migrations) / sizeof(notify_migrations[0]))) != 0 ||
-	    (n->roster = vg_roster_open(db, &r)) == NULL) {
-		pthread_mutex_destroy(&n->mu);
-		pthread_cond_destroy(&n->cv);
+	n->q = (vg_db_mod){.db = db, .eio_only = 1};
+	if ((n->roster = vg_roster_open(db, err)) == NULL) {
 		free(n);
-		*err = r;
 		return NULL;
 	}
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		vg_roster_close(n->roster);
-		pthread_mutex_destroy(&n->mu);
-		pthread_cond_destroy(&n->cv);
 		free(n);
 		*err = VG_ENOMEM;
 		return NULL;
 	}
+	pthread_mutex_init(&n->mu, NULL);
+	pthread_cond_init(&n->cv, NULL);
 	return n;
 }
 
@@ -123,29 +116,10 @@ void vg_notify_close(vg_notify *n)
 
 /* ---- SQL helpers ---- */
 
-static int sqlerr(int rc)
-{
-	return rc == SQLITE_NOMEM ? VG_ENOMEM : VG_EIO;
-}
-
-static int prep(vg_notify *n, const char *sql, sqlite3_stmt **st)
-{
-	int rc = sqlite3_prepare_v2(n->h, sql, -1, st, NULL);
-	return rc == SQLITE_OK ? 0 : sqlerr(rc);
-}
-
 static const char *col_text(sqlite3_stmt *st, int i)
 {
 	const char *s = (const char *)sqlite3_column_text(st, i);
 	return s != NULL ? s : "";
-}
-
-static void bind_opt(sqlite3_stmt *st, int i, const char *s)
-{
-	if (s != NULL)
-		sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
-	else
-		sqlite3_bind_null(st, i);
 }
 
 /* ---- settings ---- */
@@ -157,7 +131,7 @@ static void bind_opt(sqlite3_stmt *st, int i, const char *s)
 int vg_notify_settings_get(vg_notify *n, vg_notify_settings_fn fn, void *ud)
 {
 	sqlite3_stmt *st;
-	int rc = prep(n, "SELECT " SETTINGS_COLS " FROM notify_settings WHERE id = 1", &st);
+	int rc = vg_db_mod_prepare(&n->q, "SELECT " SETTINGS_COLS " FROM notify_settings WHERE id = 1", &st);
 	if (rc != 0)
 		return rc;
 	int sr = sqlite3_step(st);
@@ -178,7 +152,7 @@ int vg_notify_settings_get(vg_notify *n, vg_notify_settings_fn fn, void *ud)
 		fn(ud, &s);
 	}
 	sqlite3_finalize(st);
-	return sr == SQLITE_ROW ? 0 : sr == SQLITE_DONE ? VG_ENOTFOUND : sqlerr(sr);
+	return sr == SQLITE_ROW ? 0 : sr == SQLITE_DONE ? VG_ENOTFOUND : vg_db_mod_sqlfail(&n->q, sr, NULL);
 }
 
 static int printable(const char *s, size_t max)
@@ -234,36 +208,34 @@ int vg_notify_settings_set(vg_notify *n, const vg_notify_settings_patch *p, cons
 	if (p->has_timeout && (p->timeout_s < 1 || p->timeout_s > 120))
 		return set_field(field, "timeout_s");
 	sqlite3_stmt *st;
-	int rc = prep(n,
-		      "UPDATE notify_settings SET"
-		      " enabled = CASE WHEN ?1 THEN ?2 ELSE enabled END,"
-		      " min_level = COALESCE(?3, min_level), smtp_host = COALESCE(?4, smtp_host),"
-		      " smtp_port = CASE WHEN ?5 THEN ?6 ELSE smtp_port END,"
-		      " smtp_security = COALESCE(?7, smtp_security), smtp_user = COALESCE(?8, smtp_user),"
-		      " smtp_password = COALESCE(?9, smtp_password), mail_from = COALESCE(?10, mail_from),"
-		      " link_base = COALESCE(?11, link_base), ca_file = COALESCE(?12, ca_file),"
-		      " timeout_s = CASE WHEN ?13 THEN ?14 ELSE timeout_s END"
-		      " WHERE id = 1",
-		      &st);
+	int rc = vg_db_mod_prepare(&n->q,
+				   "UPDATE notify_settings SET"
+				   " enabled = CASE WHEN ?1 THEN ?2 ELSE enabled END,"
+				   " min_level = COALESCE(?3, min_level), smtp_host = COALESCE(?4, smtp_host),"
+				   " smtp_port = CASE WHEN ?5 THEN ?6 ELSE smtp_port END,"
+				   " smtp_security = COALESCE(?7, smtp_security), smtp_user = COALESCE(?8, smtp_user),"
+				   " smtp_password = COALESCE(?9, smtp_password), mail_from = COALESCE(?10, mail_from),"
+				   " link_base = COALESCE(?11, link_base), ca_file = COALESCE(?12, ca_file),"
+				   " timeout_s = CASE WHEN ?13 THEN ?14 ELSE timeout_s END"
+				   " WHERE id = 1",
+				   &st);
 	if (rc != 0)
 		return rc;
 	sqlite3_bind_int(st, 1, p->has_enabled != 0);
 	sqlite3_bind_int(st, 2, p->enabled != 0);
-	bind_opt(st, 3, p->min_level);
-	bind_opt(st, 4, p->smtp_host);
+	vg_db_bind_text(st, 3, p->min_level);
+	vg_db_bind_text(st, 4, p->smtp_host);
 	sqlite3_bind_int(st, 5, p->has_port != 0);
 	sqlite3_bind_int(st, 6, p->smtp_port);
-	bind_opt(st, 7, p->smtp_security);
-	bind_opt(st, 8, p->smtp_user);
-	bind_opt(st, 9, p->smtp_password);
-	bind_opt(st, 10, p->mail_from);
-	bind_opt(st, 11, p->link_base);
-	bind_opt(st, 12, p->ca_file);
+	vg_db_bind_text(st, 7, p->smtp_security);
+	vg_db_bind_text(st, 8, p->smtp_user);
+	vg_db_bind_text(st, 9, p->smtp_password);
+	vg_db_bind_text(st, 10, p->mail_from);
+	vg_db_bind_text(st, 11, p->link_base);
+	vg_db_bind_text(st, 12, p->ca_file);
 	sqlite3_bind_int(st, 13, p->has_timeout != 0);
 	sqlite3_bind_int(st, 14, p->timeout_s);
-	int sr = sqlite3_step(st);
-	sqlite3_finalize(st);
-	return sr == SQLITE_DONE ? 0 : sqlerr(sr);
+	return vg_db_mod_step_done(&n->q, st, NULL);
 }
 
 /* A private copy of the settings (the batch and the tick keep one). */
@@ -466,28 +438,27 @@ static int enqueue(vg_notify *n, int64_t alert_id, const char *kind, const char 
 		   int64_t now_us, size_t *added)
 {
 	sqlite3_stmt *st;
-	int rc = prep(n,
-		      "INSERT OR IGNORE INTO notify_outbox (alert_id, kind, channel, person, address, subject, body, state,"
-		      " attempts, next_us, created_us, last_error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?)",
-		      &st);
+	int rc = vg_db_mod_prepare(
+		&n->q,
+		"INSERT OR IGNORE INTO notify_outbox (alert_id, kind, channel, person, address, subject, body, state,"
+		" attempts, next_us, created_us, last_error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?)",
+		&st);
 	if (rc != 0)
 		return rc;
 	if (alert_id > 0)
 		sqlite3_bind_int64(st, 1, alert_id);
 	sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, channel, -1, SQLITE_STATIC);
-	bind_opt(st, 4, person);
-	bind_opt(st, 5, address);
-	bind_opt(st, 6, subject);
+	vg_db_bind_text(st, 4, person);
+	vg_db_bind_text(st, 5, address);
+	vg_db_bind_text(st, 6, subject);
 	sqlite3_bind_text(st, 7, body, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 8, state, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 9, now_us);
 	sqlite3_bind_int64(st, 10, now_us);
-	bind_opt(st, 11, error);
-	int sr = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (sr != SQLITE_DONE)
-		return sqlerr(sr);
+	vg_db_bind_text(st, 11, error);
+	if ((rc = vg_db_mod_step_done(&n->q, st, NULL)) != 0)
+		return rc;
 	*added += (size_t)sqlite3_changes(n->h);
 	return 0;
 }
@@ -555,7 +526,7 @@ int vg_notify_tick_count(vg_notify *n, int64_t now_us, size_t *queued)
 		return rc;
 	if ((rc = vg_db_begin(n->db)) != 0)
 		goto out_nodb;
-	if ((rc = prep(n, "SELECT last_alert_id FROM notify_state WHERE id = 1", &st)) != 0)
+	if ((rc = vg_db_mod_prepare(&n->q, "SELECT last_alert_id FROM notify_state WHERE id = 1", &st)) != 0)
 		goto out;
 	if (sqlite3_step(st) == SQLITE_ROW)
 		mark = sqlite3_column_int64(st, 0);
@@ -564,10 +535,11 @@ int vg_notify_tick_count(vg_notify *n, int64_t now_us, size_t *queued)
 	last = mark;
 	if ((rc = vg_roster_on_duty(n->roster, now_us, take_recipient, &rs)) != 0)
 		goto out;
-	if ((rc = prep(n,
-		       "SELECT id, ts_us, rule_id, rule_title, level, host, source_ip FROM alerts WHERE id > ?"
-		       " ORDER BY id LIMIT ?",
-		       &st)) != 0)
+	if ((rc = vg_db_mod_prepare(
+		     &n->q,
+		     "SELECT id, ts_us, rule_id, rule_title, level, host, source_ip FROM alerts WHERE id > ?"
+		     " ORDER BY id LIMIT ?",
+		     &st)) != 0)
 		goto out;
 	sqlite3_bind_int64(st, 1, mark);
 	sqlite3_bind_int64(st, 2, VG_NOTIFY_TICK_ALERTS);
@@ -587,22 +559,19 @@ int vg_notify_tick_count(vg_notify *n, int64_t now_us, size_t *queued)
 			goto out;
 	}
 	if (sr != SQLITE_DONE) {
-		rc = sqlerr(sr);
+		rc = vg_db_mod_sqlfail(&n->q, sr, NULL);
 		goto out;
 	}
 	sqlite3_finalize(st);
 	st = NULL;
 	if (last != mark) {
-		if ((rc = prep(n, "UPDATE notify_state SET last_alert_id = ? WHERE id = 1", &st)) != 0)
+		if ((rc = vg_db_mod_prepare(&n->q, "UPDATE notify_state SET last_alert_id = ? WHERE id = 1", &st)) != 0)
 			goto out;
 		sqlite3_bind_int64(st, 1, last);
-		sr = sqlite3_step(st);
-		sqlite3_finalize(st);
+		rc = vg_db_mod_step_done(&n->q, st, NULL);
 		st = NULL;
-		if (sr != SQLITE_DONE) {
-			rc = sqlerr(sr);
+		if (rc != 0)
 			goto out;
-		}
 	}
 	rc = vg_db_commit(n->db);
 out:
@@ -731,11 +700,13 @@ int vg_notify_collect(vg_notify *n, int64_t now_us, vg_notify_batch **out)
 	}
 	if ((rc = vg_db_begin(n->db)) != 0)
 		goto fail_nodb;
-	if ((rc = prep(n,
-		       "SELECT id, channel, address, subject, body FROM notify_outbox"
-		       " WHERE state IN ('pending', 'sending') AND next_us <= ? ORDER BY next_us, id LIMIT ?",
-		       &st)) != 0 ||
-	    (rc = prep(n, "UPDATE notify_outbox SET state = 'sending', next_us = ? WHERE id = ?", &up)) != 0)
+	if ((rc = vg_db_mod_prepare(
+		     &n->q,
+		     "SELECT id, channel, address, subject, body FROM notify_outbox"
+		     " WHERE state IN ('pending', 'sending') AND next_us <= ? ORDER BY next_us, id LIMIT ?",
+		     &st)) != 0 ||
+	    (rc = vg_db_mod_prepare(&n->q, "UPDATE notify_outbox SET state = 'sending', next_us = ? WHERE id = ?",
+				    &up)) != 0)
 		goto fail;
 	sqlite3_bind_int64(st, 1, now_us);
 	sqlite3_bind_int64(st, 2, VG_NOTIFY_BATCH);
@@ -753,7 +724,7 @@ int vg_notify_collect(vg_notify *n, int64_t now_us, vg_notify_batch **out)
 		}
 	}
 	if (sr != SQLITE_DONE) {
-		rc = sqlerr(sr);
+		rc = vg_db_mod_sqlfail(&n->q, sr, NULL);
 		goto fail;
 	}
 	for (size_t i = 0; i < b->n; i++) {
@@ -761,7 +732,7 @@ int vg_notify_collect(vg_notify *n, int64_t now_us, vg_notify_batch **out)
 		sqlite3_bind_int64(up, 1, now_us + VG_NOTIFY_LEASE_US);
 		sqlite3_bind_int64(up, 2, b->v[i].id);
 		if ((sr = sqlite3_step(up)) != SQLITE_DONE) {
-			rc = sqlerr(sr);
+			rc = vg_db_mod_sqlfail(&n->q, sr, NULL);
 			goto fail;
 		}
 	}
@@ -1032,14 +1003,16 @@ int vg_notify_finish(vg_notify *n, vg_notify_batch *b, int64_t now_us)
 	int rc;
 	if ((rc = vg_db_begin(n->db)) != 0)
 		goto out_nodb;
-	if ((rc = prep(n,
-		       "UPDATE notify_outbox SET attempts = attempts + CASE WHEN ?8 THEN 0 ELSE 1 END,"
-		       " state = CASE WHEN ?8 THEN 'pending' WHEN ?1 THEN 'sent' WHEN attempts + 1 >= ?2 THEN 'failed'"
-		       " ELSE 'pending' END,"
-		       " sent_us = CASE WHEN ?1 AND NOT ?8 THEN ?3 ELSE NULL END,"
-		       " next_us = CASE WHEN ?8 THEN ?3 WHEN ?1 THEN next_us ELSE ?3 + MIN(?4 << MIN(attempts, 20), ?5) END,"
-		       " last_error = CASE WHEN ?8 THEN last_error ELSE ?6 END WHERE id = ?7",
-		       &st)) != 0)
+	if ((rc = vg_db_mod_prepare(
+		     &n->q,
+		     "UPDATE notify_outbox SET attempts = attempts + CASE WHEN ?8 THEN 0 ELSE 1 END,"
+		     " state = CASE WHEN ?8 THEN 'pending' WHEN ?1 THEN 'sent' WHEN attempts + 1 >= ?2 THEN 'failed'"
+		     " ELSE 'pending' END,"
+		     " sent_us = CASE WHEN ?1 AND NOT ?8 THEN ?3 ELSE NULL END,"
+		     " next_us = CASE WHEN ?8 THEN ?3 WHEN ?1 THEN next_us"
+		     "  ELSE ?3 + MIN(?4 << MIN(attempts, 20), ?5) END,"
+		     " last_error = CASE WHEN ?8 THEN last_error ELSE ?6 END WHERE id = ?7",
+		     &st)) != 0)
 		goto out;
 	for (size_t i = 0; i < b->n; i++) {
 		const send_item *it = &b->v[i];
@@ -1049,12 +1022,12 @@ int vg_notify_finish(vg_notify *n, vg_notify_batch *b, int64_t now_us)
 		sqlite3_bind_int64(st, 3, now_us);
 		sqlite3_bind_int64(st, 4, VG_NOTIFY_BACKOFF_US);
 		sqlite3_bind_int64(st, 5, VG_NOTIFY_BACKOFF_MAX_US);
-		bind_opt(st, 6, it->ok ? NULL : it->err);
+		vg_db_bind_text(st, 6, it->ok ? NULL : it->err);
 		sqlite3_bind_int64(st, 7, it->id);
 		sqlite3_bind_int(st, 8, it->skipped);
 		int sr = sqlite3_step(st);
 		if (sr != SQLITE_DONE) {
-			rc = sqlerr(sr);
+			rc = vg_db_mod_sqlfail(&n->q, sr, NULL);
 			goto out;
 		}
 	}
@@ -1157,13 +1130,14 @@ int vg_notify_outbox(vg_notify *n, const char *state, size_t limit, vg_notify_it
 	if (limit == 0 || limit > VG_NOTIFY_OUTBOX_LIST_MAX)
 		limit = VG_NOTIFY_OUTBOX_LIST_MAX;
 	sqlite3_stmt *st;
-	int rc = prep(n,
-		      "SELECT id, alert_id, kind, channel, person, address, subject, state, last_error, attempts, next_us,"
-		      " created_us, sent_us FROM notify_outbox WHERE ?1 IS NULL OR state = ?1 ORDER BY id DESC LIMIT ?2",
-		      &st);
+	int rc = vg_db_mod_prepare(
+		&n->q,
+		"SELECT id, alert_id, kind, channel, person, address, subject, state, last_error, attempts, next_us,"
+		" created_us, sent_us FROM notify_outbox WHERE ?1 IS NULL OR state = ?1 ORDER BY id DESC LIMIT ?2",
+		&st);
 	if (rc != 0)
 		return rc;
-	bind_opt(st, 1, state);
+	vg_db_bind_text(st, 1, state);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)limit);
 	int sr;
 	while ((sr = sqlite3_step(st)) == SQLITE_ROW) {
@@ -1186,7 +1160,7 @@ int vg_notify_outbox(vg_notify *n, const char *state, size_t limit, vg_notify_it
 			break;
 	}
 	if (rc == 0 && sr != SQLITE_DONE && sr != SQLITE_ROW)
-		rc = sqlerr(sr);
+		rc = vg_db_mod_sqlfail(&n->q, sr, NULL);
 	sqlite3_finalize(st);
 	return rc;
 }
@@ -1218,11 +1192,6 @@ static void settings_json(void *ud, const vg_notify_settings *s)
 			 s->timeout_s);
 }
 
-static void fail(vg_api_call *c, vg_notify *n, int rc, const char *what)
-{
-	vg_api_error(c, 500, "internal", "%s: %s (%s)", what, vg_err_str(rc), vg_db_errmsg(n->db));
-}
-
 static void h_settings_get(void *ud, vg_api_call *c)
 {
 	vg_notify *n = ud;
@@ -1230,7 +1199,7 @@ static void h_settings_get(void *ud, vg_api_call *c)
 	int rc = vg_notify_settings_get(n, settings_json, &o);
 	if (rc != 0 || o == NULL) {
 		json_decref(o);
-		fail(c, n, rc != 0 ? rc : VG_ENOMEM, "notify settings");
+		vg_api_db_error(c, n->db, rc != 0 ? rc : VG_ENOMEM, "notify settings");
 		return;
 	}
 	vg_api_json(c, 200, o);
@@ -1292,7 +1261,7 @@ static void h_settings_put(void *ud, vg_api_call *c)
 	int rc;
 	const char *field = NULL;
 	if ((rc = vg_api_begin(c)) != 0) {
-		fail(c, n, rc, "begin");
+		vg_api_db_error(c, n->db, rc, "begin");
 		return;
 	}
 	rc = vg_notify_settings_set(n, &p, &field);
@@ -1319,7 +1288,7 @@ static void h_settings_put(void *ud, vg_api_call *c)
 				why = whys[i].why;
 		vg_api_error(c, 400, "invalid", "%s: %s", field, why);
 	} else {
-		fail(c, n, rc, "notify settings");
+		vg_api_db_error(c, n->db, rc, "notify settings");
 	}
 }
 
@@ -1341,7 +1310,7 @@ static void h_test(void *ud, vg_api_call *c)
 	int rc;
 	size_t count = 0;
 	if ((rc = vg_api_begin(c)) != 0) {
-		fail(c, n, rc, "begin");
+		vg_api_db_error(c, n->db, rc, "begin");
 		return;
 	}
 	rc = vg_notify_queue_test(n, email, webhook, c->who.name, c->now_us, &count);
@@ -1360,7 +1329,7 @@ static void h_test(void *ud, vg_api_call *c)
 		rc = vg_api_commit(c);
 	if (rc != 0) {
 		vg_api_rollback(c);
-		fail(c, n, rc, "notify test");
+		vg_api_db_error(c, n->db, rc, "notify test");
 		return;
 	}
 	vg_api_json(c, 202, json_pack("{s:I}", "queued", (json_int_t)count));
@@ -1411,7 +1380,7 @@ static void h_outbox(void *ud, vg_api_call *c)
 	int rc = arr == NULL ? VG_ENOMEM : vg_notify_outbox(n, state, (size_t)limit, item_json, arr);
 	if (rc != 0) {
 		json_decref(arr);
-		fail(c, n, rc, "outbox");
+		vg_api_db_error(c, n->db, rc, "outbox");
 		return;
 	}
 	vg_api_json(c, 200, json_pack("{s:o}", "outbox", arr));

@@ -16,6 +16,7 @@
 struct vg_roster {
 	vg_db *db;
 	sqlite3 *h;
+	vg_db_mod q;   /* statements; a failure is VG_EIO/VG_ENOMEM (vg_db_errmsg says why) */
 	vg_auth *auth; /* optional */
 };
 
@@ -37,20 +38,13 @@ static const char *const roster_migrations[] = {
 
 vg_roster *vg_roster_open(vg_db *db, int *err)
 {
-	int r;
-	vg_roster *ro = calloc(1, sizeof(*ro));
-	if (ro == NULL) {
-		*err = VG_ENOMEM;
+	vg_roster *ro = vg_db_module_new(db, VG_ROSTER_MODULE, roster_migrations,
+					 sizeof(roster_migrations) / sizeof(roster_migrations[0]), sizeof(*ro), err);
+	if (ro == NULL)
 		return NULL;
-	}
 	ro->db = db;
 	ro->h = vg_db_sqlite(db);
-	if ((r = vg_db_migrate_module(db, VG_ROSTER_MODULE, roster_migrations,
-				      sizeof(roster_migrations) / sizeof(roster_migrations[0]))) != 0) {
-		free(ro);
-		*err = r;
-		return NULL;
-	}
+	ro->q = (vg_db_mod){.db = db, .eio_only = 1};
 	return ro;
 }
 
@@ -139,23 +133,10 @@ int vg_roster_check(const vg_roster_shift *s, const char **field)
 
 /* ---- SQL ---- */
 
-static int sqlerr(int rc)
-{
-	return rc == SQLITE_NOMEM ? VG_ENOMEM : VG_EIO;
-}
-
-static int prep(vg_roster *r, const char *sql, sqlite3_stmt **st)
-{
-	int rc = sqlite3_prepare_v2(r->h, sql, -1, st, NULL);
-	return rc == SQLITE_OK ? 0 : sqlerr(rc);
-}
-
+/* "" is stored as NULL */
 static void bind_opt(sqlite3_stmt *st, int i, const char *s)
 {
-	if (s != NULL && s[0] != '\0')
-		sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
-	else
-		sqlite3_bind_null(st, i);
+	vg_db_bind_text(st, i, s != NULL && s[0] != '\0' ? s : NULL);
 }
 
 int vg_roster_add(vg_roster *r, const vg_roster_shift *s, int64_t now_us, int64_t *id, const char **field)
@@ -164,10 +145,11 @@ int vg_roster_add(vg_roster *r, const vg_roster_shift *s, int64_t now_us, int64_
 	if (rc != 0)
 		return rc;
 	sqlite3_stmt *st;
-	if ((rc = prep(r,
-		       "INSERT INTO roster_shifts (person, start_us, end_us, email, webhook, note, created_us, created_by)"
-		       " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-		       &st)) != 0)
+	if ((rc = vg_db_mod_prepare(&r->q,
+				    "INSERT INTO roster_shifts (person, start_us, end_us, email, webhook, note, "
+				    "created_us, created_by)"
+				    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+				    &st)) != 0)
 		return rc;
 	sqlite3_bind_text(st, 1, s->person, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 2, s->start_us);
@@ -177,10 +159,8 @@ int vg_roster_add(vg_roster *r, const vg_roster_shift *s, int64_t now_us, int64_
 	bind_opt(st, 6, s->note);
 	sqlite3_bind_int64(st, 7, now_us);
 	bind_opt(st, 8, s->created_by);
-	int sr = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (sr != SQLITE_DONE)
-		return sqlerr(sr);
+	if ((rc = vg_db_mod_step_done(&r->q, st, NULL)) != 0)
+		return rc;
 	if (id != NULL)
 		*id = sqlite3_last_insert_rowid(r->h);
 	return 0;
@@ -189,14 +169,12 @@ int vg_roster_add(vg_roster *r, const vg_roster_shift *s, int64_t now_us, int64_
 int vg_roster_delete(vg_roster *r, int64_t id)
 {
 	sqlite3_stmt *st;
-	int rc = prep(r, "DELETE FROM roster_shifts WHERE id = ?", &st);
+	int rc = vg_db_mod_prepare(&r->q, "DELETE FROM roster_shifts WHERE id = ?", &st);
 	if (rc != 0)
 		return rc;
 	sqlite3_bind_int64(st, 1, id);
-	int sr = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (sr != SQLITE_DONE)
-		return sqlerr(sr);
+	if ((rc = vg_db_mod_step_done(&r->q, st, NULL)) != 0)
+		return rc;
 	return sqlite3_changes(r->h) > 0 ? 0 : VG_ENOTFOUND;
 }
 
@@ -208,7 +186,7 @@ static const char *col_text(sqlite3_stmt *st, int i)
 }
 
 /* Steps st to the end, calling fn per row; at most `max` rows (0: any). */
-static int each_row(sqlite3_stmt *st, size_t max, vg_roster_fn fn, void *ud, size_t *count)
+static int each_row(vg_db_mod *q, sqlite3_stmt *st, size_t max, vg_roster_fn fn, void *ud, size_t *count)
 {
 	int rc, r = 0;
 	size_t n = 0;
@@ -233,7 +211,7 @@ static int each_row(sqlite3_stmt *st, size_t max, vg_roster_fn fn, void *ud, siz
 			break;
 	}
 	if (r == 0 && rc != SQLITE_DONE && rc != SQLITE_ROW)
-		r = sqlerr(rc);
+		r = vg_db_mod_sqlfail(q, rc, NULL);
 	sqlite3_finalize(st);
 	if (count != NULL)
 		*count = n;
@@ -243,12 +221,12 @@ static int each_row(sqlite3_stmt *st, size_t max, vg_roster_fn fn, void *ud, siz
 int vg_roster_get(vg_roster *r, int64_t id, vg_roster_fn fn, void *ud)
 {
 	sqlite3_stmt *st;
-	int rc = prep(r, "SELECT " SHIFT_COLS " FROM roster_shifts WHERE id = ?", &st);
+	int rc = vg_db_mod_prepare(&r->q, "SELECT " SHIFT_COLS " FROM roster_shifts WHERE id = ?", &st);
 	if (rc != 0)
 		return rc;
 	sqlite3_bind_int64(st, 1, id);
 	size_t n = 0;
-	rc = each_row(st, 1, fn, ud, &n);
+	rc = each_row(&r->q, st, 1, fn, ud, &n);
 	return rc != 0 ? rc : n == 0 ? VG_ENOTFOUND : 0;
 }
 
@@ -259,29 +237,29 @@ int vg_roster_list(vg_roster *r, int64_t from_us, int64_t to_us, vg_roster_fn fn
 	if (to_us - from_us > VG_ROSTER_MAX_WINDOW_US)
 		return VG_ELIMIT;
 	sqlite3_stmt *st;
-	int rc = prep(r,
-		      "SELECT " SHIFT_COLS " FROM roster_shifts WHERE start_us < ? AND end_us > ?"
-		      " ORDER BY start_us, id",
-		      &st);
+	int rc = vg_db_mod_prepare(&r->q,
+				   "SELECT " SHIFT_COLS " FROM roster_shifts WHERE start_us < ? AND end_us > ?"
+				   " ORDER BY start_us, id",
+				   &st);
 	if (rc != 0)
 		return rc;
 	sqlite3_bind_int64(st, 1, to_us);
 	sqlite3_bind_int64(st, 2, from_us);
-	return each_row(st, VG_ROSTER_MAX_LIST, fn, ud, NULL);
+	return each_row(&r->q, st, VG_ROSTER_MAX_LIST, fn, ud, NULL);
 }
 
 int vg_roster_on_duty(vg_roster *r, int64_t at_us, vg_roster_fn fn, void *ud)
 {
 	sqlite3_stmt *st;
-	int rc = prep(r,
-		      "SELECT " SHIFT_COLS " FROM roster_shifts WHERE start_us <= ? AND end_us > ?"
-		      " ORDER BY start_us, id",
-		      &st);
+	int rc = vg_db_mod_prepare(&r->q,
+				   "SELECT " SHIFT_COLS " FROM roster_shifts WHERE start_us <= ? AND end_us > ?"
+				   " ORDER BY start_us, id",
+				   &st);
 	if (rc != 0)
 		return rc;
 	sqlite3_bind_int64(st, 1, at_us);
 	sqlite3_bind_int64(st, 2, at_us);
-	return each_row(st, VG_ROSTER_MAX_LIST, fn, ud, NULL);
+	return each_row(&r->q, st, VG_ROSTER_MAX_LIST, fn, ud, NULL);
 }
 
 typedef struct gap_walk {
@@ -410,7 +388,7 @@ static void fail(vg_api_call *c, vg_roster *r, int rc, const char *what)
 		vg_api_error(c, 400, "invalid", "%s: window too long (at most 366 days and %d shifts)", what,
 			     VG_ROSTER_MAX_LIST);
 	else
-		vg_api_error(c, 500, "internal", "%s: %s (%s)", what, vg_err_str(rc), vg_db_errmsg(r->db));
+		vg_api_db_error(c, r->db, rc, what);
 }
 
 static void h_list(void *ud, vg_api_call *c)

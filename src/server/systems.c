@@ -88,6 +88,7 @@ struct rule {
 struct vg_systems {
 	vg_db *db;
 	sqlite3 *sq;
+	vg_db_mod q; /* statements and their failures ("database: ...") into err */
 	char err[512];
 	int status;
 	int dirty; /* reload the rule cache before the next attribution */
@@ -110,12 +111,6 @@ static int fail(vg_systems *s, int status, int r, const char *fmt, ...)
 	return r;
 }
 
-static int sqlfail(vg_systems *s, int rc)
-{
-	fail(s, 500, rc == SQLITE_NOMEM ? VG_ENOMEM : VG_EIO, "database: %s", sqlite3_errmsg(s->sq));
-	return rc == SQLITE_NOMEM ? VG_ENOMEM : VG_EIO;
-}
-
 const char *vg_systems_errmsg(const vg_systems *s)
 {
 	return s->err;
@@ -131,46 +126,40 @@ static int visible(const vg_principal *who, const char *unit)
 	return who == NULL || vg_auth_unit_visible(who, unit);
 }
 
-/* ---- SQLite helpers ---- */
+/* ---- SQLite helpers: db.h's, with the HTTP status of a database failure ---- */
 
-static int prep(vg_systems *s, const char *sql, sqlite3_stmt **st)
+static int db_status(vg_systems *s, int r)
 {
-	int rc = sqlite3_prepare_v2(s->sq, sql, -1, st, NULL);
-	return rc == SQLITE_OK ? 0 : sqlfail(s, rc);
-}
-
-/* Runs a prepared statement to completion and finalises it. */
-static int run(vg_systems *s, sqlite3_stmt *st)
-{
-	int rc = sqlite3_step(st);
-	int r = rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : sqlfail(s, rc);
-	sqlite3_finalize(st);
+	if (r != 0)
+		s->status = 500;
 	return r;
 }
 
-static int exec(vg_systems *s, const char *sql)
+static int sqlfail(vg_systems *s, int rc)
 {
-	int rc = sqlite3_exec(s->sq, sql, NULL, NULL, NULL);
-	return rc == SQLITE_OK ? 0 : sqlfail(s, rc);
+	return db_status(s, vg_db_mod_sqlfail(&s->q, rc, NULL));
+}
+
+static int prep(vg_systems *s, const char *sql, sqlite3_stmt **st)
+{
+	return db_status(s, vg_db_mod_prepare(&s->q, sql, st));
+}
+
+/* Steps a statement once (a row is no error) and finalises it. */
+static int run(vg_systems *s, sqlite3_stmt *st)
+{
+	return db_status(s, vg_db_mod_step_done(&s->q, st, NULL));
 }
 
 /* A savepoint works inside the caller's transaction (the API's) and alone. */
 static int sp_begin(vg_systems *s)
 {
-	return exec(s, "SAVEPOINT vg_systems");
+	return db_status(s, vg_db_mod_begin(&s->q));
 }
 
 static int sp_end(vg_systems *s, int r)
 {
-	if (r == 0 && (r = exec(s, "RELEASE vg_systems")) == 0)
-		return 0;
-	char keep[sizeof(s->err)];
-	int st = s->status;
-	memcpy(keep, s->err, sizeof(keep));
-	(void)sqlite3_exec(s->sq, "ROLLBACK TO vg_systems; RELEASE vg_systems", NULL, NULL, NULL);
-	memcpy(s->err, keep, sizeof(keep));
-	s->status = st;
-	return r;
+	return r != 0 ? vg_db_mod_end(&s->q, r) : db_status(s, vg_db_mod_end(&s->q, 0));
 }
 
 static const char *col_text(sqlite3_stmt *st, int i)
@@ -207,6 +196,12 @@ vg_systems *vg_systems_open(vg_db *db, int *err)
 	}
 	s->db = db;
 	s->sq = vg_db_sqlite(db);
+	s->q = (vg_db_mod){.db = db,
+			   .msg = s->err,
+			   .msg_len = sizeof(s->err),
+			   .prefix = "database",
+			   .savepoint = "vg_systems",
+			   .eio_only = 1};
 	s->dirty = 1;
 	s->status = 500;
 	return s;

@@ -43,17 +43,28 @@ struct vg_db {
 	char why[256]; /* a failed module migration's SQLite message (a ROLLBACK clears SQLite's own) */
 };
 
-static int map_rc(int rc)
+int vg_db_rc(int rc)
 {
 	switch (rc & 0xff) {
 	case SQLITE_OK:
 	case SQLITE_DONE:
 	case SQLITE_ROW: return 0;
 	case SQLITE_NOMEM: return VG_ENOMEM;
-	case SQLITE_CORRUPT:
-	case SQLITE_NOTADB: return VG_EPARSE;
+	case SQLITE_CONSTRAINT: return VG_EINVAL;
 	case SQLITE_TOOBIG: return VG_ELIMIT;
 	default: return VG_EIO;
+	}
+}
+
+/* The database's own calls: a file that is not a database (or a damaged
+ * one) is a parse error, and a failed constraint of its own tables is I/O. */
+static int map_rc(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_CORRUPT:
+	case SQLITE_NOTADB: return VG_EPARSE;
+	case SQLITE_CONSTRAINT: return VG_EIO;
+	default: return vg_db_rc(rc);
 	}
 }
 
@@ -331,6 +342,15 @@ int vg_db_migrate_module(vg_db *db, const char *module, const char *const *scrip
 	}
 }
 
+void *vg_db_module_new(vg_db *db, const char *module, const char *const *scripts, size_t n, size_t size, int *err)
+{
+	int r = vg_db_migrate_module(db, module, scripts, n);
+	void *m = r == 0 ? calloc(1, size) : NULL;
+	if (m == NULL)
+		*err = r != 0 ? r : VG_ENOMEM;
+	return m;
+}
+
 int vg_db_module_version(vg_db *db, const char *module)
 {
 	if (!module_name_ok(module))
@@ -480,5 +500,83 @@ int vg_db_alerts_scan(vg_db *db, const vg_db_filter *f, vg_db_alert_fn fn, void 
 	if (r == 0 && rc != SQLITE_DONE)
 		r = map_rc(rc);
 	sqlite3_finalize(st);
+	return r;
+}
+
+/* ---- a module's own statements ---- */
+
+int vg_db_mod_failf(vg_db_mod *m, int r, const char *fmt, ...)
+{
+	if (m->msg != NULL && m->msg_len > 0) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(m->msg, m->msg_len, fmt, ap);
+		va_end(ap);
+	}
+	return r;
+}
+
+int vg_db_mod_sqlfail(vg_db_mod *m, int rc, const char *what)
+{
+	int r = vg_db_rc(rc);
+	if (m->eio_only || r == 0)
+		r = r == VG_ENOMEM ? VG_ENOMEM : VG_EIO;
+	const char *w = m->prefix != NULL ? m->prefix : what != NULL ? what : "database";
+	return vg_db_mod_failf(m, r, "%s: %s", w, sqlite3_errmsg(m->db->h));
+}
+
+int vg_db_mod_prepare(vg_db_mod *m, const char *sql, sqlite3_stmt **st)
+{
+	int rc = sqlite3_prepare_v2(m->db->h, sql, -1, st, NULL);
+	return rc == SQLITE_OK ? 0 : vg_db_mod_sqlfail(m, rc, "prepare");
+}
+
+int vg_db_mod_step_done(vg_db_mod *m, sqlite3_stmt *st, const char *what)
+{
+	int rc = sqlite3_step(st);
+	int r = rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : vg_db_mod_sqlfail(m, rc, what);
+	sqlite3_finalize(st);
+	return r;
+}
+
+int vg_db_bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+	return s != NULL ? sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT) : sqlite3_bind_null(st, i);
+}
+
+int vg_db_mod_exec(vg_db_mod *m, const char *sql)
+{
+	int rc = sqlite3_exec(m->db->h, sql, NULL, NULL, NULL);
+	return rc == SQLITE_OK ? 0 : vg_db_mod_sqlfail(m, rc, sql);
+}
+
+int vg_db_mod_begin(vg_db_mod *m)
+{
+	char sql[VG_DB_MODULE_NAME_MAX + 16];
+	m->tx_own = sqlite3_get_autocommit(m->db->h) != 0;
+	if (m->tx_own)
+		return vg_db_mod_exec(m, "BEGIN IMMEDIATE");
+	if (!module_name_ok(m->savepoint))
+		return vg_db_mod_failf(m, VG_EINVAL, "savepoint name: '%.64s'", m->savepoint ? m->savepoint : "");
+	snprintf(sql, sizeof(sql), "SAVEPOINT %s", m->savepoint);
+	return vg_db_mod_exec(m, sql);
+}
+
+int vg_db_mod_end(vg_db_mod *m, int r)
+{
+	char sql[2 * VG_DB_MODULE_NAME_MAX + 32]; /* the name was checked by vg_db_mod_begin */
+	if (r == 0) {
+		if (!m->tx_own)
+			snprintf(sql, sizeof(sql), "RELEASE %s", m->savepoint);
+		if ((r = vg_db_mod_exec(m, m->tx_own ? "COMMIT" : sql)) == 0)
+			return 0;
+	}
+	if (m->tx_own) {
+		if (!sqlite3_get_autocommit(m->db->h))
+			(void)sqlite3_exec(m->db->h, "ROLLBACK", NULL, NULL, NULL);
+	} else {
+		snprintf(sql, sizeof(sql), "ROLLBACK TO %s; RELEASE %s", m->savepoint, m->savepoint);
+		(void)sqlite3_exec(m->db->h, sql, NULL, NULL, NULL);
+	}
 	return r;
 }

@@ -13,7 +13,10 @@
  * Modules: a module (src/server/auth.c, ...) owns its tables and migrates them
  * with vg_db_migrate_module, a table of scripts of its own versioned in
  * schema_modules, with the same one-transaction-per-step rule. It prepares
- * and finalises its own statements on vg_db_sqlite(db).
+ * and finalises its own statements on vg_db_sqlite(db), through the shared
+ * helpers of a vg_db_mod (below): SQLite codes mapped to VG_E*, the failure
+ * written into the module's message buffer, and a change made all or nothing
+ * whether or not the caller has a transaction open.
  *
  * Settings: journal_mode=WAL (readers never block the writer),
  * synchronous=FULL (a commit is fsynced: the server commits alerts together
@@ -75,6 +78,11 @@ struct sqlite3 *vg_db_sqlite(vg_db *db);
  * why; the failed step is rolled back). */
 VG_WUR int vg_db_migrate_module(vg_db *db, const char *module, const char *const *scripts, size_t n);
 
+/* A module's state: migrates `module` as vg_db_migrate_module, then
+ * allocates size zeroed bytes (the module's struct; the caller frees it).
+ * NULL on failure with *err set. */
+void *vg_db_module_new(vg_db *db, const char *module, const char *const *scripts, size_t n, size_t size, int *err);
+
 /* The schema version of `module` (0 when it never migrated), or a negative
  * VG_E* code. */
 int vg_db_module_version(vg_db *db, const char *module);
@@ -92,6 +100,57 @@ VG_WUR int vg_db_commit(vg_db *db);
  * connection rolls back too). */
 int vg_db_rollback(vg_db *db);
 int vg_db_in_txn(const vg_db *db);
+
+/* ---- a module's own statements ---- */
+
+/* The VG_E* code of a SQLite result code (primary or extended): 0 for OK,
+ * ROW and DONE, VG_ENOMEM, VG_EINVAL (a constraint failed), VG_ELIMIT (a
+ * string or blob too big), VG_EIO for the rest. */
+int vg_db_rc(int rc);
+
+/* What a module's SQL helpers share, embedded in the module's struct and set
+ * with a designated initialiser ({.db = db, .msg = m->why, ...}). The module
+ * owns the message buffer; tx_own is the helpers' own. */
+typedef struct vg_db_mod {
+	vg_db *db;
+	char *msg; /* the module's message buffer (msg_len bytes); NULL: none (vg_db_errmsg still says why) */
+	size_t msg_len;
+	const char *prefix;    /* a SQL failure reads "<prefix>: <SQLite message>"; NULL: "<what>: ..." */
+	const char *savepoint; /* vg_db_mod_begin's savepoint: [a-z0-9_], at most VG_DB_MODULE_NAME_MAX bytes */
+	int eio_only;	       /* every SQL failure is VG_EIO (VG_ENOMEM for memory), not vg_db_rc's code */
+	int tx_own;	       /* set by vg_db_mod_begin: the open change is its own BEGIN IMMEDIATE */
+} vg_db_mod;
+
+struct sqlite3_stmt;
+
+/* Formats the module's message (when m->msg) and returns r. */
+int vg_db_mod_failf(vg_db_mod *m, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* A failed SQLite call with result rc: the message "<what>: <SQLite
+ * message>" (prefix, see above) and its code, never 0 (VG_EIO for a result
+ * code that is not an error, e.g. DONE where a row was due). */
+int vg_db_mod_sqlfail(vg_db_mod *m, int rc, const char *what);
+/* sqlite3_prepare_v2 of sql on the module's handle; "prepare: ..." on failure. */
+VG_WUR int vg_db_mod_prepare(vg_db_mod *m, const char *sql, struct sqlite3_stmt **st);
+/* Steps st once (a row is no error: statements that return none, or whose
+ * row is not wanted) and finalises it, also on failure ("<what>: ..."). */
+int vg_db_mod_step_done(vg_db_mod *m, struct sqlite3_stmt *st, const char *what);
+/* Binds s as text (copied), or SQL NULL when s is NULL; SQLite's result. */
+int vg_db_bind_text(struct sqlite3_stmt *st, int i, const char *s);
+/* sqlite3_exec of sql, no rows; the failure message names the SQL text. */
+VG_WUR int vg_db_mod_exec(vg_db_mod *m, const char *sql);
+
+/* A change that is all or nothing: vg_db_mod_begin opens BEGIN IMMEDIATE of
+ * its own when no transaction is open (the write lock up front, so a
+ * concurrent writer waits on busy_timeout rather than failing mid-way), else
+ * the module's savepoint inside the caller's transaction (a vg_db_begin
+ * batch, the API's). Not
+ * re-entrant: one open change per vg_db_mod. vg_db_mod_end(m, r) commits
+ * (or releases) it when r is 0 and returns 0 or the commit's failure; when r
+ * is a failure, or the commit failed, it rolls the change back (the caller's
+ * transaction stays open) and returns that failure, the module's message
+ * untouched by the rollback. */
+VG_WUR int vg_db_mod_begin(vg_db_mod *m);
+int vg_db_mod_end(vg_db_mod *m, int r);
 
 typedef struct vg_db_alert {
 	int64_t id;             /* set by scans; ignored by insert */
