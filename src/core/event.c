@@ -42,22 +42,6 @@ void vg_event_reset(vg_event *ev, const char *raw, size_t raw_len, const char *p
 	ev->dropped = 0;
 }
 
-int vg_event_add(vg_event *ev, const char *name, size_t name_len, const char *val, size_t val_len, enum vg_vtype type)
-{
-	if (ev->nfields >= VG_MAX_FIELDS || name_len > VG_MAX_FIELD_NAME || val_len > UINT32_MAX) {
-		ev->dropped++;
-		return VG_ELIMIT;
-	}
-	vg_field *f = &ev->fields[ev->nfields++];
-	f->name = name;
-	f->name_len = (uint16_t)name_len;
-	f->hash = vg_field_hash(name, name_len);
-	f->val = val;
-	f->val_len = (uint32_t)val_len;
-	f->type = (uint8_t)type;
-	return VG_OK;
-}
-
 int vg_event_add_copy(vg_event *ev, const char *name, size_t name_len, const char *val, size_t val_len, enum vg_vtype type)
 {
 	char *v = vg_arena_strndup(ev->arena, val, val_len);
@@ -68,12 +52,29 @@ int vg_event_add_copy(vg_event *ev, const char *name, size_t name_len, const cha
 	return vg_event_add(ev, name, name_len, v, val_len, type);
 }
 
+/* a[0..n) == b[0..n) without a libc call: field names are short. */
+static inline int same_name(const char *a, const char *b, size_t n)
+{
+	uint64_t x, y;
+	if (n < 8)
+		return memcmp(a, b, n) == 0;
+	for (size_t i = 0; i + 8 < n; i += 8) {
+		memcpy(&x, a + i, 8);
+		memcpy(&y, b + i, 8);
+		if (x != y)
+			return 0;
+	}
+	memcpy(&x, a + n - 8, 8); /* the last word, overlapping */
+	memcpy(&y, b + n - 8, 8);
+	return x == y;
+}
+
 const vg_field *vg_event_next(const vg_event *ev, const char *name, size_t name_len, uint32_t hash, size_t *pos)
 {
-	for (size_t i = *pos; i < ev->nfields; i++) {
-		const vg_field *f = &ev->fields[i];
-		if (f->hash == hash && f->name_len == name_len && memcmp(f->name, name, name_len) == 0) {
-			*pos = i + 1;
+	const vg_field *f = ev->fields + *pos, *end = ev->fields + ev->nfields;
+	for (; f < end; f++) {
+		if (f->hash == hash && f->name_len == name_len && same_name(f->name, name, name_len)) {
+			*pos = (size_t)(f - ev->fields) + 1;
 			return f;
 		}
 	}

@@ -19,6 +19,8 @@
 
 #include "core/arena.h"
 #include "core/err.h"
+#include "core/limits.h"
+#include "core/timeparse.h"
 
 enum vg_layer {
 	VG_LAYER_UNKNOWN = 0,
@@ -53,6 +55,10 @@ typedef struct vg_event {
 	uint32_t nfields;
 	uint32_t dropped; /* fields beyond VG_MAX_FIELDS */
 	vg_arena *arena;
+	/* Parser scratch that survives vg_event_reset (never event data): the
+	 * last RFC 3164, CLF and ctime timestamps parsed, as consecutive lines
+	 * mostly repeat them. */
+	vg_time_cache bsd_time, clf_time, ctime_time;
 	vg_field fields[]; /* VG_MAX_FIELDS entries */
 } vg_event;
 
@@ -88,8 +94,25 @@ void vg_event_reset(vg_event *ev, const char *raw, size_t raw_len, const char *p
 
 /* Add a field. name and val must stay valid until the next reset (slices of the
  * raw record, static strings, or arena memory). Returns VG_ELIMIT (and counts
- * the drop) when the event is full. */
-int vg_event_add(vg_event *ev, const char *name, size_t name_len, const char *val, size_t val_len, enum vg_vtype type);
+ * the drop) when the event is full. Inline: parsers add a dozen fields per
+ * record, mostly under literal names whose length and hash then fold to
+ * constants. */
+static inline int vg_event_add(vg_event *ev, const char *name, size_t name_len, const char *val, size_t val_len,
+			       enum vg_vtype type)
+{
+	if (__builtin_expect(ev->nfields >= VG_MAX_FIELDS || name_len > VG_MAX_FIELD_NAME || val_len > UINT32_MAX, 0)) {
+		ev->dropped++;
+		return VG_ELIMIT;
+	}
+	vg_field *f = &ev->fields[ev->nfields++];
+	f->name = name;
+	f->name_len = (uint16_t)name_len;
+	f->hash = vg_field_hash(name, name_len);
+	f->val = val;
+	f->val_len = (uint32_t)val_len;
+	f->type = (uint8_t)type;
+	return VG_OK;
+}
 /* Convenience: NUL-terminated static name, value slice, string type
  * (inline, so the length of a literal name is a constant). */
 static inline int vg_event_add_str(vg_event *ev, const char *name, const char *val, size_t val_len)

@@ -1,7 +1,7 @@
 /* hashmap.h — open-addressing hash table from byte-string keys to pointers.
  *
  * Linear probing with backward-shift deletion (no tombstones, so lookups stay
- * short however many keys come and go). Keys are hashed with SipHash-2-4 under
+ * short however many keys come and go). Keys are hashed with SipHash-1-3 under
  * a random per-table key, because keys come from logs (IPs, user names) and a
  * hostile sender must not be able to force collisions.
  *

@@ -139,16 +139,45 @@ size_t vg_time_bsd(const char *p, size_t n, int year, int64_t *us)
 	return i;
 }
 
-size_t vg_time_clf(const char *p, size_t n, int64_t *us)
+size_t vg_time_bsd_cached(vg_time_cache *c, const char *p, size_t n, int year, int64_t *us)
 {
-	/* "10/Oct/2000:13:55:36 -0700" */
+	if (n < 15)
+		return 0;
+	uint64_t k0, k1;
+	memcpy(&k0, p, 8);
+	memcpy(&k1, p + 7, 8);
+	if (!(c->ok && c->k0 == k0 && c->k1 == k1 && c->year == year)) {
+		/* the whole stamp's bytes are the key: a fraction (after byte 15)
+		 * is parsed per line below */
+		int64_t t;
+		if (vg_time_bsd(p, 15, year, &t) != 15)
+			return 0;
+		*c = (vg_time_cache){.k0 = k0, .k1 = k1, .us = t, .year = year, .ok = 1};
+	}
+	int64_t t = c->us;
+	size_t i = 15;
+	if (n > 16 && (p[15] == '.' || p[15] == ',')) /* most stamps have no fraction */
+		i += fraction(p + 15, n - 15, &t);
+	*us = t;
+	return i;
+}
+
+/* The first 20 bytes of a CLF stamp, "10/Oct/2000:13:55:36", as a time. */
+static int clf_base(const char *p, size_t n, int64_t *t)
+{
 	if (n < 20 || p[2] != '/' || p[6] != '/' || p[11] != ':' || p[14] != ':' || p[17] != ':')
 		return 0;
 	int d = digits(p, n, 2), mo = month_of(p + 3, 3), y = digits(p + 7, 4, 4);
 	int h = digits(p + 12, 2, 2), mi = digits(p + 15, 2, 2), s = digits(p + 18, 2, 2);
 	if (!valid(y, mo, d, h, mi, s))
 		return 0;
-	int64_t t = make_us(y, mo, d, h, mi, s);
+	*t = make_us(y, mo, d, h, mi, s);
+	return 1;
+}
+
+/* The fraction and zone after the base: bytes consumed in all. */
+static size_t clf_rest(const char *p, size_t n, int64_t t, int64_t *us)
+{
 	size_t i = 20;
 	i += fraction(p + i, n - i, &t);
 	int off = 0;
@@ -159,6 +188,32 @@ size_t vg_time_clf(const char *p, size_t n, int64_t *us)
 	}
 	*us = t - (int64_t)off * 1000000;
 	return i;
+}
+
+size_t vg_time_clf(const char *p, size_t n, int64_t *us)
+{
+	/* "10/Oct/2000:13:55:36 -0700" */
+	int64_t t;
+	if (!clf_base(p, n, &t))
+		return 0;
+	return clf_rest(p, n, t, us);
+}
+
+size_t vg_time_clf_cached(vg_time_cache *c, const char *p, size_t n, int64_t *us)
+{
+	if (n < 20)
+		return 0;
+	uint64_t k0, k1, k2;
+	memcpy(&k0, p, 8);
+	memcpy(&k1, p + 8, 8);
+	memcpy(&k2, p + 12, 8);
+	if (!(c->ok && c->k0 == k0 && c->k1 == k1 && c->k2 == k2)) {
+		int64_t t;
+		if (!clf_base(p, n, &t))
+			return 0;
+		*c = (vg_time_cache){.k0 = k0, .k1 = k1, .k2 = k2, .us = t, .ok = 1};
+	}
+	return clf_rest(p, n, c->us, us);
 }
 
 size_t vg_time_ctime(const char *p, size_t n, int64_t *us)
@@ -178,6 +233,26 @@ size_t vg_time_ctime(const char *p, size_t n, int64_t *us)
 		return 0;
 	*us = make_us(y, mo, d, h, mi, s) + frac;
 	return i + 5;
+}
+
+size_t vg_time_ctime_cached(vg_time_cache *c, const char *p, size_t n, int64_t *us)
+{
+	/* Only the stamp without a fraction is cached: its 24 bytes alone
+	 * decide the result. */
+	if (n < 24 || p[19] != ' ')
+		return vg_time_ctime(p, n, us);
+	uint64_t k0, k1, k2;
+	memcpy(&k0, p, 8);
+	memcpy(&k1, p + 8, 8);
+	memcpy(&k2, p + 16, 8);
+	if (!(c->ok && c->k0 == k0 && c->k1 == k1 && c->k2 == k2)) {
+		int64_t t;
+		if (vg_time_ctime(p, 24, &t) != 24)
+			return 0;
+		*c = (vg_time_cache){.k0 = k0, .k1 = k1, .k2 = k2, .us = t, .ok = 1};
+	}
+	*us = c->us;
+	return 24;
 }
 
 size_t vg_time_epoch(const char *p, size_t n, int64_t *us)

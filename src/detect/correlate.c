@@ -50,6 +50,7 @@ struct group {
 	uint32_t *per_pos;  /* temporal: events in the window per rule position */
 	size_t npresent;    /* temporal: positions with per_pos > 0 */
 	vg_hashmap *values; /* value_count: value text -> struct val */
+	struct val *last_val; /* value_count: the previous hit's value (runs repeat one), or NULL */
 	struct cev *ev;     /* events ev[start .. start+n), sorted by ts */
 	size_t start, n, cap;
 	int64_t newest;    /* newest event time ever added (for expiry) */
@@ -75,6 +76,9 @@ struct cstate {
 	vg_hashmap *groups;
 	struct group *head, *tail;
 	size_t ngroups;
+	/* The group of the previous hit: hits of one source come in runs, so
+	 * comparing its key saves most table lookups. NULL once it is freed. */
+	struct group *last_g;
 	const char **gname; /* [pos * ngroup + g]: field read from a hit of rules[pos]; NULL: none */
 	const char **vname; /* [pos]: value_count field; NULL: none */
 	/* What the state depends on (see set_identities): equal identities in
@@ -146,6 +150,12 @@ struct pfield {
 	const char *name;
 	const char *const *targets;
 	size_t ntargets;
+	/* the event field names read, in order (targets, or the name itself),
+	 * with their lengths and vg_field_hash: looked up on every hit */
+	const char **look;
+	size_t *look_len;
+	uint32_t *look_hash;
+	size_t nlook;
 };
 
 struct prule {
@@ -206,8 +216,8 @@ static size_t list_fields(const vg_engine *e, size_t idx, struct pfield *f)
 	return nf;
 }
 
-/* First value of the event fields behind one hit field, copied into a. */
-static const char *event_value(const struct pfield *f, const vg_event *ev, vg_arena *a)
+/* f->look*: the names event_field reads, resolved once. */
+static int plan_lookups(struct pfield *f)
 {
 	const char *const *targets = f->targets;
 	size_t nt = f->ntargets;
@@ -215,30 +225,79 @@ static const char *event_value(const struct pfield *f, const vg_event *ev, vg_ar
 		targets = &f->name;
 		nt = 1;
 	}
+	f->look = calloc(nt, sizeof(*f->look));
+	f->look_len = calloc(nt, sizeof(*f->look_len));
+	f->look_hash = calloc(nt, sizeof(*f->look_hash));
+	if (f->look == NULL || f->look_len == NULL || f->look_hash == NULL)
+		return VG_ENOMEM;
 	for (size_t i = 0; i < nt; i++) {
-		const vg_field *v = targets[i] != NULL ? vg_event_get(ev, targets[i]) : NULL;
-		if (v != NULL)
-			return vg_arena_strndup(a, v->val, v->val_len);
+		if (targets[i] == NULL)
+			continue;
+		size_t n = strlen(targets[i]);
+		f->look[f->nlook] = targets[i];
+		f->look_len[f->nlook] = n;
+		f->look_hash[f->nlook++] = vg_field_hash(targets[i], n);
 	}
-	return "";
+	return VG_OK;
 }
+
+/* The first event field behind one hit field, or NULL. */
+static const vg_field *event_field(const struct pfield *f, const vg_event *ev)
+{
+	for (size_t i = 0; i < f->nlook; i++) {
+		size_t pos = 0;
+		const vg_field *v = vg_event_next(ev, f->look[i], f->look_len[i], f->look_hash[i], &pos);
+		if (v != NULL)
+			return v;
+	}
+	return NULL;
+}
+
+#define HIT_FAST 16 /* hit fields found in one pass (more: looked up twice) */
 
 static vg_corr_hit *build_hit(size_t rule_idx, const struct pfield *f, size_t nf, const vg_event *ev, vg_arena *a)
 {
-	vg_corr_hit *h = vg_arena_alloc(a, sizeof(*h));
-	const char **names = vg_arena_alloc(a, (nf + 1) * sizeof(*names));
-	const char **vals = vg_arena_alloc(a, (nf + 1) * sizeof(*vals));
-	vg_corr_loc *loc = vg_arena_alloc(a, sizeof(*loc));
-	if (h == NULL || names == NULL || vals == NULL || loc == NULL)
+	/* one allocation for the hit, its name and value arrays, its location,
+	 * the path's copy and the values' copies */
+	const char *path = ev->path != NULL ? ev->path : "-";
+	size_t pl = strlen(path), vbytes = 0;
+	const vg_field *fv[HIT_FAST];
+	struct hitmem {
+		vg_corr_hit h;
+		vg_corr_loc loc;
+		const char *arr[];
+	} *hm;
+	if (nf > VG_MAX_FIELDS)
 		return NULL;
 	for (size_t i = 0; i < nf; i++) {
-		names[i] = f[i].name;
-		if ((vals[i] = event_value(&f[i], ev, a)) == NULL)
-			return NULL;
+		const vg_field *v = event_field(&f[i], ev);
+		if (i < HIT_FAST)
+			fv[i] = v;
+		vbytes += v != NULL ? (size_t)v->val_len + 1 : 0;
 	}
-	const char *path = ev->path != NULL ? ev->path : "-";
-	if ((loc->path = vg_arena_strndup(a, path, strlen(path))) == NULL)
+	size_t arr = (2 * nf + 2) * sizeof(char *);
+	if (vbytes > SIZE_MAX / 2 || pl > SIZE_MAX / 4 ||
+	    (hm = vg_arena_alloc(a, sizeof(*hm) + arr + pl + 1 + vbytes)) == NULL)
 		return NULL;
+	vg_corr_hit *h = &hm->h;
+	vg_corr_loc *loc = &hm->loc;
+	const char **names = hm->arr, **vals = hm->arr + nf + 1;
+	char *o = (char *)hm + sizeof(*hm) + arr;
+	memcpy(o, path, pl + 1);
+	loc->path = o;
+	o += pl + 1;
+	for (size_t i = 0; i < nf; i++) {
+		const vg_field *v = i < HIT_FAST ? fv[i] : event_field(&f[i], ev);
+		names[i] = f[i].name;
+		if (v == NULL) {
+			vals[i] = "";
+			continue;
+		}
+		memcpy(o, v->val, v->val_len);
+		o[v->val_len] = '\0';
+		vals[i] = o;
+		o += v->val_len + 1;
+	}
 	loc->line = ev->line;
 	*h = (vg_corr_hit){.rule_idx = rule_idx, .ts = ev->ts_us, .locs = loc, .nlocs = 1,
 			   .names = names, .vals = vals, .nf = nf};
@@ -249,8 +308,14 @@ void vg_corr_plan_free(vg_corr_plan *p)
 {
 	if (p == NULL)
 		return;
-	for (size_t i = 0; i < p->nrules; i++)
+	for (size_t i = 0; p->r != NULL && i < p->nrules; i++) {
+		for (size_t j = 0; p->r[i].f != NULL && j < p->r[i].nf; j++) {
+			free(p->r[i].f[j].look);
+			free(p->r[i].f[j].look_len);
+			free(p->r[i].f[j].look_hash);
+		}
 		free(p->r[i].f);
+	}
 	free(p->r);
 	free(p);
 }
@@ -270,6 +335,9 @@ vg_corr_plan *vg_corr_plan_new(const vg_engine *e)
 		if ((p->r[i].f = calloc(need + 1, sizeof(*p->r[i].f))) == NULL)
 			goto err;
 		p->r[i].nf = list_fields(e, i, p->r[i].f);
+		for (size_t j = 0; j < p->r[i].nf; j++)
+			if (plan_lookups(&p->r[i].f[j]) != 0)
+				goto err;
 	}
 	return p;
 err:
@@ -305,6 +373,8 @@ static const char *hit_value(const vg_corr_hit *h, const char *name)
 static void cev_release(struct group *g, struct cev *v)
 {
 	if (v->val != NULL && --v->val->refs == 0) {
+		if (g->last_val == v->val)
+			g->last_val = NULL;
 		vg_hashmap_del(g->values, v->val->s, v->val->len);
 		free(v->val);
 	}
@@ -354,6 +424,8 @@ static void lru_append(struct cstate *s, struct group *g)
 /* Unlink g from s and free it. */
 static void group_free(struct cstate *s, struct group *g)
 {
+	if (s->last_g == g)
+		s->last_g = NULL;
 	lru_unlink(s, g);
 	vg_hashmap_del(s->groups, g->key, g->keylen);
 	s->ngroups--;
@@ -694,7 +766,17 @@ static int advance_clock(struct cstate *s, int64_t ts)
  * the least recently updated and stopping at the first live one (updates come
  * mostly in time order, so that is where the stale are). INT64_MAX closes
  * every group (their period ended). */
-static int close_before(vg_corr *c, struct cstate *s, int64_t limit, vg_corr_alert_fn cb, void *ud)
+static int close_before_slow(vg_corr *c, struct cstate *s, int64_t limit, vg_corr_alert_fn cb, void *ud);
+
+/* Inline: on most hits nothing is stale. */
+static inline int close_before(vg_corr *c, struct cstate *s, int64_t limit, vg_corr_alert_fn cb, void *ud)
+{
+	if (s->head == NULL || s->head->newest >= limit)
+		return VG_OK;
+	return close_before_slow(c, s, limit, cb, ud);
+}
+
+static int close_before_slow(vg_corr *c, struct cstate *s, int64_t limit, vg_corr_alert_fn cb, void *ud)
 {
 	while (s->head != NULL && s->head->newest < limit) {
 		struct group *g = s->head;
@@ -855,7 +937,9 @@ static int insert(vg_corr *c, struct cstate *s, struct group *g, size_t pos, con
 		if (vl > 0) {
 			if (g->values == NULL && (g->values = vg_hashmap_new(0)) == NULL)
 				goto nomem;
-			struct val *iv = vg_hashmap_get(g->values, val, vl);
+			struct val *iv = g->last_val;
+			if (iv == NULL || iv->len != vl || memcmp(iv->s, val, vl) != 0)
+				iv = vg_hashmap_get(g->values, val, vl);
 			if (iv == NULL) {
 				if ((iv = malloc(sizeof(*iv) + vl + 1)) == NULL)
 					goto nomem;
@@ -869,12 +953,14 @@ static int insert(vg_corr *c, struct cstate *s, struct group *g, size_t pos, con
 			}
 			iv->refs++;
 			v.val = iv;
+			g->last_val = iv;
 		}
 	}
 	size_t i = g->n;
 	while (i > 0 && g->ev[g->start + i - 1].ts > ts)
 		i--;
-	memmove(g->ev + g->start + i + 1, g->ev + g->start + i, (g->n - i) * sizeof(*g->ev));
+	if (i < g->n) /* a late hit; most come in time order */
+		memmove(g->ev + g->start + i + 1, g->ev + g->start + i, (g->n - i) * sizeof(*g->ev));
 	g->ev[g->start + i] = v;
 	if (g->n++ == 0)
 		g->win_start = ts;
@@ -912,7 +998,9 @@ static int feed_one(vg_corr *c, struct cstate *s, size_t pos, const vg_corr_hit 
 	size_t keylen;
 	if (r != 0 || (r = build_key(c, s, pos, h, &keylen)) != 0)
 		return r;
-	struct group *g = vg_hashmap_get(s->groups, c->key, keylen);
+	struct group *g = s->last_g;
+	if (g == NULL || g->keylen != keylen || memcmp(g->key, c->key, keylen) != 0)
+		g = vg_hashmap_get(s->groups, c->key, keylen);
 	if (g == NULL) {
 		if (s->ngroups >= VG_MAX_CORR_GROUPS) {
 			group_free(s, s->head);
@@ -930,6 +1018,7 @@ static int feed_one(vg_corr *c, struct cstate *s, size_t pos, const vg_corr_hit 
 		lru_unlink(s, g);
 	}
 	lru_append(s, g);
+	s->last_g = g;
 	if (!s->monotone && g->n > 0 && ts > sat_add(g->win_start, s->span) &&
 	    (r = close_window(c, s, g, cb, ud)) != 0)
 		return r;
@@ -1108,6 +1197,7 @@ int vg_corr_adopt(vg_corr *dst, vg_corr *src)
 		vg_hashmap *empty = s->groups;
 		s->groups = t->groups;
 		t->groups = empty;
+		s->last_g = t->last_g = NULL;
 		s->head = t->head;
 		s->tail = t->tail;
 		s->ngroups = t->ngroups;

@@ -7,7 +7,8 @@
  * lits are computed at most once per event. No allocation per event. Values
  * recur (program names, actions, methods, user agents): what a database
  * reports for one is remembered per matcher (direct-mapped, keyed by database
- * and bytes), so a repeated value costs a hash and a compare, not a scan. */
+ * and bytes), so a repeated value costs a hash and a compare, not a scan.
+ * The raw record (time stamp, pid) never recurs and is scanned uncached. */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -407,7 +408,7 @@ static int lit_true(vg_matcher *m, uint32_t id)
 	return v;
 }
 
-static int eval_item(vg_matcher *m, const vg_item *it)
+static inline int eval_item(vg_matcher *m, const vg_item *it)
 {
 	int res = 0;
 	uint32_t a0 = 0;
@@ -431,25 +432,33 @@ static int eval_item(vg_matcher *m, const vg_item *it)
 	return it->neg ? !res : res;
 }
 
+static int eval_expr(vg_matcher *m, const vg_expr *x);
+
+/* A child: items (most children) without a recursive call. */
+static inline int eval_kid(vg_matcher *m, const vg_expr *k)
+{
+	return k->op == VG_X_ITEM ? eval_item(m, k->item) : eval_expr(m, k);
+}
+
 static int eval_expr(vg_matcher *m, const vg_expr *x)
 {
 	switch (x->op) {
 	case VG_X_ITEM: return eval_item(m, x->item);
-	case VG_X_NOT: return !eval_expr(m, x->kids[0]);
+	case VG_X_NOT: return !eval_kid(m, x->kids[0]);
 	case VG_X_AND:
 		for (uint32_t i = 0; i < x->n; i++)
-			if (!eval_expr(m, x->kids[i]))
+			if (!eval_kid(m, x->kids[i]))
 				return 0;
 		return 1;
 	case VG_X_OR:
 		for (uint32_t i = 0; i < x->n; i++)
-			if (eval_expr(m, x->kids[i]))
+			if (eval_kid(m, x->kids[i]))
 				return 1;
 		return 0;
 	case VG_X_ATLEAST: {
 		uint32_t got = 0;
 		for (uint32_t i = 0; i < x->n && got < x->k; i++) {
-			got += (uint32_t)eval_expr(m, x->kids[i]);
+			got += (uint32_t)eval_kid(m, x->kids[i]);
 			if (got + (x->n - i - 1) < x->k)
 				return 0;
 		}
@@ -457,6 +466,37 @@ static int eval_expr(vg_matcher *m, const vg_expr *x)
 	}
 	default: return 0;
 	}
+}
+
+/* a[0..n) == b[0..n), inline: names and cached values are short, and a
+ * libc call costs more than the compare. */
+static inline int same_bytes(const char *a, const char *b, size_t n)
+{
+	uint64_t x, y;
+	if (n >= 8) {
+		size_t i = 0;
+		for (; i + 8 < n; i += 8) {
+			memcpy(&x, a + i, 8);
+			memcpy(&y, b + i, 8);
+			if (x != y)
+				return 0;
+		}
+		memcpy(&x, a + n - 8, 8); /* the last word, overlapping */
+		memcpy(&y, b + n - 8, 8);
+		return x == y;
+	}
+	if (n >= 4) {
+		uint32_t u, v, w, z;
+		memcpy(&u, a, 4);
+		memcpy(&v, b, 4);
+		memcpy(&w, a + n - 4, 4);
+		memcpy(&z, b + n - 4, 4);
+		return u == v && w == z;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (a[i] != b[i])
+			return 0;
+	return 1;
 }
 
 static vg_fdb *fdb_find(const vg_part *p, const vg_field *f)
@@ -470,16 +510,14 @@ static vg_fdb *fdb_find(const vg_part *p, const vg_field *f)
 		if (s == 0)
 			return NULL;
 		vg_fdb *d = &p->fdbs[s - 1];
-		if (d->hash == f->hash && d->len == f->name_len && memcmp(d->name, f->name, f->name_len) == 0)
+		if (d->hash == f->hash && d->len == f->name_len && same_bytes(d->name, f->name, f->name_len))
 			return d;
 	}
 }
 
-/* d's database is built and this matcher's scratch fits it. */
-static int fdb_use(vg_matcher *m, vg_fdb *d)
+/* d's database is built and this matcher's scratch fits it (first use). */
+static __attribute__((noinline)) int fdb_prepare(vg_matcher *m, vg_fdb *d)
 {
-	if (m->fready[d->id])
-		return 0;
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	int r = vg_compile_fdb_ready((vg_engine *)(uintptr_t)m->e, d); /* built on first use, under a lock */
@@ -523,19 +561,10 @@ static inline uint64_t vc_hash(uint32_t fdb, const char *v, size_t n)
 	return h ^ h >> 29;
 }
 
-/* Hyperscan over one value, through the value cache when the value is short. */
-static int hs_value(vg_matcher *m, vg_fdb *d, const char *v, size_t n)
+/* Hyperscan over one value, recording into the cache entry c (or NULL). */
+static __attribute__((noinline)) int hs_value_scan(vg_matcher *m, vg_fdb *d, const char *v, size_t n, vc_ent *c)
 {
-	vc_ent *c = NULL;
-	vc_tab *t = n <= VC_SHORT ? &m->vcs : n <= VC_LONG ? &m->vcl : NULL;
-	if (t != NULL) {
-		c = &t->ents[vc_hash(d->id, v, n) & t->mask];
-		if (c->fdb1 == d->id + 1 && c->len == n && memcmp(c->val, v, n) == 0) {
-			for (uint8_t i = 0; i < c->nhits; i++)
-				if (lit_wanted(m, c->hits[i]))
-					lit_hit(m, c->hits[i], m->e->lits[c->hits[i]].mode == VG_LIT_PRE ? ST_MAYBE : ST_TRUE);
-			return 0;
-		}
+	if (c != NULL) {
 		c->fdb1 = 0;
 		c->nhits = 0;
 		m->rec = c;
@@ -552,20 +581,46 @@ static int hs_value(vg_matcher *m, vg_fdb *d, const char *v, size_t n)
 	return 0;
 }
 
-/* Scan one value (a field's, or the raw record) for d's lits. */
-static int fdb_scan(vg_matcher *m, vg_fdb *d, const char *v, size_t n)
+/* Hyperscan over one value, through the value cache when the value is short
+ * and may recur (a field's; the raw record, with its time stamp, never does).
+ * Inline: a cache hit, most values, then costs no call. */
+static inline int hs_value(vg_matcher *m, vg_fdb *d, const char *v, size_t n, int recurs)
 {
-	int r = fdb_use(m, d);
-	if (r != 0)
-		return r;
-	m->scan_len = n;
-	if (d->db != NULL && (r = hs_value(m, d, v, n)) != 0)
-		return r;
+	vc_ent *c = NULL;
+	vc_tab *t = !recurs ? NULL : n <= VC_SHORT ? &m->vcs : n <= VC_LONG ? &m->vcl : NULL;
+	if (t != NULL) {
+		c = &t->ents[vc_hash(d->id, v, n) & t->mask];
+		if (c->fdb1 == d->id + 1 && c->len == n && same_bytes(c->val, v, n)) {
+			for (uint8_t i = 0; i < c->nhits; i++)
+				if (lit_wanted(m, c->hits[i]))
+					lit_hit(m, c->hits[i], m->e->lits[c->hits[i]].mode == VG_LIT_PRE ? ST_MAYBE : ST_TRUE);
+			return 0;
+		}
+	}
+	return hs_value_scan(m, d, v, n, c);
+}
+
+/* d's lits that Hyperscan cannot take, tested one by one. */
+static __attribute__((noinline)) void direct_lits(vg_matcher *m, vg_fdb *d, const char *v, size_t n)
+{
 	for (size_t i = 0; i < d->ndirect; i++) {
 		uint32_t id = d->direct[i];
 		if (lit_wanted(m, id) && value_test(m, &m->e->lits[id], v, n))
 			lit_hit(m, id, ST_TRUE);
 	}
+}
+
+/* Scan one value (a field's, or the raw record) for d's lits. */
+static inline int fdb_scan(vg_matcher *m, vg_fdb *d, const char *v, size_t n, int recurs)
+{
+	int r;
+	if (!m->fready[d->id] && (r = fdb_prepare(m, d)) != 0)
+		return r;
+	m->scan_len = n;
+	if (d->db != NULL && (r = hs_value(m, d, v, n, recurs)) != 0)
+		return r;
+	if (d->ndirect != 0)
+		direct_lits(m, d, v, n);
 	return 0;
 }
 
@@ -595,15 +650,16 @@ int vg_matcher_run(vg_matcher *m, const vg_event *ev, vg_match_fn cb, void *ud)
 	for (size_t pi = 0; pi < b->nparts && r == 0; pi++) {
 		const vg_part *p = &e->parts[b->parts[pi]];
 		if (p->nfdbs != 0) {
-			for (uint32_t i = 0; i < ev->nfields && r == 0; i++) {
-				const vg_field *f = &ev->fields[i];
+			const vg_field *f = ev->fields, *fend = ev->fields + ev->nfields;
+			for (; f < fend; f++) {
 				vg_fdb *d = fdb_find(p, f);
-				if (d != NULL && d->nlits != 0 && f->val_len != 0)
-					r = fdb_scan(m, d, f->val, f->val_len);
+				if (d != NULL && d->nlits != 0 && f->val_len != 0 &&
+				    (r = fdb_scan(m, d, f->val, f->val_len, 1)) != 0)
+					break;
 			}
 		}
 		if (r == 0 && p->raw.nlits != 0 && ev->raw != NULL && ev->raw_len != 0 && ev->raw_len <= UINT32_MAX)
-			r = fdb_scan(m, (vg_fdb *)(uintptr_t)&p->raw, ev->raw, ev->raw_len);
+			r = fdb_scan(m, (vg_fdb *)(uintptr_t)&p->raw, ev->raw, ev->raw_len, 0);
 	}
 	for (size_t gi = 0; gi < b->n && r == 0; gi++) {
 		const vg_group *g = &e->groups[b->groups[gi]];

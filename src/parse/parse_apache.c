@@ -20,15 +20,19 @@ static int take_quoted(vg_pu_cur *c, vg_pu_str *out, int *esc)
 		return 0;
 	const char *s = ++c->p;
 	*esc = 0;
-	while (c->p < c->end && *c->p != '"') {
-		if (*c->p == '\\' && c->p + 1 < c->end) {
+	for (;;) {
+		/* to the next quote or backslash, a word at a time */
+		c->p += vg_pu_find2(c->p, vg_pu_left(c), '"', '\\');
+		if (c->p >= c->end)
+			return 0;
+		if (*c->p == '"')
+			break;
+		if (c->p + 1 < c->end) {
 			*esc = 1;
-			c->p++;
+			c->p++; /* the escaped byte */
 		}
 		c->p++;
 	}
-	if (c->p >= c->end)
-		return 0;
 	out->p = s;
 	out->n = (size_t)(c->p - s);
 	c->p++;
@@ -54,7 +58,7 @@ static vg_pu_str unescape(vg_event *ev, vg_pu_str s, int esc)
 	return (vg_pu_str){d, k};
 }
 
-static void add_slice(vg_event *ev, const char *name, vg_pu_str v)
+static inline __attribute__((always_inline)) void add_slice(vg_event *ev, const char *name, vg_pu_str v)
 {
 	if (v.n != 0)
 		(void)vg_event_add_str(ev, name, v.p, v.n);
@@ -131,7 +135,7 @@ static int status_follows(const vg_pu_cur *c)
 }
 
 /* Split an access line; 0 when it is not one. Reads only p[0..n). */
-static int scan_access(const char *p, size_t n, access_parts *a)
+static int scan_access(const char *p, size_t n, access_parts *a, vg_time_cache *tc)
 {
 	vg_pu_cur c = vg_pu_cur_make(p, n);
 	vg_pu_str tok[4];
@@ -154,7 +158,8 @@ static int scan_access(const char *p, size_t n, access_parts *a)
 		return 0;
 	}
 	size_t t;
-	if (!vg_pu_lit(&c, "[") || (t = vg_time_clf(c.p, vg_pu_left(&c), &a->ts)) == 0)
+	if (!vg_pu_lit(&c, "[") || (t = tc != NULL ? vg_time_clf_cached(tc, c.p, vg_pu_left(&c), &a->ts)
+								  : vg_time_clf(c.p, vg_pu_left(&c), &a->ts)) == 0)
 		return 0;
 	c.p += t;
 	if (!vg_pu_lit(&c, "] "))
@@ -190,14 +195,14 @@ static int scan_access(const char *p, size_t n, access_parts *a)
 static int access_probe(const char *line, size_t n)
 {
 	access_parts a;
-	return scan_access(line, vg_pu_chomp(line, n), &a) ? 90 : 0;
+	return scan_access(line, vg_pu_chomp(line, n), &a, NULL) ? 90 : 0;
 }
 
 static int access_parse(vg_event *ev)
 {
 	access_parts a;
 	size_t n = vg_pu_chomp(ev->raw, ev->raw_len);
-	if (n > VG_MAX_LINE || !scan_access(ev->raw, n, &a))
+	if (n > VG_MAX_LINE || !scan_access(ev->raw, n, &a, &ev->clf_time))
 		return VG_EPARSE;
 	ev->ts_us = a.ts;
 	ev->layer = VG_LAYER_APPLICATION;
@@ -237,11 +242,11 @@ const vg_parser vg_parser_apache_access = {
 /* ---- error logs ---------------------------------------------------------- */
 
 /* "[Wed Oct 11 14:32:52.123456 2017] [": the Apache error log stamp. */
-static size_t apache_stamp(const char *p, size_t n, int64_t *us)
+static size_t apache_stamp(const char *p, size_t n, int64_t *us, vg_time_cache *tc)
 {
 	if (n < 2 || p[0] != '[')
 		return 0;
-	size_t t = vg_time_ctime(p + 1, n - 1, us);
+	size_t t = tc != NULL ? vg_time_ctime_cached(tc, p + 1, n - 1, us) : vg_time_ctime(p + 1, n - 1, us);
 	if (t == 0 || 1 + t + 2 >= n || p[1 + t] != ']' || p[2 + t] != ' ' || p[3 + t] != '[')
 		return 0;
 	return 1 + t + 1;
@@ -387,7 +392,7 @@ static int error_probe(const char *line, size_t n)
 	int64_t us;
 	size_t t;
 	n = vg_pu_chomp(line, n);
-	if (apache_stamp(line, n, &us) != 0)
+	if (apache_stamp(line, n, &us, NULL) != 0)
 		return 90;
 	if ((t = nginx_stamp(line, n, &us)) != 0) {
 		const char *rb = memchr(line + t, ']', n - t);
@@ -404,7 +409,7 @@ static int error_parse(vg_event *ev)
 	if (n > VG_MAX_LINE)
 		return VG_EPARSE;
 	int r;
-	if ((t = apache_stamp(ev->raw, n, &us)) != 0) {
+	if ((t = apache_stamp(ev->raw, n, &us, &ev->ctime_time)) != 0) {
 		vg_pu_cur c = vg_pu_cur_make(ev->raw + t, n - t);
 		vg_pu_blanks(&c);
 		r = apache_error(ev, c);

@@ -36,9 +36,10 @@ static int year_for(const vg_event *ev)
 
 /* A 3164 timestamp ("Jun 14 15:16:01") or an RFC 3339 one as rsyslog writes
  * with its high-precision template, followed by a blank or the end. */
-static size_t take_time(vg_pu_cur *c, int year, int64_t *us)
+static size_t take_time(vg_pu_cur *c, int year, int64_t *us, vg_time_cache *tc)
 {
-	size_t n = vg_time_bsd(c->p, vg_pu_left(c), year, us);
+	size_t n = tc != NULL ? vg_time_bsd_cached(tc, c->p, vg_pu_left(c), year, us)
+			      : vg_time_bsd(c->p, vg_pu_left(c), year, us);
 	if (n == 0)
 		n = vg_time_rfc3339(c->p, vg_pu_left(c), us);
 	if (n == 0 || (n < vg_pu_left(c) && c->p[n] != ' ' && c->p[n] != '\t'))
@@ -53,13 +54,41 @@ typedef struct tag_parts {
 
 /* "sshd[123]:", "kernel:", "sshd(pam_unix)[19939]:", "/usr/sbin/cron[9]:".
  * 1 when t (a blank-free token) is a TAG followed by ':'. */
-static int split_tag(vg_pu_str t, tag_parts *out)
+static int split_tag_rest(vg_pu_str t, tag_parts *out);
+
+static inline int split_tag(vg_pu_str t, tag_parts *out)
 {
 	memset(out, 0, sizeof(*out));
+	/* inline: the first word of most lines is a host name, not a TAG */
 	if (t.n < 2 || t.n > MAX_TAG || t.p[t.n - 1] != ':')
 		return 0;
+	return split_tag_rest(t, out);
+}
+
+static int split_tag_rest(vg_pu_str t, tag_parts *out)
+{
 	vg_pu_str s = {t.p, t.n - 1};
-	for (size_t i = 0; i < s.n; i++)
+	/* No control byte, blank or ':' (eight bytes at a time: this runs on
+	 * every line; the tests are exact as booleans). */
+	const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+	size_t i = 0;
+	for (; i + 8 <= s.n; i += 8) {
+		uint64_t x, co;
+		memcpy(&x, s.p + i, 8);
+		co = x ^ (ones * ':');
+		if ((((x - ones * 0x21) & ~x) | ((co - ones) & ~co)) & highs)
+			return 0;
+	}
+	if (i < s.n && s.n >= 8) {
+		/* the rest as one word that overlaps the last one checked */
+		uint64_t x, co;
+		memcpy(&x, s.p + s.n - 8, 8);
+		co = x ^ (ones * ':');
+		if ((((x - ones * 0x21) & ~x) | ((co - ones) & ~co)) & highs)
+			return 0;
+		i = s.n;
+	}
+	for (; i < s.n; i++)
 		if ((unsigned char)s.p[i] < 0x21 || s.p[i] == ':')
 			return 0;
 	if (s.p[s.n - 1] == ']') {
@@ -77,10 +106,15 @@ static int split_tag(vg_pu_str t, tag_parts *out)
 			s.n = (size_t)(lp - s.p);
 		}
 	}
-	const char *slash = vg_pu_rfind(s.p, s.n, VG_PU_LIT("/"));
-	if (slash != NULL && slash + 1 < s.p + s.n) {
-		s.n -= (size_t)(slash + 1 - s.p);
-		s.p = slash + 1;
+	for (size_t k = s.n; k-- > 0;) {
+		if (s.p[k] == '/') {
+			/* a trailing '/' keeps the whole name */
+			if (k + 1 < s.n) {
+				s.p += k + 1;
+				s.n -= k + 1;
+			}
+			break;
+		}
 	}
 	out->prog = s;
 	return s.n != 0;
@@ -112,7 +146,7 @@ static int parse_3164(vg_event *ev, vg_pu_cur c, int pri)
 	tag_parts tp;
 	vg_pu_str t, host = {0};
 
-	if (take_time(&c, year_for(ev), &us) != 0)
+	if (take_time(&c, year_for(ev), &us, &ev->bsd_time) != 0)
 		ev->ts_us = us;
 	else if (pri < 0)
 		return VG_EPARSE; /* neither PRI nor timestamp: not syslog */
@@ -316,7 +350,7 @@ static int syslog_probe(const char *line, size_t n)
 	if (pri >= 0 && vg_pu_left(&c) >= 2 && c.p[0] >= '1' && c.p[0] <= '9' && c.p[1] == ' ')
 		return 95;
 	int bsd = vg_time_bsd(c.p, vg_pu_left(&c), 2000, &us) != 0;
-	if (take_time(&c, 2000, &us) == 0)
+	if (take_time(&c, 2000, &us, NULL) == 0)
 		return pri >= 0 ? 50 : 0;
 	if (vg_pu_blanks(&c) == 0 || !vg_pu_token(&c, &t))
 		return pri >= 0 ? 60 : 0;

@@ -11,15 +11,20 @@
 /* An extractor returns 1 when it recognised the message, 0 otherwise. */
 typedef int (*app_fn)(vg_event *ev, const vg_syslog_msg *m, vg_pu_str s);
 
+struct app_name {
+	const char *s;
+	size_t n;
+};
+
 struct app {
-	const char *const *names; /* NULL-terminated */
+	const struct app_name *names; /* ends with {NULL, 0} */
 	uint8_t service;
 	app_fn extract; /* NULL: only the generic PAM extraction */
 };
 
 /* ---- shared helpers ---------------------------------------------------- */
 
-static void add_slice(vg_event *ev, const char *name, vg_pu_str v)
+static inline __attribute__((always_inline)) void add_slice(vg_event *ev, const char *name, vg_pu_str v)
 {
 	if (v.n != 0)
 		(void)vg_event_add_str(ev, name, v.p, v.n);
@@ -584,27 +589,32 @@ static int app_kernel(vg_event *ev, const vg_syslog_msg *m, vg_pu_str s)
 
 /* ---- the table ---------------------------------------------------------- */
 
-static const char *const n_sshd[] = {"sshd", "sshd-session", "sshd-auth", NULL};
-static const char *const n_sudo[] = {"sudo", NULL};
-static const char *const n_su[] = {"su", NULL};
-static const char *const n_cron[] = {"cron", "CRON", "crond", NULL};
-static const char *const n_kernel[] = {"kernel", NULL};
-static const char *const n_vsftpd[] = {"vsftpd", NULL};
-static const char *const n_useradd[] = {"useradd", "usermod", "userdel", "groupadd", "groupmod", "groupdel",
-					"passwd", "chpasswd", NULL};
-static const char *const n_ftpd[] = {"ftpd", "in.ftpd", NULL};
+/* A program name and its length. */
+#define NM(s) {(s), sizeof(s) - 1}
+static const struct app_name n_sshd[] = {NM("sshd"), NM("sshd-session"), NM("sshd-auth"), {NULL, 0}};
+static const struct app_name n_sudo[] = {NM("sudo"), {NULL, 0}};
+static const struct app_name n_su[] = {NM("su"), {NULL, 0}};
+static const struct app_name n_cron[] = {NM("cron"), NM("CRON"), NM("crond"), {NULL, 0}};
+static const struct app_name n_kernel[] = {NM("kernel"), {NULL, 0}};
+static const struct app_name n_vsftpd[] = {NM("vsftpd"), {NULL, 0}};
+static const struct app_name n_useradd[] = {NM("useradd"),  NM("usermod"),  NM("userdel"), NM("groupadd"),
+					    NM("groupmod"), NM("groupdel"), NM("passwd"),  NM("chpasswd"),
+					    {NULL, 0}};
+static const struct app_name n_ftpd[] = {NM("ftpd"), NM("in.ftpd"), {NULL, 0}};
 /* polkit's pkexec writes to auth.log; Sigma files its rules under "auth". */
-static const char *const n_auth[] = {"pkexec", NULL};
+static const struct app_name n_auth[] = {NM("pkexec"), {NULL, 0}};
 
+/* Names are unique, so the order is only the search order: the busiest
+ * programs of auth and system logs first. */
 static const struct app apps[] = {
 	{n_sshd, VG_SERVICE_SSHD, app_sshd},
-	{n_sudo, VG_SERVICE_SUDO, app_sudo},
+	{n_ftpd, VG_SERVICE_SYSLOG, app_ftpd},
 	{n_su, VG_SERVICE_SU, app_su},
+	{n_sudo, VG_SERVICE_SUDO, app_sudo},
 	{n_cron, VG_SERVICE_CRON, app_cron},
 	{n_kernel, VG_SERVICE_KERNEL, app_kernel},
 	{n_vsftpd, VG_SERVICE_VSFTPD, NULL},
 	{n_useradd, VG_SERVICE_USERADD, app_useradd},
-	{n_ftpd, VG_SERVICE_SYSLOG, app_ftpd},
 	{n_auth, VG_SERVICE_AUTH, NULL},
 };
 
@@ -613,8 +623,8 @@ static const struct app *app_find(const char *prog, size_t n)
 	if (n == 0)
 		return NULL;
 	for (size_t i = 0; i < sizeof(apps) / sizeof(apps[0]); i++)
-		for (const char *const *name = apps[i].names; *name != NULL; name++)
-			if ((*name)[0] == prog[0] && vg_pu_eq(prog, n, *name)) /* first byte: most names differ there */
+		for (const struct app_name *nm = apps[i].names; nm->s != NULL; nm++)
+			if (nm->n == n && nm->s[0] == prog[0] && memcmp(nm->s, prog, n) == 0)
 				return &apps[i];
 	return NULL;
 }

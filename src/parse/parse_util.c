@@ -6,52 +6,12 @@
 #include <arpa/inet.h>
 #include <string.h>
 
-int vg_pu_upto(vg_pu_cur *c, const char *lit, vg_pu_str *out)
+/* Which of the needle's first two bytes to look for with memchr: the second
+ * unless it is a blank (the needles here are mostly " word "), as a blank
+ * turns up every few bytes of a log line. */
+static size_t probe_byte(const char *needle, size_t m)
 {
-	size_t m = strlen(lit);
-	const char *q = vg_pu_find(c->p, vg_pu_left(c), lit, m);
-	if (q == NULL)
-		return 0;
-	out->p = c->p;
-	out->n = (size_t)(q - c->p);
-	c->p = q + m;
-	return 1;
-}
-
-int vg_pu_upto_last(vg_pu_cur *c, const char *lit, vg_pu_str *out)
-{
-	size_t m = strlen(lit);
-	const char *q = vg_pu_rfind(c->p, vg_pu_left(c), lit, m);
-	if (q == NULL)
-		return 0;
-	out->p = c->p;
-	out->n = (size_t)(q - c->p);
-	c->p = q + m;
-	return 1;
-}
-
-int vg_pu_token(vg_pu_cur *c, vg_pu_str *out)
-{
-	const char *s = c->p;
-	while (c->p < c->end && *c->p != ' ' && *c->p != '\t')
-		c->p++;
-	out->p = s;
-	out->n = (size_t)(c->p - s);
-	return out->n != 0;
-}
-
-size_t vg_pu_blanks(vg_pu_cur *c)
-{
-	const char *s = c->p;
-	while (c->p < c->end && (*c->p == ' ' || *c->p == '\t'))
-		c->p++;
-	return (size_t)(c->p - s);
-}
-
-vg_pu_str vg_pu_rest(const vg_pu_cur *c)
-{
-	vg_pu_str s = {c->p, vg_pu_left(c)};
-	return s;
+	return m >= 2 && needle[1] != ' ' ? 1 : 0;
 }
 
 const char *vg_pu_find(const char *h, size_t n, const char *needle, size_t m)
@@ -60,25 +20,35 @@ const char *vg_pu_find(const char *h, size_t n, const char *needle, size_t m)
 		return h;
 	if (n < m)
 		return NULL;
-	return memmem(h, n, needle, m);
+	/* memchr for one byte, then compare: much cheaper than memmem's set-up
+	 * for the short needles and lines here */
+	size_t k = probe_byte(needle, m), last = n - m; /* last candidate start */
+	const char *q = h + k, *stop = h + last + k + 1;
+	while (q < stop && (q = memchr(q, needle[k], (size_t)(stop - q))) != NULL) {
+		if (memcmp(q - k, needle, m) == 0)
+			return q - k;
+		q++;
+	}
+	return NULL;
 }
 
 const char *vg_pu_rfind(const char *h, size_t n, const char *needle, size_t m)
 {
 	if (n < m)
 		return NULL;
-	for (size_t i = n - m + 1; i-- > 0;)
-		if (h[i] == needle[0] && memcmp(h + i, needle, m) == 0)
-			return h + i;
+	if (m == 0)
+		return h + n;
+	size_t k = probe_byte(needle, m);
+	size_t len = n - m + 1; /* candidate starts h[0 .. len) */
+	while (len > 0) {
+		const char *q = memrchr(h + k, needle[k], len);
+		if (q == NULL)
+			return NULL;
+		if (memcmp(q - k, needle, m) == 0)
+			return q - k;
+		len = (size_t)(q - k - h);
+	}
 	return NULL;
-}
-
-size_t vg_pu_ndigits(const char *p, size_t n)
-{
-	size_t i = 0;
-	while (i < n && p[i] >= '0' && p[i] <= '9')
-		i++;
-	return i;
 }
 
 int vg_pu_uint(const char *p, size_t n, uint64_t max, uint64_t *out)
@@ -117,51 +87,87 @@ int vg_pu_is_ipv4(const char *p, size_t n)
 {
 	if (n < 7 || n > 15)
 		return 0;
-	unsigned octets = 0, val = 0, digits = 0;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char ch = (unsigned char)p[i];
-		if (ch >= '0' && ch <= '9') {
-			if (digits > 0 && val == 0)
-				return 0; /* leading zero */
-			val = val * 10 + (ch - '0');
-			if (val > 255)
-				return 0;
-			if (digits++ == 0)
-				octets++;
-		} else if (ch == '.' && digits > 0 && octets < 4) {
-			val = digits = 0;
-		} else {
+	const char *e = p + n;
+	for (int o = 0; o < 4; o++) {
+		if (o != 0 && (p == e || *p++ != '.'))
 			return 0;
+		if (p == e)
+			return 0;
+		unsigned v = (unsigned)(unsigned char)*p - '0';
+		if (v > 9)
+			return 0;
+		p++;
+		unsigned d;
+		if (p != e && (d = (unsigned)(unsigned char)*p - '0') <= 9) {
+			if (v == 0)
+				return 0; /* leading zero */
+			v = v * 10 + d;
+			p++;
+			if (p != e && (d = (unsigned)(unsigned char)*p - '0') <= 9) {
+				v = v * 10 + d;
+				p++;
+				if (v > 255)
+					return 0;
+			}
 		}
 	}
-	return octets == 4 && digits > 0;
+	return p == e;
 }
 
 int vg_pu_is_ip(const char *p, size_t n)
 {
-	if (n == 0)
+	/* a string with a ':' is never a dotted quad, nor one without it IPv6 */
+	if (vg_pu_is_ipv4(p, n))
+		return 1;
+	/* every IPv6 text has two ':' at least ("::"): "1.2.3.4:" (an address
+	 * before ": 11: Bye") is settled without inet_pton */
+	const char *c1 = n != 0 ? memchr(p, ':', n) : NULL;
+	if (c1 == NULL || memchr(c1 + 1, ':', (size_t)(p + n - c1 - 1)) == NULL)
 		return 0;
-	if (memchr(p, ':', n) != NULL)
-		return pton(AF_INET6, p, n);
-	return vg_pu_is_ipv4(p, n);
+	return pton(AF_INET6, p, n);
+}
+
+/* Length of a key, SIZE_MAX when no word can have it as its key (empty, or
+ * holding '='): keys are short literals, a loop costs less than calls. */
+static size_t key_len(const char *k)
+{
+	size_t m = 0;
+	while (k[m] != '\0' && k[m] != '=')
+		m++;
+	return k[m] != '\0' || m == 0 ? SIZE_MAX : m;
+}
+
+static int same_prefix(const char *p, const char *k, size_t m)
+{
+	for (size_t i = 0; i < m; i++)
+		if (p[i] != k[i])
+			return 0;
+	return 1;
 }
 
 size_t vg_pu_kvs(const char *p, size_t n, const char *const *keys, vg_pu_str *vals, size_t nkeys)
 {
-	size_t found = 0;
+	/* Per key its length (SIZE_MAX: no word can have it as its key), and
+	 * the set of first bytes, so most words cost one bit test. */
+	size_t found = 0, lens[8];
+	uint64_t first[4] = {0};
+	for (size_t k = 0; k < nkeys; k++) {
+		unsigned char c0 = (unsigned char)keys[k][0];
+		first[c0 / 64] |= (uint64_t)1 << (c0 % 64);
+		if (k < 8)
+			lens[k] = key_len(keys[k]);
+	}
 	for (size_t i = 0; i < n && found < nkeys;) {
-		size_t e = i, eq = 0;
-		while (e < n && p[e] != ' ' && p[e] != '\t') {
-			if (eq == 0 && p[e] == '=')
-				eq = e;
-			e++;
-		}
-		if (eq > i) {
+		size_t e = i + vg_pu_blank_off(p + i, n - i);
+		unsigned char c0 = (unsigned char)p[i];
+		/* the key is the text before the word's first '=': key k matches
+		 * when its text is followed by '=' */
+		if (first[c0 / 64] >> (c0 % 64) & 1) {
 			for (size_t k = 0; k < nkeys; k++) {
-				if (vals[k].p == NULL && keys[k][0] == p[i] && strlen(keys[k]) == eq - i &&
-				    memcmp(p + i, keys[k], eq - i) == 0) {
-					vals[k].p = p + eq + 1;
-					vals[k].n = e - eq - 1;
+				size_t m = k < 8 ? lens[k] : key_len(keys[k]);
+				if (vals[k].p == NULL && m < e - i && p[i + m] == '=' && same_prefix(p + i, keys[k], m)) {
+					vals[k].p = p + i + m + 1;
+					vals[k].n = e - (i + m) - 1;
 					found++;
 					break;
 				}
@@ -208,13 +214,6 @@ vg_pu_str vg_pu_trim(vg_pu_str s)
 	return s;
 }
 
-int vg_pu_add_num_n(vg_event *ev, const char *name, size_t name_len, const char *p, size_t n)
-{
-	if (n == 0 || n > 20 || vg_pu_ndigits(p, n) != n)
-		return VG_EPARSE;
-	return vg_event_add(ev, name, name_len, p, n, VG_V_NUM);
-}
-
 int vg_pu_add_uint(vg_event *ev, const char *name, uint64_t v)
 {
 	char buf[24];
@@ -224,17 +223,6 @@ int vg_pu_add_uint(vg_event *ev, const char *name, uint64_t v)
 		v /= 10;
 	} while (v != 0);
 	return vg_event_add_copy(ev, name, strlen(name), buf + i, sizeof(buf) - i, VG_V_NUM);
-}
-
-int vg_pu_add_host(vg_event *ev, const char *ip_name, const char *domain_name, const char *p, size_t n)
-{
-	if (n == 0)
-		return 0;
-	if (vg_pu_is_ip(p, n))
-		return vg_event_add_str(ev, ip_name, p, n);
-	if (domain_name == NULL)
-		return 0;
-	return vg_event_add_str(ev, domain_name, p, n);
 }
 
 int vg_pu_add_lower(vg_event *ev, const char *name, const char *p, size_t n)

@@ -13,6 +13,9 @@
 #include <stddef.h>
 #include <string.h>
 #include <stdint.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "core/event.h"
 
@@ -49,24 +52,106 @@ static inline int vg_pu_lit(vg_pu_cur *c, const char *lit)
 	c->p += m;
 	return 1;
 }
-/* out = text before the first (or, for _last, the last) occurrence of lit;
- * the cursor moves past lit. 0 (cursor unchanged) when lit does not occur. */
-int vg_pu_upto(vg_pu_cur *c, const char *lit, vg_pu_str *out);
-int vg_pu_upto_last(vg_pu_cur *c, const char *lit, vg_pu_str *out);
-/* A run of at least one non-blank byte (blank: ' ', '\t'); does not skip
- * what follows. 0 when the cursor is at a blank or at the end. */
-int vg_pu_token(vg_pu_cur *c, vg_pu_str *out);
-/* Skip blanks; returns how many were skipped. */
-size_t vg_pu_blanks(vg_pu_cur *c);
-/* The rest of the slice. */
-vg_pu_str vg_pu_rest(const vg_pu_cur *c);
-
 /* A string literal as (pointer, length) arguments: vg_pu_find(p, n, VG_PU_LIT("x")). */
 #define VG_PU_LIT(s) (s), (sizeof(s) - 1)
 
 /* Memory search within bounds; NULL when absent (m == 0 matches at h). */
 const char *vg_pu_find(const char *h, size_t n, const char *needle, size_t m);
 const char *vg_pu_rfind(const char *h, size_t n, const char *needle, size_t m);
+
+/* out = text before the first (or, for _last, the last) occurrence of lit;
+ * the cursor moves past lit. 0 (cursor unchanged) when lit does not occur.
+ * (Inline so that the length of a literal is a constant.) */
+static inline int vg_pu_upto(vg_pu_cur *c, const char *lit, vg_pu_str *out)
+{
+	size_t m = strlen(lit);
+	const char *q = vg_pu_find(c->p, vg_pu_left(c), lit, m);
+	if (q == NULL)
+		return 0;
+	out->p = c->p;
+	out->n = (size_t)(q - c->p);
+	c->p = q + m;
+	return 1;
+}
+static inline int vg_pu_upto_last(vg_pu_cur *c, const char *lit, vg_pu_str *out)
+{
+	size_t m = strlen(lit);
+	const char *q = vg_pu_rfind(c->p, vg_pu_left(c), lit, m);
+	if (q == NULL)
+		return 0;
+	out->p = c->p;
+	out->n = (size_t)(q - c->p);
+	c->p = q + m;
+	return 1;
+}
+
+/* Offset of the first byte equal to a or b in p[0..n), or n. Eight bytes at
+ * a time (whole words inside the slice only): tokens and quoted fields are
+ * scanned on every line. */
+static inline size_t vg_pu_find2(const char *p, size_t n, char a, char b)
+{
+	const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+	size_t i = 0;
+#ifdef __SSE2__
+	/* sixteen bytes a step where the target has SSE2 (every x86-64) */
+	const __m128i va = _mm_set1_epi8(a), vb = _mm_set1_epi8(b);
+	for (; i + 16 <= n; i += 16) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+		unsigned hit = (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(x, va), _mm_cmpeq_epi8(x, vb)));
+		if (hit != 0)
+			return i + (size_t)__builtin_ctz(hit);
+	}
+#endif
+	for (; i + 8 <= n; i += 8) {
+		uint64_t x, xa, xb;
+		memcpy(&x, p + i, 8);
+		xa = x ^ (ones * (unsigned char)a);
+		xb = x ^ (ones * (unsigned char)b);
+		/* exact for the lowest flagged byte (borrows only flag higher ones) */
+		uint64_t hit = (((xa - ones) & ~xa) | ((xb - ones) & ~xb)) & highs;
+		if (hit != 0) {
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+			return i + (size_t)__builtin_ctzll(hit) / 8;
+#else
+			break; /* the byte loop below finds it */
+#endif
+		}
+	}
+	while (i < n && p[i] != a && p[i] != b)
+		i++;
+	return i;
+}
+
+/* Offset of the first blank (' ', '\t') in p[0..n), or n. */
+static inline size_t vg_pu_blank_off(const char *p, size_t n)
+{
+	return vg_pu_find2(p, n, ' ', '\t');
+}
+
+/* A run of at least one non-blank byte (blank: ' ', '\t'); does not skip
+ * what follows. 0 when the cursor is at a blank or at the end. */
+static inline int vg_pu_token(vg_pu_cur *c, vg_pu_str *out)
+{
+	size_t k = vg_pu_blank_off(c->p, vg_pu_left(c));
+	out->p = c->p;
+	out->n = k;
+	c->p += k;
+	return k != 0;
+}
+/* Skip blanks; returns how many were skipped. */
+static inline size_t vg_pu_blanks(vg_pu_cur *c)
+{
+	const char *s = c->p;
+	while (c->p < c->end && (*c->p == ' ' || *c->p == '\t'))
+		c->p++;
+	return (size_t)(c->p - s);
+}
+/* The rest of the slice. */
+static inline vg_pu_str vg_pu_rest(const vg_pu_cur *c)
+{
+	vg_pu_str s = {c->p, vg_pu_left(c)};
+	return s;
+}
 /* p[0..n) equals / starts with the NUL-terminated lit. */
 static inline int vg_pu_eq(const char *p, size_t n, const char *lit)
 {
@@ -79,7 +164,13 @@ static inline int vg_pu_prefix(const char *p, size_t n, const char *lit)
 	return n >= m && memcmp(p, lit, m) == 0;
 }
 /* Length of the run of ASCII digits at p. */
-size_t vg_pu_ndigits(const char *p, size_t n);
+static inline size_t vg_pu_ndigits(const char *p, size_t n)
+{
+	size_t i = 0;
+	while (i < n && (unsigned)(unsigned char)p[i] - '0' <= 9)
+		i++;
+	return i;
+}
 /* p[0..n) is 1..20 digits whose value is <= max: 1 and *out set, else 0. */
 int vg_pu_uint(const char *p, size_t n, uint64_t max, uint64_t *out);
 /* Whole slice is a textual IPv4 / IPv6 address (inet_pton rules). */
@@ -99,7 +190,12 @@ vg_pu_str vg_pu_trim(vg_pu_str s);
 
 /* Add name = p[0..n) as a number when it is 1..20 digits; VG_EPARSE (nothing
  * added) otherwise. (Inline so that a literal name's length is a constant.) */
-int vg_pu_add_num_n(vg_event *ev, const char *name, size_t name_len, const char *p, size_t n);
+static inline int vg_pu_add_num_n(vg_event *ev, const char *name, size_t name_len, const char *p, size_t n)
+{
+	if (n == 0 || n > 20 || vg_pu_ndigits(p, n) != n)
+		return VG_EPARSE;
+	return vg_event_add(ev, name, name_len, p, n, VG_V_NUM);
+}
 static inline int vg_pu_add_num(vg_event *ev, const char *name, const char *p, size_t n)
 {
 	return vg_pu_add_num_n(ev, name, __builtin_strlen(name), p, n);
@@ -108,7 +204,17 @@ static inline int vg_pu_add_num(vg_event *ev, const char *name, const char *p, s
 int vg_pu_add_uint(vg_event *ev, const char *name, uint64_t v);
 /* Add p[0..n) as ip_name when it is an IP address, else as domain_name
  * (nothing for an empty value or domain_name == NULL). */
-int vg_pu_add_host(vg_event *ev, const char *ip_name, const char *domain_name, const char *p, size_t n);
+static inline int vg_pu_add_host(vg_event *ev, const char *ip_name, const char *domain_name, const char *p, size_t n)
+{
+	/* inline: the field names are literals, their hashes then constants */
+	if (n == 0)
+		return 0;
+	if (vg_pu_is_ip(p, n))
+		return vg_event_add_str(ev, ip_name, p, n);
+	if (domain_name == NULL)
+		return 0;
+	return vg_event_add_str(ev, domain_name, p, n);
+}
 /* Add a static string value (event.action, event.outcome, ...). Inline: the
  * lengths of literal names and values are then constants. */
 static inline int vg_pu_add_lit(vg_event *ev, const char *name, const char *lit)

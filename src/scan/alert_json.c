@@ -483,6 +483,35 @@ int vg_event_json_renest(vg_buf *out, const char *doc, size_t len)
 	return r;
 }
 
+/* Decimal text of v, as printf's %llu writes it, into buf (>= 21 bytes);
+ * returns its length. (Correlation alerts carry one per event: no printf.) */
+static size_t fmt_u64(char *buf, uint64_t v)
+{
+	char tmp[24];
+	size_t n = 0;
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	for (size_t i = 0; i < n; i++)
+		buf[i] = tmp[n - 1 - i];
+	return n;
+}
+
+/* vg_jsonw_int(w, v), without its snprintf. */
+static void put_int(vg_jsonw *w, int64_t v)
+{
+	char buf[24];
+	size_t n = 0;
+	if (v < 0) {
+		buf[n++] = '-';
+		n += fmt_u64(buf + 1, (uint64_t)0 - (uint64_t)v);
+	} else {
+		n = fmt_u64(buf, (uint64_t)v);
+	}
+	vg_jsonw_num_text(w, buf, n);
+}
+
 static const char *corr_type_name(enum vg_corr_type t)
 {
 	switch (t) {
@@ -510,7 +539,7 @@ int vg_alert_json_corr(vg_buf *out, const vg_engine *e, const vg_corr_alert *a)
 	}
 	SYN("event.kind", "alert", VG_V_STR);
 	if (a->nlocs > 0) {
-		snprintf(line, sizeof(line), "%llu", (unsigned long long)a->locs[a->nlocs - 1].line);
+		line[fmt_u64(line, a->locs[a->nlocs - 1].line)] = '\0';
 		SYN("log.file.path", a->locs[a->nlocs - 1].path, VG_V_STR);
 		SYN("log.file.line", line, VG_V_NUM);
 	}
@@ -539,7 +568,7 @@ int vg_alert_json_corr(vg_buf *out, const vg_engine *e, const vg_corr_alert *a)
 	vg_jsonw_key(&w, "type", 4);
 	vg_jsonw_str(&w, type, strlen(type));
 	vg_jsonw_key(&w, "count", 5);
-	vg_jsonw_int(&w, (int64_t)a->count);
+	put_int(&w, (int64_t)a->count);
 	vg_jsonw_key(&w, "group_by", 8);
 	vg_jsonw_obj_begin(&w);
 	for (size_t i = 0; i < a->ngroup; i++) {
@@ -554,7 +583,7 @@ int vg_alert_json_corr(vg_buf *out, const vg_engine *e, const vg_corr_alert *a)
 		vg_jsonw_key(&w, "path", 4);
 		vg_jsonw_str(&w, a->locs[i].path, strlen(a->locs[i].path));
 		vg_jsonw_key(&w, "line", 4);
-		vg_jsonw_int(&w, (int64_t)a->locs[i].line);
+		put_int(&w, (int64_t)a->locs[i].line);
 		vg_jsonw_obj_end(&w);
 	}
 	vg_jsonw_arr_end(&w);

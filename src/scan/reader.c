@@ -254,7 +254,7 @@ static int grow(vg_batch *b, size_t more)
 	return 0;
 }
 
-static int append(vg_batch *b, const char *p, size_t n)
+static inline int append(vg_batch *b, const char *p, size_t n)
 {
 	if (grow(b, n) != 0)
 		return VG_ENOMEM;
@@ -263,7 +263,7 @@ static int append(vg_batch *b, const char *p, size_t n)
 	return 0;
 }
 
-static int add_record(vg_batch *b, size_t off, uint64_t line)
+static inline int add_record(vg_batch *b, size_t off, uint64_t line)
 {
 	if (b->nrecs == b->cap_recs) {
 		size_t nc = b->cap_recs ? b->cap_recs * 2 : 1024;

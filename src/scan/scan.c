@@ -105,13 +105,20 @@ static void process(worker *w, slot *s)
 	memset(s->per_format, 0, sizeof(s->per_format));
 	s->err = 0;
 	w->cur = s;
+	/* records of a batch mostly keep its parser: its index, looked up once */
+	const vg_parser *last = b->parser;
+	size_t last_idx = parser_index(last);
 	for (size_t i = 0; i < b->nrecs; i++) {
 		const vg_record *r = &b->recs[i];
 		vg_event_reset(w->ev, b->buf + r->off, r->len, b->path, r->line);
 		w->ev->year_hint = b->year_hint;
 		const vg_parser *used = vg_parse_record(b->parser, w->ev);
 		s->events++;
-		s->per_format[parser_index(used)]++;
+		if (used != last) {
+			last = used;
+			last_idx = parser_index(used);
+		}
+		s->per_format[last_idx]++;
 		if (used == NULL)
 			s->unparsed++;
 		int rc = vg_matcher_run(w->m, w->ev, on_match, w);

@@ -255,6 +255,17 @@ static void test_window_expiry(void **state)
 	feed(x, 9, S(5000), FAIL("10.0.0.4", "a"));
 	feed(x, 10, S(5001), FAIL("10.0.0.3", "a"));
 	assert_int_equal(x->ngot, 1);
+	/* The group of the previous hit expires and the very next hit has its
+	 * key: a new group, counting from 1 (the old one is freed, not reused). */
+	feed(x, 11, S(9000), FAIL("10.0.0.5", "a"));
+	feed(x, 12, S(9001), FAIL("10.0.0.5", "a"));
+	feed(x, 13, S(20000), FAIL("10.0.0.5", "a"));
+	feed(x, 14, S(20001), FAIL("10.0.0.5", "a"));
+	assert_int_equal(x->ngot, 1);
+	feed(x, 15, S(20002), FAIL("10.0.0.5", "a"));
+	assert_int_equal(x->ngot, 2);
+	assert_int_equal(x->got[1].nlocs, 3);
+	assert_int_equal(x->got[1].lines[0], 13);
 	ctx_free(x);
 }
 
