@@ -406,10 +406,7 @@ static void user_patch(void *ud, vg_api_call *c)
 	    vg_api_bool(c, "disabled", 0, &disabled) != 0 || vg_api_str(c, "password", 0, VG_AUTH_PW_MAX, &pw) != 0 ||
 	    vg_api_str(c, "display_name", 0, VG_AUTH_DISPLAY_MAX, &display) != 0)
 		goto out;
-	if (json_object_get(c->body, "display_name") != NULL) {
-		vg_api_error(c, 400, "unsupported", "display_name: cannot be changed yet");
-		goto out;
-	}
+	json_t *dj = json_object_get(c->body, "display_name"); /* null or "": cleared */
 	json_t *unit = json_object_get(c->body, "unit");
 	if (unit != NULL && !json_is_null(unit) &&
 	    (!json_is_string(unit) || json_string_length(unit) > VG_AUTH_UNIT_MAX ||
@@ -418,7 +415,7 @@ static void user_patch(void *ud, vg_api_call *c)
 		goto out;
 	}
 	if (json_object_size(c->body) == 0) {
-		vg_api_error(c, 400, "invalid", "nothing to change: give role, unit, disabled or password");
+		vg_api_error(c, 400, "invalid", "nothing to change: give role, unit, disabled, password or display_name");
 		goto out;
 	}
 	if (is_self(c, name) && ((role_given && role != VG_ROLE_ADMIN) || disabled == 1)) {
@@ -450,6 +447,9 @@ static void user_patch(void *ud, vg_api_call *c)
 	if (r == 0 && disabled >= 0 && disabled != u.disabled &&
 	    (r = vg_auth_user_set_disabled(au, &who, name, disabled, c->now_us)) != 0)
 		what = "disabled";
+	if (r == 0 && dj != NULL && strcmp(display != NULL ? display : "", u.display_name) != 0 &&
+	    (r = vg_auth_user_set_display_name(au, &who, name, display, c->now_us)) != 0)
+		what = "display_name";
 	if (r == 0 && pw != NULL &&
 	    (r = vg_auth_user_set_password(au, &who, name, pw, json_string_length(json_object_get(c->body, "password")),
 					   c->now_us)) != 0)

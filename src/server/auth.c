@@ -584,6 +584,23 @@ int vg_auth_user_set_password(vg_auth *a, const vg_auth_actor *who, const char *
 	return vg_db_mod_end(&a->q, audit(a, who, now_us, "user.password", "user", name, d, 1));
 }
 
+/* VG_EINVAL when u is the only enabled admin (inside the caller's change:
+ * the count and the update see the same data). */
+static int keep_an_admin(vg_auth *a, const vg_auth_user *u)
+{
+	if (u->role != VG_ROLE_ADMIN || u->disabled)
+		return 0;
+	sqlite3_stmt *st;
+	int r = vg_db_mod_prepare(&a->q, "SELECT count(*) FROM users WHERE role = 'admin' AND disabled = 0", &st);
+	if (r != 0)
+		return r;
+	int64_t n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	sqlite3_finalize(st);
+	return n > 1 ? 0
+		     : vg_db_mod_failf(&a->q, VG_EINVAL,
+				       "%s is the last enabled admin: add or enable another admin first", u->name);
+}
+
 int vg_auth_user_set_role(vg_auth *a, const vg_auth_actor *who, const char *name, vg_role role, int64_t now_us)
 {
 	if (vg_role_name(role) == NULL)
@@ -592,7 +609,7 @@ int vg_auth_user_set_role(vg_auth *a, const vg_auth_actor *who, const char *name
 	int r;
 	if ((r = vg_db_mod_begin(&a->q)) != 0)
 		return r;
-	if ((r = vg_auth_user_get(a, name, &u)) != 0 ||
+	if ((r = vg_auth_user_get(a, name, &u)) != 0 || (role != VG_ROLE_ADMIN && (r = keep_an_admin(a, &u)) != 0) ||
 	    (r = user_update(a, "UPDATE users SET role = ?1, updated_us = ?3 WHERE name = ?4", name, vg_role_name(role),
 			     0, now_us)) != 0)
 		return vg_db_mod_end(&a->q, r);
@@ -623,7 +640,7 @@ int vg_auth_user_set_disabled(vg_auth *a, const vg_auth_actor *who, const char *
 	int64_t ended = 0;
 	if ((r = vg_db_mod_begin(&a->q)) != 0)
 		return r;
-	if ((r = vg_auth_user_get(a, name, &u)) != 0 ||
+	if ((r = vg_auth_user_get(a, name, &u)) != 0 || (disabled && (r = keep_an_admin(a, &u)) != 0) ||
 	    (r = user_update(a, "UPDATE users SET disabled = ?2, updated_us = ?3 WHERE name = ?4", name, NULL,
 			     disabled != 0, now_us)) != 0 ||
 	    (disabled && (r = end_sessions(a, u.id, &ended)) != 0))
@@ -631,6 +648,26 @@ int vg_auth_user_set_disabled(vg_auth *a, const vg_auth_actor *who, const char *
 	const kv d[] = {{.k = "sessions_ended", .i = ended, .is_int = 1}};
 	return vg_db_mod_end(&a->q,
 			     audit(a, who, now_us, disabled ? "user.disable" : "user.enable", "user", name, d, 1));
+}
+
+int vg_auth_user_set_display_name(vg_auth *a, const vg_auth_actor *who, const char *name, const char *display,
+				  int64_t now_us)
+{
+	if (display != NULL && display[0] == '\0')
+		display = NULL;
+	if (display != NULL && !text_ok(display, VG_AUTH_DISPLAY_MAX))
+		return vg_db_mod_failf(&a->q, VG_EINVAL, "display_name: at most %d bytes, no control characters",
+				       VG_AUTH_DISPLAY_MAX);
+	vg_auth_user u;
+	int r;
+	if ((r = vg_db_mod_begin(&a->q)) != 0)
+		return r;
+	if ((r = vg_auth_user_get(a, name, &u)) != 0 ||
+	    (r = user_update(a, "UPDATE users SET display_name = ?1, updated_us = ?3 WHERE name = ?4", name, display,
+			     0, now_us)) != 0)
+		return vg_db_mod_end(&a->q, r);
+	const kv d[] = {{.k = "from", .s = u.display_name[0] != '\0' ? u.display_name : NULL}, {.k = "to", .s = display}};
+	return vg_db_mod_end(&a->q, audit(a, who, now_us, "user.display_name", "user", name, d, 2));
 }
 
 /* ---- API tokens ---- */

@@ -165,9 +165,14 @@ VG_WUR int vg_auth_user_set_role(vg_auth *a, const vg_auth_actor *who, const cha
 /* unit NULL = all units. */
 VG_WUR int vg_auth_user_set_unit(vg_auth *a, const vg_auth_actor *who, const char *name, const char *unit,
 				 int64_t now_us);
-/* Disabling ends the user's sessions; their tokens stop working while disabled. */
+/* Disabling ends the user's sessions; their tokens stop working while disabled.
+ * Neither this nor set_role removes the last enabled admin (VG_EINVAL). */
 VG_WUR int vg_auth_user_set_disabled(vg_auth *a, const vg_auth_actor *who, const char *name, int disabled,
 				     int64_t now_us);
+/* display NULL or "" clears it; VG_EINVAL for control characters or over
+ * VG_AUTH_DISPLAY_MAX bytes. */
+VG_WUR int vg_auth_user_set_display_name(vg_auth *a, const vg_auth_actor *who, const char *name, const char *display,
+					 int64_t now_us);
 
 typedef struct vg_auth_token_new {
 	const char *user;  /* user name */

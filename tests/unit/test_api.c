@@ -726,6 +726,25 @@ static void test_users(void **state)
 	b = json_pack("{s:s}", "role", "analyst");
 	assert_int_equal(call(fx.tok_root, "PATCH", "/api/v1/users/root", b, NULL), 400); /* no self-demotion */
 	json_decref(b);
+	/* the display name: set, refused with control characters, cleared with null */
+	b = json_pack("{s:s}", "display_name", "Lê Văn Bob");
+	assert_int_equal(call(fx.tok_root, "PATCH", "/api/v1/users/bob", b, &a), 200);
+	assert_string_equal(json_string_value(json_object_get(a, "display_name")), "Lê Văn Bob");
+	json_decref(a);
+	json_decref(b);
+	b = json_pack("{s:s}", "display_name", "bob\n");
+	assert_int_equal(call(fx.tok_root, "PATCH", "/api/v1/users/bob", b, &a), 400);
+	const char *msg = json_string_value(json_object_get(json_object_get(a, "error"), "message"));
+	assert_non_null(msg);
+	assert_non_null(strstr(msg, "display_name"));
+	json_decref(a);
+	json_decref(b);
+	b = json_pack("{s:n}", "display_name");
+	assert_int_equal(call(fx.tok_root, "PATCH", "/api/v1/users/bob", b, &a), 200);
+	assert_true(json_is_null(json_object_get(a, "display_name")));
+	json_decref(a);
+	json_decref(b);
+	assert_int_equal(audit_count("user.display_name", "bob"), 2);
 	/* a user sees themself, not others */
 	assert_int_equal(call(fx.tok_ana, "GET", "/api/v1/users/ana", NULL, NULL), 200);
 	assert_int_equal(call(fx.tok_ana, "GET", "/api/v1/users/root", NULL, NULL), 403);

@@ -777,11 +777,52 @@ static void test_in_batch_and_reopen(void **state)
 	assert_int_equal(err, VG_EUNSUPPORTED);
 }
 
+/* The last enabled admin can be neither demoted nor disabled (whoever
+ * asks: the API's "not yourself" rule does not cover an admin removed by
+ * another, nor the CLI); display names are set, cleared and checked. */
+static void test_last_admin_and_display_name(void **state)
+{
+	fx *f = *state;
+	static const char pw[] = "a-long-password-123";
+	add_user(f, "root", VG_ROLE_ADMIN, NULL, pw);
+	add_user(f, "ana", VG_ROLE_ANALYST, NULL, pw);
+	assert_int_equal(vg_auth_user_set_role(f->a, &cli, "root", VG_ROLE_ANALYST, T0 + S), VG_EINVAL);
+	assert_non_null(strstr(vg_auth_errmsg(f->a), "root is the last enabled admin"));
+	assert_int_equal(vg_auth_user_set_disabled(f->a, &cli, "root", 1, T0 + S), VG_EINVAL);
+	vg_auth_user g;
+	assert_int_equal(vg_auth_user_get(f->a, "root", &g), 0);
+	assert_true(g.role == VG_ROLE_ADMIN && !g.disabled && g.updated_us == T0); /* nothing changed */
+	/* a disabled second admin does not count */
+	add_user(f, "adm2", VG_ROLE_ADMIN, NULL, pw);
+	assert_int_equal(vg_auth_user_set_disabled(f->a, &cli, "adm2", 1, T0 + S), 0);
+	assert_int_equal(vg_auth_user_set_disabled(f->a, &cli, "root", 1, T0 + S), VG_EINVAL);
+	/* an enabled one does */
+	assert_int_equal(vg_auth_user_set_disabled(f->a, &cli, "adm2", 0, T0 + S), 0);
+	assert_int_equal(vg_auth_user_set_role(f->a, &cli, "root", VG_ROLE_AUDITOR, T0 + 2 * S), 0);
+	assert_int_equal(vg_auth_user_set_disabled(f->a, &cli, "adm2", 1, T0 + 2 * S), VG_EINVAL);
+	assert_int_equal(vg_auth_user_set_role(f->a, &cli, "adm2", VG_ROLE_ADMIN, T0 + 2 * S), 0); /* no change: fine */
+	assert_int_equal(vg_auth_user_set_role(f->a, &cli, "ana", VG_ROLE_AUDITOR, T0 + 2 * S), 0);  /* not an admin */
+
+	assert_int_equal(vg_auth_user_set_display_name(f->a, &cli, "ana", "Trần Thị Ana", T0 + 3 * S), 0);
+	assert_int_equal(vg_auth_user_get(f->a, "ana", &g), 0);
+	assert_string_equal(g.display_name, "Trần Thị Ana");
+	assert_int_equal(g.updated_us, T0 + 3 * S);
+	assert_int_equal(vg_auth_user_set_display_name(f->a, &cli, "ana", "bad\x01", T0 + 4 * S), VG_EINVAL);
+	assert_non_null(strstr(vg_auth_errmsg(f->a), "display_name"));
+	assert_int_equal(vg_auth_user_set_display_name(f->a, &cli, "nobody", "X", T0 + 4 * S), VG_ENOTFOUND);
+	assert_int_equal(vg_auth_user_get(f->a, "ana", &g), 0);
+	assert_string_equal(g.display_name, "Trần Thị Ana");
+	assert_int_equal(vg_auth_user_set_display_name(f->a, &cli, "ana", "", T0 + 5 * S), 0);
+	assert_int_equal(vg_auth_user_get(f->a, "ana", &g), 0);
+	assert_string_equal(g.display_name, "");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_password_hash, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_users, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_last_admin_and_display_name, setup, teardown),
 		cmocka_unit_test(test_authorization),
 		cmocka_unit_test_setup_teardown(test_tokens, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sessions, setup_short, teardown),
