@@ -323,6 +323,16 @@ static int on_frame(vg_agent_listener *l, conn *c, const uint8_t *body, size_t l
 		return -1;
 	}
 	l->st.batches++;
+	if (c->gen != vg_ingest_generation(l->g) && c->max_seq > vg_ingest_agent_pending(l->g, c->agent_id)) {
+		/* A commit failed and rolled back records this connection sent:
+		 * batches already in flight behind them must not be taken, or the
+		 * agent's seqs would jump a gap that it fills later, after the
+		 * alerted mark has passed it (its alerts would be suppressed as
+		 * stored). Refused here, not only at the next housekeeping. */
+		l->st.resets++;
+		refuse(l, c, "server could not store the data; resend");
+		return -1;
+	}
 	l->cur = c;
 	r = vg_ap_batch_decode(l->dec, &m, on_record, l);
 	l->cur = NULL;
