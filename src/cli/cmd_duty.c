@@ -17,6 +17,7 @@
 #include "cli/cli.h"
 #include "cli/cli_time.h"
 #include "cli/client.h"
+#include "core/textcell.h"
 
 extern const vg_command vg_cmd_roster;
 extern const vg_command vg_cmd_assessments;
@@ -475,9 +476,11 @@ static int assess_run(int argc, char **argv)
 				if (json_is_integer(json_object_get(e, "level")))
 					snprintf(level, sizeof(level), "%lld",
 						 (long long)json_integer_value(json_object_get(e, "level")));
-				printf("%-5lld %-30.30s level %-2s every %2lld months  last %-20s due %-20s %-12s"
+				printf("%-5lld ", (long long)json_integer_value(json_object_get(e, "system_id")));
+				vg_text_cell(stdout, s_of(e, "name"), 30, 30); /* never cut inside a character */
+				printf(" level %-2s every %2lld months  last %-20s due %-20s %-12s"
 				       " open findings %lld (%lld overdue)\n",
-				       (long long)json_integer_value(json_object_get(e, "system_id")), s_of(e, "name"), level,
+				       level,
 				       (long long)json_integer_value(json_object_get(e, "interval_months")),
 				       s_of(e, "last_assessment"), s_of(e, "due"), s_of(e, "state"),
 				       (long long)json_integer_value(json_object_get(e, "open_findings")),
@@ -665,9 +668,10 @@ static int notify_run(int argc, char **argv)
 			json_t *e;
 			json_array_foreach(json_object_get(ans, "outbox"), i, e)
 			{
-				printf("%-6lld %-5s %-7s %-8s %-30.30s attempts %lld  %s%s%s\n",
-				       (long long)json_integer_value(json_object_get(e, "id")), s_of(e, "kind"),
-				       s_of(e, "channel"), s_of(e, "state"), s_of(e, "address"),
+				printf("%-6lld %-5s %-7s %-8s ", (long long)json_integer_value(json_object_get(e, "id")),
+				       s_of(e, "kind"), s_of(e, "channel"), s_of(e, "state"));
+				vg_text_cell(stdout, s_of(e, "address"), 30, 30);
+				printf(" attempts %lld  %s%s%s\n",
 				       (long long)json_integer_value(json_object_get(e, "attempts")), s_of(e, "subject"),
 				       json_is_string(json_object_get(e, "last_error")) ? "  error: " : "",
 				       json_is_string(json_object_get(e, "last_error")) ? s_of(e, "last_error") : "");

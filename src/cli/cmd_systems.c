@@ -14,6 +14,7 @@
 
 #include "cli/cli.h"
 #include "cli/client.h"
+#include "core/textcell.h"
 
 extern const vg_command vg_cmd_systems;
 extern const vg_command vg_cmd_units;
@@ -679,7 +680,8 @@ static int coverage_run(opts *o, const char *sub)
 		size_t i;
 		json_t *s;
 		json_array_foreach(json_object_get(ans, "systems"), i, s) {
-			printf("%-5lld %-32s", (long long)json_integer_value(json_object_get(s, "level")), str(s, "name"));
+			printf("%-5lld ", (long long)json_integer_value(json_object_get(s, "level")));
+			vg_text_cell(stdout, str(s, "name"), 32, 0); /* columns, not bytes: Vietnamese names */
 			for (size_t l = 0; l < 4; l++) {
 				json_t *x = json_object_get(json_object_get(s, "layers"), layers[l]);
 				char cell[32];
