@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/bytes.h"
 #include "core/limits.h"
 
 vg_event *vg_event_new(void)
@@ -52,28 +53,11 @@ int vg_event_add_copy(vg_event *ev, const char *name, size_t name_len, const cha
 	return vg_event_add(ev, name, name_len, v, val_len, type);
 }
 
-/* a[0..n) == b[0..n) without a libc call: field names are short. */
-static inline int same_name(const char *a, const char *b, size_t n)
-{
-	uint64_t x, y;
-	if (n < 8)
-		return memcmp(a, b, n) == 0;
-	for (size_t i = 0; i + 8 < n; i += 8) {
-		memcpy(&x, a + i, 8);
-		memcpy(&y, b + i, 8);
-		if (x != y)
-			return 0;
-	}
-	memcpy(&x, a + n - 8, 8); /* the last word, overlapping */
-	memcpy(&y, b + n - 8, 8);
-	return x == y;
-}
-
 const vg_field *vg_event_next(const vg_event *ev, const char *name, size_t name_len, uint32_t hash, size_t *pos)
 {
 	const vg_field *f = ev->fields + *pos, *end = ev->fields + ev->nfields;
 	for (; f < end; f++) {
-		if (f->hash == hash && f->name_len == name_len && same_name(f->name, name, name_len)) {
+		if (f->hash == hash && f->name_len == name_len && vg_bytes_eq(f->name, name, name_len)) {
 			*pos = (size_t)(f - ev->fields) + 1;
 			return f;
 		}

@@ -57,7 +57,11 @@ static inline uint64_t load64_le(const uint8_t *p)
 		v2 = rotl(v2, 32);                                             \
 	} while (0)
 
-uint64_t vg_siphash(const uint8_t key[16], const void *data, size_t n)
+/* SipHash-c-d: c compression rounds per 8-byte block, d to finalise; the
+ * tail read with at most two loads instead of a byte loop. Inline, so each
+ * caller gets its rounds unrolled. */
+static inline __attribute__((always_inline)) uint64_t sip(const uint8_t key[16], const void *data, size_t n, int c,
+							   int d)
 {
 	const uint8_t *p = data;
 	uint64_t k0 = load64_le(key), k1 = load64_le(key + 8);
@@ -67,47 +71,13 @@ uint64_t vg_siphash(const uint8_t key[16], const void *data, size_t n)
 	for (size_t i = 0; i < full; i += 8) {
 		uint64_t m = load64_le(p + i);
 		v3 ^= m;
-		SIPROUND;
-		SIPROUND;
+		for (int r = 0; r < c; r++)
+			SIPROUND;
 		v0 ^= m;
 	}
 	/* last block: the remaining bytes, and the length's low byte on top */
 	uint64_t b = (uint64_t)n << 56;
-	for (size_t i = 0; i < (n & 7); i++)
-		b |= (uint64_t)p[full + i] << (8 * i);
-	v3 ^= b;
-	SIPROUND;
-	SIPROUND;
-	v0 ^= b;
-	v2 ^= 0xff;
-	SIPROUND;
-	SIPROUND;
-	SIPROUND;
-	SIPROUND;
-	return v0 ^ v1 ^ v2 ^ v3;
-}
-
-/* The tables' own hash: SipHash-1-3 (one compression round per block, three
- * to finalise), the variant Python and Rust use for their hash tables. Still
- * keyed by the per-table random seed, so flooding a table needs the seed;
- * about half the rounds of SipHash-2-4, and tables are hit for every
- * correlation hit and value. */
-static uint64_t table_hash(const uint8_t key[16], const void *data, size_t n)
-{
-	const uint8_t *p = data;
-	uint64_t k0 = load64_le(key), k1 = load64_le(key + 8);
-	uint64_t v0 = k0 ^ 0x736f6d6570736575ULL, v1 = k1 ^ 0x646f72616e646f6dULL;
-	uint64_t v2 = k0 ^ 0x6c7967656e657261ULL, v3 = k1 ^ 0x7465646279746573ULL;
-	size_t full = n & ~(size_t)7;
-	for (size_t i = 0; i < full; i += 8) {
-		uint64_t m = load64_le(p + i);
-		v3 ^= m;
-		SIPROUND;
-		v0 ^= m;
-	}
-	uint64_t b = (uint64_t)n << 56;
 	size_t left = n & 7;
-	/* the tail with at most two loads instead of a byte loop */
 	if (left >= 4) {
 		uint32_t lo, hi;
 		memcpy(&lo, p + full, 4);
@@ -122,13 +92,27 @@ static uint64_t table_hash(const uint8_t key[16], const void *data, size_t n)
 			b |= (uint64_t)p[full + i] << (8 * i);
 	}
 	v3 ^= b;
-	SIPROUND;
+	for (int r = 0; r < c; r++)
+		SIPROUND;
 	v0 ^= b;
 	v2 ^= 0xff;
-	SIPROUND;
-	SIPROUND;
-	SIPROUND;
+	for (int r = 0; r < d; r++)
+		SIPROUND;
 	return v0 ^ v1 ^ v2 ^ v3;
+}
+
+uint64_t vg_siphash(const uint8_t key[16], const void *data, size_t n)
+{
+	return sip(key, data, n, 2, 4);
+}
+
+/* The tables' own hash: SipHash-1-3, the variant Python and Rust use for
+ * their hash tables. Still keyed by the per-table random seed, so flooding a
+ * table needs the seed; about half the rounds of SipHash-2-4, and tables are
+ * hit for every correlation hit and value. */
+static uint64_t table_hash(const uint8_t key[16], const void *data, size_t n)
+{
+	return sip(key, data, n, 1, 3);
 }
 
 vg_hashmap *vg_hashmap_new(size_t hint)

@@ -34,16 +34,21 @@ size_t vg_text_fit(const char *s, size_t max)
 	return i;
 }
 
-size_t vg_text_cols(const char *s)
+/* Columns of s[0..n). */
+static size_t cols_of(const char *s, size_t n)
 {
-	const unsigned char *p = (const unsigned char *)s;
 	size_t i = 0, cols = 0;
-	while (p[i] != '\0') {
+	while (i < n) {
 		int zero;
-		i += seq(p + i, &zero);
+		i += seq((const unsigned char *)s + i, &zero);
 		cols += !zero;
 	}
 	return cols;
+}
+
+size_t vg_text_cols(const char *s)
+{
+	return cols_of(s, strlen(s));
 }
 
 void vg_text_cell(FILE *f, const char *s, size_t width, size_t max)
@@ -52,13 +57,6 @@ void vg_text_cell(FILE *f, const char *s, size_t width, size_t max)
 		s = "";
 	size_t n = max != 0 ? vg_text_fit(s, max) : strlen(s);
 	fwrite(s, 1, n, f);
-	/* columns of what was written */
-	size_t i = 0, cols = 0;
-	while (i < n) {
-		int zero;
-		i += seq((const unsigned char *)s + i, &zero);
-		cols += !zero;
-	}
-	for (; cols < width; cols++)
+	for (size_t cols = cols_of(s, n); cols < width; cols++)
 		fputc(' ', f);
 }

@@ -199,19 +199,26 @@ size_t vg_time_clf(const char *p, size_t n, int64_t *us)
 	return clf_rest(p, n, t, us);
 }
 
+/* The cache key of a stamp: bytes [0, 16) and [o2, o2 + 8) (they may
+ * overlap). 1 when c holds this stamp; else k gets the key to store. */
+static int cache_hit(const vg_time_cache *c, const char *p, size_t o2, uint64_t k[3])
+{
+	memcpy(&k[0], p, 8);
+	memcpy(&k[1], p + 8, 8);
+	memcpy(&k[2], p + o2, 8);
+	return c->ok && c->k0 == k[0] && c->k1 == k[1] && c->k2 == k[2];
+}
+
 size_t vg_time_clf_cached(vg_time_cache *c, const char *p, size_t n, int64_t *us)
 {
+	uint64_t k[3];
 	if (n < 20)
 		return 0;
-	uint64_t k0, k1, k2;
-	memcpy(&k0, p, 8);
-	memcpy(&k1, p + 8, 8);
-	memcpy(&k2, p + 12, 8);
-	if (!(c->ok && c->k0 == k0 && c->k1 == k1 && c->k2 == k2)) {
+	if (!cache_hit(c, p, 12, k)) {
 		int64_t t;
 		if (!clf_base(p, n, &t))
 			return 0;
-		*c = (vg_time_cache){.k0 = k0, .k1 = k1, .k2 = k2, .us = t, .ok = 1};
+		*c = (vg_time_cache){.k0 = k[0], .k1 = k[1], .k2 = k[2], .us = t, .ok = 1};
 	}
 	return clf_rest(p, n, c->us, us);
 }
@@ -241,15 +248,12 @@ size_t vg_time_ctime_cached(vg_time_cache *c, const char *p, size_t n, int64_t *
 	 * decide the result. */
 	if (n < 24 || p[19] != ' ')
 		return vg_time_ctime(p, n, us);
-	uint64_t k0, k1, k2;
-	memcpy(&k0, p, 8);
-	memcpy(&k1, p + 8, 8);
-	memcpy(&k2, p + 16, 8);
-	if (!(c->ok && c->k0 == k0 && c->k1 == k1 && c->k2 == k2)) {
+	uint64_t k[3];
+	if (!cache_hit(c, p, 16, k)) {
 		int64_t t;
 		if (vg_time_ctime(p, 24, &t) != 24)
 			return 0;
-		*c = (vg_time_cache){.k0 = k0, .k1 = k1, .k2 = k2, .us = t, .ok = 1};
+		*c = (vg_time_cache){.k0 = k[0], .k1 = k[1], .k2 = k[2], .us = t, .ok = 1};
 	}
 	*us = c->us;
 	return 24;

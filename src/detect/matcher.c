@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/bytes.h"
 #include "detect/engine.h"
 #include "detect/sigma_compile.h"
 
@@ -468,37 +469,6 @@ static int eval_expr(vg_matcher *m, const vg_expr *x)
 	}
 }
 
-/* a[0..n) == b[0..n), inline: names and cached values are short, and a
- * libc call costs more than the compare. */
-static inline int same_bytes(const char *a, const char *b, size_t n)
-{
-	uint64_t x, y;
-	if (n >= 8) {
-		size_t i = 0;
-		for (; i + 8 < n; i += 8) {
-			memcpy(&x, a + i, 8);
-			memcpy(&y, b + i, 8);
-			if (x != y)
-				return 0;
-		}
-		memcpy(&x, a + n - 8, 8); /* the last word, overlapping */
-		memcpy(&y, b + n - 8, 8);
-		return x == y;
-	}
-	if (n >= 4) {
-		uint32_t u, v, w, z;
-		memcpy(&u, a, 4);
-		memcpy(&v, b, 4);
-		memcpy(&w, a + n - 4, 4);
-		memcpy(&z, b + n - 4, 4);
-		return u == v && w == z;
-	}
-	for (size_t i = 0; i < n; i++)
-		if (a[i] != b[i])
-			return 0;
-	return 1;
-}
-
 static vg_fdb *fdb_find(const vg_part *p, const vg_field *f)
 {
 	uint32_t h8 = f->hash >> 24;
@@ -510,7 +480,7 @@ static vg_fdb *fdb_find(const vg_part *p, const vg_field *f)
 		if (s == 0)
 			return NULL;
 		vg_fdb *d = &p->fdbs[s - 1];
-		if (d->hash == f->hash && d->len == f->name_len && same_bytes(d->name, f->name, f->name_len))
+		if (d->hash == f->hash && d->len == f->name_len && vg_bytes_eq(d->name, f->name, f->name_len))
 			return d;
 	}
 }
@@ -590,7 +560,7 @@ static inline int hs_value(vg_matcher *m, vg_fdb *d, const char *v, size_t n, in
 	vc_tab *t = !recurs ? NULL : n <= VC_SHORT ? &m->vcs : n <= VC_LONG ? &m->vcl : NULL;
 	if (t != NULL) {
 		c = &t->ents[vc_hash(d->id, v, n) & t->mask];
-		if (c->fdb1 == d->id + 1 && c->len == n && same_bytes(c->val, v, n)) {
+		if (c->fdb1 == d->id + 1 && c->len == n && vg_bytes_eq(c->val, v, n)) {
 			for (uint8_t i = 0; i < c->nhits; i++)
 				if (lit_wanted(m, c->hits[i]))
 					lit_hit(m, c->hits[i], m->e->lits[c->hits[i]].mode == VG_LIT_PRE ? ST_MAYBE : ST_TRUE);

@@ -61,11 +61,10 @@ const char *vg_pu_rfind(const char *h, size_t n, const char *needle, size_t m);
 
 /* out = text before the first (or, for _last, the last) occurrence of lit;
  * the cursor moves past lit. 0 (cursor unchanged) when lit does not occur.
- * (Inline so that the length of a literal is a constant.) */
-static inline int vg_pu_upto(vg_pu_cur *c, const char *lit, vg_pu_str *out)
+ * (Inline so that the length of a literal is a constant.) vg_pu_upto_at:
+ * the same for an occurrence q (NULL: none) of m bytes already found. */
+static inline int vg_pu_upto_at(vg_pu_cur *c, const char *q, size_t m, vg_pu_str *out)
 {
-	size_t m = strlen(lit);
-	const char *q = vg_pu_find(c->p, vg_pu_left(c), lit, m);
 	if (q == NULL)
 		return 0;
 	out->p = c->p;
@@ -73,16 +72,15 @@ static inline int vg_pu_upto(vg_pu_cur *c, const char *lit, vg_pu_str *out)
 	c->p = q + m;
 	return 1;
 }
+static inline int vg_pu_upto(vg_pu_cur *c, const char *lit, vg_pu_str *out)
+{
+	size_t m = strlen(lit);
+	return vg_pu_upto_at(c, vg_pu_find(c->p, vg_pu_left(c), lit, m), m, out);
+}
 static inline int vg_pu_upto_last(vg_pu_cur *c, const char *lit, vg_pu_str *out)
 {
 	size_t m = strlen(lit);
-	const char *q = vg_pu_rfind(c->p, vg_pu_left(c), lit, m);
-	if (q == NULL)
-		return 0;
-	out->p = c->p;
-	out->n = (size_t)(q - c->p);
-	c->p = q + m;
-	return 1;
+	return vg_pu_upto_at(c, vg_pu_rfind(c->p, vg_pu_left(c), lit, m), m, out);
 }
 
 /* Offset of the first byte equal to a or b in p[0..n), or n. Eight bytes at
