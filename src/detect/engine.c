@@ -397,6 +397,12 @@ size_t vg_engine_loaded(const vg_engine *e)
 	return e ? e->nrules : 0;
 }
 
+void vg_engine_db_counts(const vg_engine *e, size_t *compiled, size_t *cached)
+{
+	*compiled = e ? __atomic_load_n(&e->hs_built, __ATOMIC_RELAXED) : 0;
+	*cached = e ? __atomic_load_n(&e->hs_cached, __ATOMIC_RELAXED) : 0;
+}
+
 size_t vg_engine_rejected(const vg_engine *e)
 {
 	return e ? e->rejected : 0;

@@ -93,6 +93,8 @@ VG_WUR int vg_engine_compile(vg_engine *e, vg_reject_fn cb, void *ud);
 size_t vg_engine_loaded(const vg_engine *e);   /* rules accepted (after compile: compiled) */
 size_t vg_engine_rejected(const vg_engine *e); /* rules reported through vg_reject_fn */
 size_t vg_engine_rule_count(const vg_engine *e); /* valid indices are 0..count-1 */
+/* Hyperscan databases so far: compiled, and loaded from the disk cache (hsdb_cache.h). */
+void vg_engine_db_counts(const vg_engine *e, size_t *compiled, size_t *cached);
 const vg_rule_info *vg_engine_rule(const vg_engine *e, size_t idx);
 /* NULL unless rule idx is a correlation rule. */
 const vg_corr_def *vg_engine_corr_def(const vg_engine *e, size_t idx);

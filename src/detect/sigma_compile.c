@@ -3,6 +3,7 @@
  * sigma_compile.h). A pattern Hyperscan refuses is tested directly, never
  * dropped and never a reason to reject a rule. */
 #include "detect/sigma_compile.h"
+#include "detect/hsdb_cache.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -358,6 +359,19 @@ static int choose_mode(vg_lit *l)
  * left out and listed in *direct, to be tested value by value. Writes
  * nothing shared but the statistics (added atomically): several threads may
  * build different databases at once. */
+/* Every one of the n ids a is among the m ids b. */
+static int ids_among(const uint32_t *a, size_t n, const unsigned *b, size_t m)
+{
+	for (size_t i = 0; i < n; i++) {
+		size_t j = 0;
+		while (j < m && b[j] != a[i])
+			j++;
+		if (j == m)
+			return 0;
+	}
+	return n <= m;
+}
+
 static int build_db(vg_engine *e, const uint32_t *lits, size_t n, hs_database_t **out, uint32_t **direct,
 		    size_t *ndirect)
 {
@@ -396,14 +410,31 @@ static int build_db(vg_engine *e, const uint32_t *lits, size_t n, hs_database_t 
 		}
 		ids[m++] = lits[i];
 	}
+	/* The same patterns compiled by an earlier run: from the disk cache. */
+	vg_hsdb_key key;
+	int keyed = m > 0 && vg_hsdb_key_of(exprs, flags, ids, m, HS_MODE_BLOCK, &key) == 0;
+	uint32_t *cached_direct = NULL;
+	if (keyed && (*out = vg_hsdb_cache_get(&key, &cached_direct, &nd)) != NULL &&
+	    !ids_among(cached_direct, nd, ids, m)) {
+		hs_free_database(*out); /* cannot be ours: compile */
+		*out = NULL;
+		free(cached_direct);
+		nd = 0;
+	}
+	if (*out != NULL) {
+		free(dl);
+		dl = cached_direct;
+		__atomic_fetch_add(&e->hs_cached, 1, __ATOMIC_RELAXED);
+		m = 0;
+	}
 	while (m > 0) {
 		hs_compile_error_t *err = NULL;
 		hs_database_t *db = NULL;
 		if (hs_compile_multi(exprs, flags, ids, (unsigned)m, HS_MODE_BLOCK, NULL, &db, &err) == HS_SUCCESS) {
-			size_t sz = 0;
-			if (hs_database_size(db, &sz) == HS_SUCCESS)
-				__atomic_fetch_add(&e->hs_bytes, sz, __ATOMIC_RELAXED);
 			*out = db;
+			__atomic_fetch_add(&e->hs_built, 1, __ATOMIC_RELAXED);
+			if (keyed)
+				vg_hsdb_cache_put(&key, db, dl, nd);
 			break;
 		}
 		int bad = err != NULL ? err->expression : -1;
@@ -420,7 +451,12 @@ static int build_db(vg_engine *e, const uint32_t *lits, size_t n, hs_database_t 
 		ids[bad] = ids[m - 1];
 		m--;
 	}
-	e->hs_fallback += nd;
+	if (*out != NULL) {
+		size_t sz = 0;
+		if (hs_database_size(*out, &sz) == HS_SUCCESS)
+			__atomic_fetch_add(&e->hs_bytes, sz, __ATOMIC_RELAXED);
+	}
+	__atomic_fetch_add(&e->hs_fallback, nd, __ATOMIC_RELAXED);
 	if (nd != 0) {
 		*direct = dl;
 		*ndirect = nd;

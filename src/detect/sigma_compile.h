@@ -154,7 +154,9 @@ struct vg_engine {
 	pcre2_code **codes;    /* every PCRE2 code, for freeing */
 	size_t ncodes;
 	size_t hs_fallback;    /* lits Hyperscan could not take (statistics) */
-	size_t hs_bytes;       /* size of all databases built */
+	size_t hs_bytes;       /* size of all databases built or loaded */
+	size_t hs_built;       /* databases compiled (atomic) */
+	size_t hs_cached;      /* databases loaded from the disk cache (atomic) */
 
 	pthread_mutex_t build_lock; /* with build_cv: waiting for a database another thread builds */
 	pthread_cond_t build_cv;

@@ -473,6 +473,7 @@ out:
 		vg_event_free(p.workers[i].ev);
 		vg_matcher_free(p.workers[i].m);
 	}
+	vg_engine_db_counts(o->engine, &st->dbs_compiled, &st->dbs_cached);
 	free(p.ring);
 	free(p.workers);
 	for (size_t i = 0; i < p.paths.len / sizeof(char *); i++)
@@ -500,6 +501,9 @@ void vg_scan_print_stats(FILE *f, const vg_scan_stats *st, size_t rules_loaded, 
 	fprintf(f, "  alerts: %llu (%llu from correlation rules; %llu correlation evictions)\n",
 		(unsigned long long)(st->alerts + st->corr_alerts), (unsigned long long)st->corr_alerts,
 		(unsigned long long)st->corr_evicted);
-	fprintf(f, "  elapsed: %.3f s, %.0f events/s, %.1f MB/s (+ %.3f s building rule databases on first use)\n",
-		secs, (double)st->events / secs, (double)st->bytes / 1e6 / secs, st->build_seconds);
+	fprintf(f,
+		"  elapsed: %.3f s, %.0f events/s, %.1f MB/s (+ %.3f s building rule databases on first use: %zu "
+		"compiled, %zu from the cache)\n",
+		secs, (double)st->events / secs, (double)st->bytes / 1e6 / secs, st->build_seconds, st->dbs_compiled,
+		st->dbs_cached);
 }

@@ -36,6 +36,7 @@ typedef struct vg_scan_stats {
 	double seconds;       /* the whole scan, wall time */
 	double build_seconds; /* of which building Hyperscan databases on first use (rule
 	                       * compiling; the slowest worker's share) */
+	size_t dbs_compiled, dbs_cached; /* those databases: compiled, loaded from the disk cache */
 } vg_scan_stats;
 
 VG_WUR int vg_scan_run(const vg_scan_opts *o, vg_scan_stats *st);

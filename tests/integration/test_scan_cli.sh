@@ -126,6 +126,24 @@ check "-o fifo still a fifo" test -p "$T/fifo"
 check "-o fifo content" test "$(wc -l <"$T/fifo.out")" = "$n"
 check "-o fifo no temp left" test -z "$(ls "$T" | grep 'fifo.tmp')"
 
+# the Hyperscan database cache: the second run loads what the first compiled,
+# with the same alerts; an empty VIGIL_CACHE_DIR (as in every other test) is no cache
+# (-j 1: with more threads, one waiting for a database may build a neighbour no event needs)
+VIGIL_CACHE_DIR="$T/cache" "$VIGIL" scan -j 1 -r "$VG_SOURCE_DIR/rules" "$LOGHUB" >"$T/c1.ndjson" 2>"$T/c1.err"
+VIGIL_CACHE_DIR="$T/cache" "$VIGIL" scan -j 1 -r "$VG_SOURCE_DIR/rules" "$LOGHUB" >"$T/c2.ndjson" 2>"$T/c2.err"
+built=$(sed -n 's/.*: \([0-9]*\) compiled, 0 from the cache).*/\1/p' "$T/c1.err")
+check "cache: first run compiles" test "${built:-0}" -gt 0
+check "cache: second run loads them all" grep -q ": 0 compiled, $built from the cache)" "$T/c2.err"
+check "cache: same alerts" cmp -s "$T/c1.ndjson" "$T/c2.ndjson"
+check "cache: entries private" test "$(stat -c %a "$T/cache/hyperscan")" = 700
+check "cache: one entry per database" test "$(ls "$T/cache/hyperscan" | grep -c '\.hsdb$')" = "$built"
+VIGIL_CACHE_DIR="$T/cache" "$VIGIL" scan -j 2 -r "$VG_SOURCE_DIR/rules" "$LOGHUB" >"$T/c4.ndjson" 2>"$T/c4.err"
+check "cache: -j 2 loads them" grep -q ", $built from the cache)" "$T/c4.err"
+check "cache: -j 2 same alerts" cmp -s "$T/c1.ndjson" "$T/c4.ndjson"
+"$VIGIL" scan -r "$VG_SOURCE_DIR/rules" "$LOGHUB" >"$T/c3.ndjson" 2>"$T/c3.err"
+check "cache: off when empty" grep -q ": $built compiled, 0 from the cache)" "$T/c3.err"
+check "cache: off, same alerts" cmp -s "$T/c1.ndjson" "$T/c3.ndjson"
+
 # rules check: exit 0 all load, 1 some rejected (one line each), 2 I/O error
 check "rules check ok" test "$(status "$VIGIL" rules check "$T/rules")" = 0
 check "rules check ok summary" grep -q '^2 rules loaded, 0 rejected$' "$T/out"
