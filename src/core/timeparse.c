@@ -48,9 +48,19 @@ static int64_t make_us(int y, int mo, int d, int h, int mi, int s)
 	return ((vg_days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400) + h * 3600 + mi * 60 + s) * 1000000;
 }
 
+/* Days in month mo (1-12) of year y. */
+static int month_days(int y, int mo)
+{
+	static const int days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	if (mo != 2)
+		return days[mo - 1];
+	return y % 4 == 0 && (y % 100 != 0 || y % 400 == 0) ? 29 : 28;
+}
+
 static int valid(int y, int mo, int d, int h, int mi, int s)
 {
-	return y >= 0 && mo >= 1 && mo <= 12 && d >= 1 && d <= 31 && h >= 0 && h <= 23 && mi >= 0 && mi <= 59 && s >= 0 && s <= 60;
+	return y >= 0 && mo >= 1 && mo <= 12 && d >= 1 && d <= month_days(y, mo) && h >= 0 && h <= 23 &&
+	       mi >= 0 && mi <= 59 && s >= 0 && s <= 60;
 }
 
 /* ".123456" fraction → microseconds; returns bytes consumed. */
@@ -130,7 +140,9 @@ size_t vg_time_bsd(const char *p, size_t n, int year, int64_t *us)
 	else
 		d = digits(p + 4, 2, 2);
 	int h = digits(p + 7, 2, 2), mi = digits(p + 10, 2, 2), s = digits(p + 13, 2, 2);
-	if (p[6] != ' ' || !valid(year, mo, d, h, mi, s))
+	/* the stamp has no year and the caller's is a guess: Feb 29 is checked
+	 * against a leap year (2000) */
+	if (p[6] != ' ' || year < 0 || !valid(2000, mo, d, h, mi, s))
 		return 0;
 	int64_t t = make_us(year, mo, d, h, mi, s);
 	size_t i = 15;

@@ -31,6 +31,32 @@ static void test_known_values(void **state)
 	assert_int_equal(vg_time_bsd("Jun 32 06:06:20", 15, 2024, &us), 0); /* no such day */
 }
 
+/* Days beyond their month's end are no dates, in every format; February
+ * has 29 days in leap years only, except in BSD stamps, whose year is a guess. */
+static void test_month_lengths(void **state)
+{
+	(void)state;
+	int64_t us = 0;
+	assert_int_equal(vg_time_bsd("Jun 31 06:06:20", 15, 2024, &us), 0);
+	assert_int_equal(vg_time_bsd("Apr 31 06:06:20", 15, 2024, &us), 0);
+	assert_int_equal(vg_time_bsd("Feb 30 06:06:20", 15, 2024, &us), 0);
+	assert_int_equal(vg_time_bsd("Jul 31 06:06:20", 15, 2024, &us), 15);
+	assert_int_equal(vg_time_bsd("Feb 29 06:06:20", 15, 2024, &us), 15);
+	assert_int_equal(vg_time_bsd("Feb 29 06:06:20", 15, 2023, &us), 15); /* the guessed year may be wrong */
+	vg_time_cache c = {0};
+	assert_int_equal(vg_time_bsd_cached(&c, "Nov 31 06:06:20", 15, 2024, &us), 0);
+	assert_int_equal(vg_time_clf("31/Jun/2024:13:06:20 +0700", 26, &us), 0);
+	assert_int_equal(vg_time_clf("29/Feb/2023:13:06:20 +0700", 26, &us), 0);
+	assert_int_equal(vg_time_clf("29/Feb/2024:13:06:20 +0700", 26, &us), 26);
+	assert_int_equal(vg_time_clf("29/Feb/1900:13:06:20 +0700", 26, &us), 0);
+	assert_int_equal(vg_time_clf("29/Feb/2000:13:06:20 +0700", 26, &us), 26);
+	assert_int_equal(vg_time_rfc3339("2023-02-29T10:00:00Z", 20, &us), 0);
+	assert_int_equal(vg_time_rfc3339("2023-09-31T10:00:00Z", 20, &us), 0);
+	assert_true(vg_time_rfc3339("2024-02-29T10:00:00Z", 20, &us) > 0);
+	assert_int_equal(vg_time_ctime("Sat Jun 31 06:06:20 2024", 24, &us), 0);
+	assert_int_equal(vg_time_ctime("Sun Dec 31 06:06:20 2024", 24, &us), 24);
+}
+
 /* Every stamp of list through one cache, in order, twice: the same return
  * and time as the plain parser each time. */
 enum kind { BSD, CLF, CTIME };
@@ -129,6 +155,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_known_values),
 		cmocka_unit_test(test_bsd_cached),
+		cmocka_unit_test(test_month_lengths),
 		cmocka_unit_test(test_clf_cached),
 		cmocka_unit_test(test_ctime_cached),
 	};
