@@ -662,6 +662,7 @@ static int incident_state(vg_incidents *inc, int64_t id, int *state)
 typedef struct alert_row {
 	int64_t id, ts;
 	const char *rule_id, *rule_title, *level, *host, *source_ip;
+	const char *agent_id, *peer_ip, *input; /* the event's origin (NULL in rows older than them) */
 	int is_correlation;
 	const char *doc;
 	size_t doc_len;
@@ -750,7 +751,13 @@ static int group_alert(vg_incidents *inc, const alert_row *a, int64_t window_us,
 	const char *rule = a->rule_id != NULL ? a->rule_id : "";
 	int64_t sys = 0;
 	if (inc->hooks.system_of != NULL) {
-		sys = inc->hooks.system_of(inc->hooks.ud, a->host, a->source_ip);
+		/* where the event came from, as its source's activity: source.ip
+		 * is usually the attacker's, not the system's */
+		vg_activity o = {.host = a->host != NULL ? a->host : "",
+				 .source_ip = a->peer_ip != NULL ? a->peer_ip : "",
+				 .agent_id = a->agent_id != NULL ? a->agent_id : "",
+				 .input = a->input != NULL ? a->input : ""};
+		sys = inc->hooks.system_of(inc->hooks.ud, &o);
 		if (sys < 0)
 			sys = 0;
 	}
@@ -801,8 +808,8 @@ VG_WUR int vg_incidents_tick_n(vg_incidents *inc, int64_t now_us, size_t *proces
 		return vg_db_mod_end(&inc->q, r);
 	sqlite3_stmt *st;
 	if ((r = vg_db_mod_prepare(&inc->q,
-				   "SELECT id, ts_us, rule_id, rule_title, level, host, source_ip, is_correlation, doc"
-				   " FROM alerts WHERE id > ? ORDER BY id LIMIT ?",
+				   "SELECT id, ts_us, rule_id, rule_title, level, host, source_ip, is_correlation, doc,"
+				   " agent_id, peer_ip, input FROM alerts WHERE id > ? ORDER BY id LIMIT ?",
 				   &st)) != 0)
 		return vg_db_mod_end(&inc->q, r);
 	sqlite3_bind_int64(st, 1, hwm);
@@ -821,6 +828,9 @@ VG_WUR int vg_incidents_tick_n(vg_incidents *inc, int64_t now_us, size_t *proces
 			.is_correlation = sqlite3_column_int(st, 7),
 			.doc = (const char *)sqlite3_column_text(st, 8),
 			.doc_len = (size_t)sqlite3_column_bytes(st, 8),
+			.agent_id = (const char *)sqlite3_column_text(st, 9),
+			.peer_ip = (const char *)sqlite3_column_text(st, 10),
+			.input = (const char *)sqlite3_column_text(st, 11),
 		};
 		if (a.doc == NULL)
 			a.doc = "";

@@ -35,6 +35,7 @@
 #include <stdint.h>
 
 #include "core/err.h"
+#include "server/activity.h"
 #include "store/db.h"
 
 #define VG_INC_TICK_ALERTS 1000      /* alerts processed per tick at most (a short write lock) */
@@ -97,13 +98,15 @@ int vg_inc_report_kind_parse(const char *s);
 int vg_incident_transition_ok(int from, int to);
 
 /* Injected lookups into the systems registry (all optional; ud is theirs).
- * system_of: the system of an alert's host/source IP (either may be NULL),
- * 0 = unattributed. system_info: 0 and *level (1-5), *national (0/1), or
+ * system_of: the system of an alert's origin, as for its source's activity
+ * (host, sender address, agent id, input; strings never NULL, "" when
+ * unknown; the event's source.ip is not part of it: it is usually the
+ * attacker's), 0 = unattributed. system_info: 0 and *level (1-5), *national (0/1), or
  * VG_ENOTFOUND. system_unit: 0 and the owner unit path in unit[0..cap), or
  * VG_ENOTFOUND (cap >= 256 = VG_AUTH_UNIT_MAX + 1); incidents take the unit
  * of their first system, for unit scoping (vg_auth_unit_visible). */
 typedef struct vg_incidents_hooks {
-	int64_t (*system_of)(void *ud, const char *host, const char *source_ip);
+	int64_t (*system_of)(void *ud, const vg_activity *origin);
 	int (*system_info)(void *ud, int64_t system_id, int *level, int *national);
 	int (*system_unit)(void *ud, int64_t system_id, char *unit, size_t cap);
 	void *ud;

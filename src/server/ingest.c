@@ -29,10 +29,12 @@
 
 /* An alert waiting for the database (in g->palerts): this header, then the
  * NUL-terminated strings whose len is not 0 (rule id, title, level, host,
- * source ip; 0 = NULL), then doc_len bytes of the document. */
+ * source ip, agent id, sender address, input; 0 = NULL), then doc_len bytes
+ * of the document. */
+#define PALERT_STRS 8
 struct palert {
 	int64_t ts;
-	uint32_t len[5];
+	uint32_t len[PALERT_STRS];
 	uint32_t doc_len;
 	uint8_t is_corr;
 };
@@ -93,6 +95,7 @@ struct vg_ingest {
 	int share_events;  /* some destination selects events: the hot path's only test */
 	uint64_t db_pending; /* alerts inserted since the last commit */
 	const char *src;   /* the current message's sender */
+	const char *src_agent, *src_input; /* ... its agent id (NULL if none) and input */
 	int alerts_fd;
 	const vg_engine *engine;
 	vg_matcher *m;
@@ -304,8 +307,8 @@ static int insert_alerts(vg_ingest *g)
 		struct palert h;
 		memcpy(&h, g->palerts.data + off, sizeof(h));
 		off += sizeof(h);
-		const char *str[5];
-		for (int i = 0; i < 5; i++) {
+		const char *str[PALERT_STRS];
+		for (int i = 0; i < PALERT_STRS; i++) {
 			str[i] = h.len[i] ? g->palerts.data + off : NULL;
 			off += h.len[i];
 		}
@@ -319,6 +322,9 @@ static int insert_alerts(vg_ingest *g)
 			.is_correlation = h.is_corr,
 			.doc = g->palerts.data + off,
 			.doc_len = h.doc_len,
+			.agent_id = str[5],
+			.peer_ip = str[6],
+			.input = str[7],
 		};
 		off += h.doc_len;
 		int r = vg_db_alert_insert(g->db, &a);
@@ -634,14 +640,18 @@ static const char *nonempty(const char *s)
 	return s != NULL && s[0] != '\0' ? s : NULL;
 }
 
+static const char *peer_ip(const char *src, char *buf, size_t n);
+
 /* The alert just appended to g->out at doc_off into the database. host and
- * source_ip: NULL to take them from the current event. */
+ * source_ip: NULL to take them from the current event. The origin (agent,
+ * sender, input) is the current message's: a correlation alert's is the
+ * event that completed it, as its host is when not grouped by host. */
 static void db_alert(vg_ingest *g, size_t doc_off, int64_t ts, const vg_rule_info *rule, const char *host,
 		     const char *source_ip)
 {
 	if (g->db == NULL)
 		return;
-	char hbuf[VG_ARCHIVE_MAX_HOST + 1], ibuf[256];
+	char hbuf[VG_ARCHIVE_MAX_HOST + 1], ibuf[256], pbuf[256];
 	if (host == NULL) {
 		archive_host(g->ev, g->src, hbuf, sizeof(hbuf));
 		host = hbuf;
@@ -650,15 +660,16 @@ static void db_alert(vg_ingest *g, size_t doc_off, int64_t ts, const vg_rule_inf
 		source_ip = field_str(g->ev, "source.ip", ibuf, sizeof(ibuf));
 	/* buffered: the database's write lock is then held only while the
 	 * commit writes them, not for the whole commit interval */
-	const char *str[5] = {nonempty(rule->id), nonempty(rule->title), nonempty(rule->level), nonempty(host),
-			      source_ip};
+	const char *str[PALERT_STRS] = {nonempty(rule->id), nonempty(rule->title), nonempty(rule->level),
+					nonempty(host), source_ip, nonempty(g->src_agent),
+					nonempty(peer_ip(g->src, pbuf, sizeof(pbuf))), nonempty(g->src_input)};
 	struct palert h = {.ts = ts, .is_corr = (uint8_t)rule->is_correlation,
 			   .doc_len = (uint32_t)(g->out.len - doc_off - 1)}; /* without the '\n' */
-	for (int i = 0; i < 5; i++)
+	for (int i = 0; i < PALERT_STRS; i++)
 		h.len[i] = str[i] != NULL ? (uint32_t)strlen(str[i]) + 1 : 0;
 	size_t start = g->palerts.len;
 	int r = vg_buf_append(&g->palerts, &h, sizeof(h));
-	for (int i = 0; i < 5 && r == 0; i++)
+	for (int i = 0; i < PALERT_STRS && r == 0; i++)
 		if (str[i] != NULL)
 			r = vg_buf_append(&g->palerts, str[i], h.len[i]);
 	if (r == 0)
@@ -944,6 +955,8 @@ int vg_ingest_record(vg_ingest *g, const char *msg, size_t len, const vg_ingest_
 	struct input_count *ic = count_input(g, s->input, unparsed);
 
 	g->src = src;
+	g->src_agent = s->agent_id;
+	g->src_input = s->input;
 	g->out.len = 0;
 	vg_arena_reset(g->hit_arena);
 	if (vg_matcher_run(g->m, ev, on_match, g) != 0)

@@ -34,6 +34,7 @@
 
 #include "core/buf.h"
 #include "core/err.h"
+#include "server/activity.h"
 #include "server/auth.h"
 #include "store/db.h"
 
@@ -86,8 +87,10 @@ typedef struct vg_reports_src {
 	json_t *(*incidents)(void *ud, int64_t from_us, int64_t to_us, int *err);
 	/* One system (object: name, unit, level, ...). */
 	json_t *(*system)(void *ud, int64_t id, int *err);
-	/* The system an alert's host/source address belongs to; 0: none. */
-	int64_t (*system_of)(void *ud, const char *host, const char *source_ip);
+	/* The system an alert's origin belongs to (host, sender address, agent
+	 * id, input: as for activity; "" when unknown), or a target's (host and
+	 * the target's address as source_ip); 0: none. */
+	int64_t (*system_of)(void *ud, const vg_activity *origin);
 	/* Coverage per system (array of objects: system, layers). */
 	json_t *(*coverage)(void *ud, int64_t now_us, int *err);
 	/* Changes in [from, to): new systems, coverage changes (array of objects). */

@@ -96,24 +96,25 @@ nomem:
 	return NULL;
 }
 
-/* The system of an alert's host and address (cached), NULL for none. */
-static sysinfo *system_of(ctx *x, const char *host, const char *ip)
+/* The system of an origin (host, address, agent, input: as for activity;
+ * NULL strings are ""), cached per origin; NULL for none. */
+static sysinfo *system_of(ctx *x, const char *host, const char *ip, const char *agent, const char *input)
 {
 	if (x->r->src.system_of == NULL)
 		return NULL;
-	size_t hl = host != NULL ? strlen(host) : 0, il = ip != NULL ? strlen(ip) : 0;
+	const char *part[4] = {host != NULL ? host : "", ip != NULL ? ip : "", agent != NULL ? agent : "",
+			       input != NULL ? input : ""};
+	size_t len[4], klen = 0;
+	for (int i = 0; i < 4; i++)
+		klen += (len[i] = strlen(part[i])) + 1;
 	char stack[512];
-	char *key = hl + il + 1 <= sizeof(stack) ? stack : malloc(hl + il + 1);
+	char *key = klen <= sizeof(stack) ? stack : malloc(klen);
 	if (key == NULL) {
 		x->err = VG_ENOMEM;
 		return NULL;
 	}
-	if (hl)
-		memcpy(key, host, hl);
-	key[hl] = '\0';
-	if (il)
-		memcpy(key + hl + 1, ip, il);
-	size_t klen = hl + il + 1;
+	for (size_t i = 0, o = 0; i < 4; o += len[i++] + 1)
+		memcpy(key + o, part[i], len[i] + 1); /* NUL-separated: no two origins share a key */
 	hostent_ *h = vg_hashmap_get(x->hosts, key, klen);
 	if (h == NULL) {
 		h = calloc(1, sizeof(*h));
@@ -124,8 +125,8 @@ static sysinfo *system_of(ctx *x, const char *host, const char *ip)
 		} else {
 			memcpy(h->key, key, klen);
 			h->klen = klen;
-			int64_t id = x->r->src.system_of(x->r->src.ud, host, ip);
-			h->sys = system_info(x, id);
+			vg_activity o = {.host = part[0], .source_ip = part[1], .agent_id = part[2], .input = part[3]};
+			h->sys = system_info(x, x->r->src.system_of(x->r->src.ud, &o));
 			if (vg_hashmap_put(x->hosts, h->key, h->klen, h) != 0) {
 				free(h->key);
 				free(h);
@@ -139,6 +140,8 @@ static sysinfo *system_of(ctx *x, const char *host, const char *ip)
 	return h != NULL ? h->sys : NULL;
 }
 
+/* vg_rep_visible(host, peer_ip, agent_id, input): may the reader see an
+ * alert of this origin (its system's unit)? */
 static void sql_visible(sqlite3_context *sc, int argc, sqlite3_value **argv)
 {
 	ctx *x = sqlite3_user_data(sc);
@@ -147,7 +150,8 @@ static void sql_visible(sqlite3_context *sc, int argc, sqlite3_value **argv)
 		sqlite3_result_int(sc, 1);
 		return;
 	}
-	sysinfo *s = system_of(x, (const char *)sqlite3_value_text(argv[0]), (const char *)sqlite3_value_text(argv[1]));
+	sysinfo *s = system_of(x, (const char *)sqlite3_value_text(argv[0]), (const char *)sqlite3_value_text(argv[1]),
+			       (const char *)sqlite3_value_text(argv[2]), (const char *)sqlite3_value_text(argv[3]));
 	sqlite3_result_int(sc, s != NULL && s->visible);
 }
 
@@ -177,7 +181,7 @@ static void ctx_free(ctx *x)
 
 /* ---- SQL ---- */
 
-#define WHERE " WHERE ts_us >= ?1 AND ts_us < ?2 AND vg_rep_visible(host, source_ip) "
+#define WHERE " WHERE ts_us >= ?1 AND ts_us < ?2 AND vg_rep_visible(host, peer_ip, agent_id, input) "
 #define JX(path) "(CASE WHEN json_valid(doc) THEN json_extract(doc, '" path "') END)"
 
 typedef struct q_ {
@@ -485,8 +489,9 @@ static int objects(ctx *x, const vg_report_period *p, json_t *out, char *why, si
 	json_t *arr = json_array();
 	int s = SQLITE_DONE;
 	while (rc == 0 && arr != NULL && (s = sqlite3_step(st)) == SQLITE_ROW) {
+		/* a target: its host, and its address where a cidr rule may place it */
 		sysinfo *sys = system_of(x, sqlite3_column_text(st, 0) ? col(st, 0) : NULL,
-					 sqlite3_column_text(st, 1) ? col(st, 1) : NULL);
+					 sqlite3_column_text(st, 1) ? col(st, 1) : NULL, NULL, NULL);
 		json_t *o = json_pack("{s:o, s:o, s:o, s:o, s:I}", "host", jcol(st, 0), "ip", jcol(st, 1), "service",
 				      jcol(st, 2), "system", jtext(sys != NULL ? sys->name : ""), "count",
 				      (json_int_t)sqlite3_column_int64(st, 3));
@@ -804,7 +809,7 @@ int vg_rep_collect_periodic(vg_reports *r, const vg_report_req *q, json_t **out,
 		return VG_ENOMEM;
 	}
 	sqlite3 *db = vg_db_sqlite(r->db);
-	if (sqlite3_create_function_v2(db, "vg_rep_visible", 2, SQLITE_UTF8, &x, sql_visible, NULL, NULL, NULL) !=
+	if (sqlite3_create_function_v2(db, "vg_rep_visible", 4, SQLITE_UTF8, &x, sql_visible, NULL, NULL, NULL) !=
 	    SQLITE_OK) {
 		ctx_free(&x);
 		snprintf(why, whylen, "reports: %s", sqlite3_errmsg(db));
@@ -848,7 +853,7 @@ int vg_rep_collect_periodic(vg_reports *r, const vg_report_req *q, json_t **out,
 		rc = incidents(&x, &p, o);
 	if (rc == 0 && x.err != 0)
 		rc = x.err;
-	(void)sqlite3_create_function_v2(db, "vg_rep_visible", 2, SQLITE_UTF8, NULL, NULL, NULL, NULL, NULL);
+	(void)sqlite3_create_function_v2(db, "vg_rep_visible", 4, SQLITE_UTF8, NULL, NULL, NULL, NULL, NULL);
 	ctx_free(&x);
 	json_decref(per);
 	if (rc != 0) {

@@ -158,14 +158,10 @@ static json_t *src_system(void *ud, int64_t id, int *err)
 	return *err == 0 ? o : NULL;
 }
 
-static int64_t src_system_of(void *ud, const char *host, const char *source_ip)
+static int64_t src_system_of(void *ud, const vg_activity *origin)
 {
 	vg_reports_modules *m = ud;
-	if (m->systems == NULL)
-		return 0;
-	vg_activity a = {.host = host != NULL ? host : "", .source_ip = source_ip != NULL ? source_ip : "",
-			 .agent_id = "", .input = ""};
-	return vg_systems_attribute(m->systems, &a);
+	return m->systems != NULL ? vg_systems_attribute(m->systems, origin) : 0;
 }
 
 static json_t *src_coverage(void *ud, int64_t now_us, int *err)

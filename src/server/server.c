@@ -433,10 +433,9 @@ static void update_metrics(server *s)
 
 /* ---- the incidents module's view of the systems registry ---- */
 
-static int64_t inc_system_of(void *ud, const char *host, const char *ip)
+static int64_t inc_system_of(void *ud, const vg_activity *origin)
 {
-	vg_activity a = {.host = host ? host : "", .source_ip = ip ? ip : "", .agent_id = "", .input = ""};
-	return vg_systems_attribute(ud, &a);
+	return vg_systems_attribute(ud, origin);
 }
 
 static int inc_system_info(void *ud, int64_t id, int *level, int *national)

@@ -32,6 +32,11 @@ static const char *const migrations[] = {
 	"CREATE TABLE schema_modules ("
 	" module TEXT PRIMARY KEY,"
 	" version INTEGER NOT NULL CHECK (version >= 0));",
+	/* 3: where an alert's event came from, to attribute it to a system as
+	 * its source's activity is (NULL in older rows) */
+	"ALTER TABLE alerts ADD COLUMN agent_id TEXT;"
+	"ALTER TABLE alerts ADD COLUMN peer_ip TEXT;"
+	"ALTER TABLE alerts ADD COLUMN input TEXT;",
 };
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == VG_DB_SCHEMA_VERSION,
 	       "VG_DB_SCHEMA_VERSION is the number of migrations");
@@ -208,7 +213,7 @@ vg_db *vg_db_open(const char *dir, const vg_db_opts *o, int *err, char *why, siz
 			goto err;
 		}
 		if ((r = prepare(db, "INSERT INTO alerts (ts_us, rule_id, rule_title, level, host, source_ip,"
-				     " is_correlation, doc) VALUES (?,?,?,?,?,?,?,?)",
+				     " is_correlation, doc, agent_id, peer_ip, input) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
 				 &db->ins)) != 0 ||
 		    (r = prepare(db, "BEGIN IMMEDIATE", &db->begin)) != 0 ||
 		    (r = prepare(db, "COMMIT", &db->commit)) != 0 || (r = prepare(db, "ROLLBACK", &db->rollback)) != 0) {
@@ -429,7 +434,9 @@ int vg_db_alert_insert(vg_db *db, const vg_db_alert *a)
 	    (rc = bind_text(st, 3, a->rule_title)) != SQLITE_OK || (rc = bind_text(st, 4, a->level)) != SQLITE_OK ||
 	    (rc = bind_text(st, 5, a->host)) != SQLITE_OK || (rc = bind_text(st, 6, a->source_ip)) != SQLITE_OK ||
 	    (rc = sqlite3_bind_int(st, 7, a->is_correlation != 0)) != SQLITE_OK ||
-	    (rc = sqlite3_bind_text(st, 8, a->doc, (int)a->doc_len, SQLITE_STATIC)) != SQLITE_OK) {
+	    (rc = sqlite3_bind_text(st, 8, a->doc, (int)a->doc_len, SQLITE_STATIC)) != SQLITE_OK ||
+	    (rc = bind_text(st, 9, a->agent_id)) != SQLITE_OK || (rc = bind_text(st, 10, a->peer_ip)) != SQLITE_OK ||
+	    (rc = bind_text(st, 11, a->input)) != SQLITE_OK) {
 		sqlite3_clear_bindings(st);
 		return map_rc(rc);
 	}

@@ -42,7 +42,7 @@
 
 #define VG_DB_FILE "vigil.db"
 #define VG_DB_BUSY_MS 5000
-#define VG_DB_SCHEMA_VERSION 2
+#define VG_DB_SCHEMA_VERSION 3
 #define VG_DB_MODULE_NAME_MAX 64 /* bytes in a module name ([a-z0-9_]) */
 
 typedef struct vg_db vg_db;
@@ -159,9 +159,15 @@ typedef struct vg_db_alert {
 	const char *rule_title;
 	const char *level;
 	const char *host;
-	const char *source_ip;
+	const char *source_ip;  /* the event's source.ip (often the attacker) */
 	int is_correlation;
 	const char *doc; /* JSON document, doc_len bytes (no '\n'); required */
+	/* The event's origin, as its source's activity (server/activity.h), for
+	 * attribution to a system; NULL = SQL NULL. Insert only (scans leave
+	 * them NULL). */
+	const char *agent_id; /* the sending agent */
+	const char *peer_ip;  /* the sender's address */
+	const char *input;    /* "agent", "syslog-tcp"... */
 	size_t doc_len;
 } vg_db_alert;
 

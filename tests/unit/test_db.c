@@ -394,8 +394,12 @@ static void test_upgrade_from_v1(void **state)
 	assert_int_equal(count(db, NULL), 1);
 	vg_db_close(db);
 	db = open_rw(d);
-	assert_int_equal(vg_db_schema_version(db), 2);
+	assert_int_equal(vg_db_schema_version(db), VG_DB_SCHEMA_VERSION);
 	assert_int_equal(count(db, NULL), 1);
+	/* version 3: the alert's origin, NULL in the old row */
+	assert_int_equal(query_int(d, "SELECT count(*) FROM alerts WHERE agent_id IS NULL AND peer_ip IS NULL"
+				      " AND input IS NULL"),
+			 1);
 	assert_int_equal(vg_db_migrate_module(db, "mod", mod_v2, 2), 0);
 	vg_db_close(db);
 	assert_int_equal(query_int(d, "SELECT version FROM schema_modules WHERE module = 'mod'"), 2);

@@ -48,12 +48,10 @@ typedef struct fx {
 	int level[4], national[4];
 } fx;
 
-static int64_t system_of(void *ud, const char *host, const char *ip)
+static int64_t system_of(void *ud, const vg_activity *o)
 {
 	(void)ud;
-	(void)ip;
-	if (host == NULL)
-		return 0;
+	const char *host = o->host;
 	if (strncmp(host, "web", 3) == 0)
 		return 1;
 	if (strncmp(host, "db", 2) == 0)

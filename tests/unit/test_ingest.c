@@ -5,6 +5,7 @@
  * attached the alerts are stored there, committed with the archive. */
 #include <ftw.h>
 #include <setjmp.h>
+#include <sqlite3.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -300,6 +301,18 @@ static void test_alerts_in_db(void **state)
 	assert_string_equal(got.ip, "203.0.113.9");
 	assert_string_equal(got.host, "web-1");
 	assert_string_equal(got.rule_id, "be57ed61-fa18-403d-a898-74ba3a94fdb8");
+	/* each alert keeps its event's origin for attribution to a system: the
+	 * sender's address without the port, and the input */
+	sqlite3_stmt *q;
+	assert_int_equal(sqlite3_prepare_v2(vg_db_sqlite(db),
+					    "SELECT group_concat(is_correlation || ' ' || coalesce(peer_ip, '-') || ' ' ||"
+					    " coalesce(input, '-') || ' ' || coalesce(agent_id, '-'), ';') FROM"
+					    " (SELECT * FROM alerts ORDER BY id)",
+					    -1, &q, NULL),
+			 SQLITE_OK);
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+	assert_string_equal((const char *)sqlite3_column_text(q, 0), "1 127.0.0.1 syslog-tcp -;0 127.0.0.1 syslog-tcp -");
+	sqlite3_finalize(q);
 	vg_ingest_stats st;
 	vg_ingest_stats_get(g, &st);
 	assert_int_equal(st.db_errors, 0);

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include <ftw.h>
+#include <sqlite3.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -66,12 +67,12 @@ static json_t *src_system(void *ud, int64_t id, int *err)
 	return NULL;
 }
 
-static int64_t src_system_of(void *ud, const char *host, const char *ip)
+static int64_t src_system_of(void *ud, const vg_activity *o)
 {
-	(void)ud, (void)ip;
-	if (host != NULL && strcmp(host, "web01") == 0)
+	(void)ud;
+	if (strcmp(o->host, "web01") == 0)
 		return 1;
-	if (host != NULL && strcmp(host, "mail01") == 0)
+	if (strcmp(o->host, "mail01") == 0)
 		return 2;
 	return 0;
 }
@@ -697,10 +698,9 @@ static void test_html_json(void **state)
 
 /* ---- the sources wired to the real modules (reports_src.c) ---- */
 
-static int64_t hook_system_of(void *ud, const char *host, const char *ip)
+static int64_t hook_system_of(void *ud, const vg_activity *o)
 {
-	vg_activity a = {.host = host != NULL ? host : "", .source_ip = ip != NULL ? ip : "", .agent_id = "", .input = ""};
-	return vg_systems_attribute(ud, &a);
+	return vg_systems_attribute(ud, o);
 }
 
 static int hook_system_unit(void *ud, int64_t id, char *unit, size_t cap)
@@ -783,6 +783,82 @@ static void test_wired_modules(void **state)
 	vg_reports_close(rep);
 	vg_incidents_close(inc);
 	vg_coverage_close(cov);
+	vg_systems_close(sys);
+}
+
+/* An alert belongs to the system its event came from (host, agent, syslog
+ * sender), as that source's activity does, never to the system of its
+ * source.ip, which is usually the attacker: here an internal attacker in
+ * another system's network, whose cidr rule comes first. */
+static int64_t incident_system(const char *rule)
+{
+	sqlite3_stmt *st;
+	assert_int_equal(sqlite3_prepare_v2(vg_db_sqlite(fx.db), "SELECT group_system FROM incidents WHERE group_rule = ?",
+					    -1, &st, NULL),
+			 SQLITE_OK);
+	sqlite3_bind_text(st, 1, rule, -1, SQLITE_STATIC);
+	int64_t sys = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+	sqlite3_finalize(st);
+	return sys;
+}
+
+static void test_attribution_by_origin(void **state)
+{
+	(void)state;
+	int err = 0;
+	vg_systems *sys = vg_systems_open(fx.db, &err);
+	assert_non_null(sys);
+	vg_incidents *inc = vg_incidents_open(fx.db, &err);
+	assert_non_null(inc);
+	assert_int_equal(vg_systems_unit_add(sys, "bo-c", "Bộ C", W47), 0);
+	int64_t lan = 0, dbs = 0, rid = 0;
+	json_t *d1 = json_pack("{s:s, s:s, s:i}", "name", "Mạng văn phòng", "unit", "bo-c", "level", 2);
+	json_t *d2 = json_pack("{s:s, s:s, s:i}", "name", "Cơ sở dữ liệu dân cư", "unit", "bo-c", "level", 4);
+	assert_int_equal(vg_systems_create(sys, d1, W47, &lan), 0);
+	assert_int_equal(vg_systems_create(sys, d2, W47, &dbs), 0);
+	json_decref(d1);
+	json_decref(d2);
+	const vg_systems_rule rules[] = {
+		{.kind = VG_RULE_CIDR, .pattern = "10.20.0.0/16", .system_id = lan, .priority = 1},
+		{.kind = VG_RULE_HOSTNAME, .pattern = "db01", .system_id = dbs, .priority = 2},
+		{.kind = VG_RULE_AGENT, .pattern = "ag-7", .system_id = dbs, .priority = 3},
+		{.kind = VG_RULE_SYSLOG_SOURCE, .pattern = "192.0.2.0/24", .system_id = dbs, .priority = 4},
+	};
+	for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]); i++)
+		assert_int_equal(vg_systems_rule_add(sys, &rules[i], W47, &rid), 0);
+	vg_incidents_hooks hk = {.system_of = hook_system_of, .system_unit = hook_system_unit, .ud = sys};
+	vg_incidents_set_hooks(inc, &hk);
+	const char *doc = "{}";
+	const vg_db_alert a[] = {
+		/* by host name: db01 attacked from 10.20.3.4 */
+		{.ts_us = W47 + D, .rule_id = "by-host", .host = "db01", .source_ip = "10.20.3.4"},
+		/* by agent: a host name no rule knows */
+		{.ts_us = W47 + D, .rule_id = "by-agent", .host = "srv-unnamed", .source_ip = "10.20.3.4",
+		 .agent_id = "ag-7", .input = "agent"},
+		/* by syslog sender: no host name, the sender's address as host */
+		{.ts_us = W47 + D, .rule_id = "by-sender", .host = "192.0.2.77", .source_ip = "10.20.9.9",
+		 .peer_ip = "192.0.2.77", .input = "syslog-tcp"},
+		/* the same sender over plain HTTP intake is no syslog source */
+		{.ts_us = W47 + D, .rule_id = "not-syslog", .host = "192.0.2.78", .source_ip = "10.20.9.9",
+		 .peer_ip = "192.0.2.78", .input = "http"},
+		/* a host inside the cidr rule's network is that network's */
+		{.ts_us = W47 + D, .rule_id = "by-cidr", .host = "10.20.0.5", .source_ip = "203.0.113.9"},
+	};
+	for (size_t i = 0; i < sizeof(a) / sizeof(a[0]); i++) {
+		vg_db_alert x = a[i];
+		x.level = "high";
+		x.rule_title = x.rule_id;
+		x.doc = doc;
+		x.doc_len = strlen(doc);
+		assert_int_equal(vg_db_alert_insert(fx.db, &x), 0);
+	}
+	assert_int_equal(vg_incidents_tick(inc, W47 + D + H), 0);
+	assert_int_equal(incident_system("by-host"), dbs);
+	assert_int_equal(incident_system("by-agent"), dbs);
+	assert_int_equal(incident_system("by-sender"), dbs);
+	assert_int_equal(incident_system("not-syslog"), 0);
+	assert_int_equal(incident_system("by-cidr"), lan);
+	vg_incidents_close(inc);
 	vg_systems_close(sys);
 }
 
@@ -1007,6 +1083,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_html_json, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hostile_text, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wired_modules, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_attribution_by_origin, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_api, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
