@@ -152,6 +152,36 @@ static int write_all(int fd, const void *buf, size_t n)
 	return 0;
 }
 
+hs_database_t *vg_hsdb_entry_load(const vg_hsdb_key *k, const void *buf, size_t n, uint32_t **extra, size_t *nextra)
+{
+	*extra = NULL;
+	*nextra = 0;
+	struct head h;
+	uint8_t sum[32];
+	if (n < sizeof(h))
+		return NULL;
+	memcpy(&h, buf, sizeof(h));
+	const char *body = (const char *)buf + sizeof(h);
+	if (memcmp(h.magic, MAGIC, sizeof(MAGIC)) != 0 || h.zero != 0 || h.dblen > VG_HSDB_CACHE_MAX_ENTRY ||
+	    h.nextra > VG_HSDB_CACHE_MAX_ENTRY / 4 || n - sizeof(h) != (uint64_t)h.nextra * 4 + h.dblen)
+		return NULL;
+	size_t elen = (size_t)h.nextra * 4;
+	if (payload_sum(k, body, elen, body + elen, (size_t)h.dblen, sum) != 0 || memcmp(sum, h.sum, 32) != 0)
+		return NULL;
+	hs_database_t *db = NULL;
+	if (hs_deserialize_database(body + elen, (size_t)h.dblen, &db) != HS_SUCCESS)
+		return NULL;
+	if (h.nextra != 0) {
+		if ((*extra = malloc(elen)) == NULL) {
+			hs_free_database(db);
+			return NULL;
+		}
+		memcpy(*extra, body, elen);
+		*nextra = h.nextra;
+	}
+	return db;
+}
+
 hs_database_t *vg_hsdb_cache_get(const vg_hsdb_key *k, uint32_t **extra, size_t *nextra)
 {
 	*extra = NULL;
@@ -163,35 +193,15 @@ hs_database_t *vg_hsdb_cache_get(const vg_hsdb_key *k, uint32_t **extra, size_t 
 	if (fd < 0)
 		return NULL;
 	struct stat st;
-	struct head h;
-	char *body = NULL;
+	char *buf = NULL;
 	hs_database_t *db = NULL;
-	uint8_t sum[32];
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
-	    (uint64_t)st.st_size < sizeof(h) || (uint64_t)st.st_size > sizeof(h) + VG_HSDB_CACHE_MAX_ENTRY ||
-	    read_all(fd, &h, sizeof(h)) != 0 || memcmp(h.magic, MAGIC, sizeof(MAGIC)) != 0 || h.zero != 0 ||
-	    (uint64_t)st.st_size != sizeof(h) + (uint64_t)h.nextra * 4 + h.dblen)
-		goto out;
-	size_t elen = (size_t)h.nextra * 4, blen = elen + (size_t)h.dblen;
-	if ((body = malloc(blen ? blen : 1)) == NULL || read_all(fd, body, blen) != 0 ||
-	    payload_sum(k, body, elen, body + elen, (size_t)h.dblen, sum) != 0 || memcmp(sum, h.sum, 32) != 0)
-		goto out;
-	if (hs_deserialize_database(body + elen, (size_t)h.dblen, &db) != HS_SUCCESS) {
-		db = NULL;
-		goto out;
-	}
-	if (h.nextra != 0) {
-		if ((*extra = malloc(elen)) == NULL) {
-			hs_free_database(db);
-			db = NULL;
-			goto out;
-		}
-		memcpy(*extra, body, elen);
-		*nextra = h.nextra;
-	}
-	(void)futimens(fd, NULL); /* recently used: pruned last */
-out:
-	free(body);
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == geteuid() &&
+	    (uint64_t)st.st_size >= sizeof(struct head) &&
+	    (uint64_t)st.st_size <= sizeof(struct head) + VG_HSDB_CACHE_MAX_ENTRY &&
+	    (buf = malloc((size_t)st.st_size)) != NULL && read_all(fd, buf, (size_t)st.st_size) == 0 &&
+	    (db = vg_hsdb_entry_load(k, buf, (size_t)st.st_size, extra, nextra)) != NULL)
+		(void)futimens(fd, NULL); /* recently used: pruned last */
+	free(buf);
 	close(fd);
 	return db;
 }

@@ -45,6 +45,11 @@ int vg_hsdb_key_of(const char *const *exprs, const unsigned *flags, const unsign
  * it. */
 hs_database_t *vg_hsdb_cache_get(const vg_hsdb_key *k, uint32_t **extra, size_t *nextra);
 
+/* An entry's bytes (as stored in its file) checked against key k and
+ * loaded: vg_hsdb_cache_get without the file (for tests and the fuzzer).
+ * NULL when they do not check out. */
+hs_database_t *vg_hsdb_entry_load(const vg_hsdb_key *k, const void *buf, size_t n, uint32_t **extra, size_t *nextra);
+
 /* Stores db (and nextra ids) under k; failures are silent. */
 void vg_hsdb_cache_put(const vg_hsdb_key *k, const hs_database_t *db, const uint32_t *extra, size_t nextra);
 
