@@ -35,16 +35,16 @@ static int year_for(const vg_event *ev)
 }
 
 /* A 3164 timestamp ("Jun 14 15:16:01") or an RFC 3339 one as rsyslog writes
- * with its high-precision template, followed by a blank or the end. */
-static size_t take_time(vg_pu_cur *c, int year, int64_t *us, vg_time_cache *tc)
+ * with its high-precision template, followed by a blank or the end: its
+ * length, 0 when there is none. (A slice, not the cursor: the caller's
+ * cursor then stays in registers.) */
+static size_t take_time(const char *p, size_t left, int year, int64_t *us, vg_time_cache *tc)
 {
-	size_t n = tc != NULL ? vg_time_bsd_cached(tc, c->p, vg_pu_left(c), year, us)
-			      : vg_time_bsd(c->p, vg_pu_left(c), year, us);
+	size_t n = tc != NULL ? vg_time_bsd_cached(tc, p, left, year, us) : vg_time_bsd(p, left, year, us);
 	if (n == 0)
-		n = vg_time_rfc3339(c->p, vg_pu_left(c), us);
-	if (n == 0 || (n < vg_pu_left(c) && c->p[n] != ' ' && c->p[n] != '\t'))
+		n = vg_time_rfc3339(p, left, us);
+	if (n == 0 || (n < left && p[n] != ' ' && p[n] != '\t'))
 		return 0;
-	c->p += n;
 	return n;
 }
 
@@ -54,45 +54,99 @@ typedef struct tag_parts {
 
 /* "sshd[123]:", "kernel:", "sshd(pam_unix)[19939]:", "/usr/sbin/cron[9]:".
  * 1 when t (a blank-free token) is a TAG followed by ':'. */
-static int split_tag_rest(vg_pu_str t, tag_parts *out);
+static int split_tag_rest(vg_pu_str t, size_t avail, tag_parts *out);
 
-static inline int split_tag(vg_pu_str t, tag_parts *out)
+/* avail: bytes readable from t.p (t.n or more: the rest of the record). */
+static inline int split_tag(vg_pu_str t, size_t avail, tag_parts *out)
 {
 	memset(out, 0, sizeof(*out));
 	/* inline: the first word of most lines is a host name, not a TAG */
 	if (t.n < 2 || t.n > MAX_TAG || t.p[t.n - 1] != ':')
 		return 0;
-	return split_tag_rest(t, out);
+	return split_tag_rest(t, avail, out);
 }
 
-static int split_tag_rest(vg_pu_str t, tag_parts *out)
+/* The bytes of a TAG that matter, as bit masks over p[0..n): bad (a control
+ * byte, a blank or ':'), '[' and '/'. */
+typedef struct tag_bits {
+	unsigned bad, lb, slash;
+} tag_bits;
+
+/* The masks of p[0..n) with n <= 16 in one sixteen-byte step, when the
+ * target has SSE2 and sixteen bytes are readable: 1, else 0. */
+static inline int tag_scan16(const char *p, size_t n, size_t avail, tag_bits *b)
+{
+#ifdef __SSE2__
+	if (n <= 16 && avail >= 16) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+		unsigned keep = (1u << n) - 1;
+		/* x <= 0x20 unsigned: min(x, 0x20) == x */
+		__m128i ctl = _mm_cmpeq_epi8(_mm_min_epu8(x, _mm_set1_epi8(0x20)), x);
+		__m128i colon = _mm_cmpeq_epi8(x, _mm_set1_epi8(':'));
+		b->bad = (unsigned)_mm_movemask_epi8(_mm_or_si128(ctl, colon)) & keep;
+		b->lb = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('['))) & keep;
+		b->slash = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('/'))) & keep;
+		return 1;
+	}
+#endif
+	(void)p;
+	(void)n;
+	(void)avail;
+	(void)b;
+	return 0;
+}
+
+/* Flags of the eight bytes of x: high bit of a byte set when the byte is a
+ * control byte, a blank or ':' (exact as a whole: the lowest flagged byte is
+ * a real one), and in *slash when one may be a '/'. */
+static inline uint64_t tag_word(uint64_t x, uint64_t *slash)
+{
+	const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+	uint64_t co = x ^ (ones * ':'), sl = x ^ (ones * '/');
+	*slash |= ((sl - ones) & ~sl) & highs;
+	return (((x - ones * 0x21) & ~x) | ((co - ones) & ~co)) & highs;
+}
+
+/* The same for any length, eight bytes at a time; b->lb is left 0 (the
+ * caller looks for the '[' when it needs it). 0 when there is a bad byte. */
+static int tag_scan_words(const char *p, size_t n, tag_bits *b)
+{
+	uint64_t x, slash = 0;
+	size_t i = 0;
+	for (; i + 8 <= n; i += 8) {
+		memcpy(&x, p + i, 8);
+		if (tag_word(x, &slash) != 0)
+			return 0;
+	}
+	if (i < n && n >= 8) {
+		/* the rest as one word that overlaps the last one checked */
+		memcpy(&x, p + n - 8, 8);
+		if (tag_word(x, &slash) != 0)
+			return 0;
+		i = n;
+	}
+	for (; i < n; i++) {
+		if ((unsigned char)p[i] < 0x21 || p[i] == ':')
+			return 0;
+		slash |= p[i] == '/';
+	}
+	b->bad = 0;
+	b->lb = 0;
+	b->slash = slash != 0;
+	return 1;
+}
+
+static int split_tag_rest(vg_pu_str t, size_t avail, tag_parts *out)
 {
 	vg_pu_str s = {t.p, t.n - 1};
-	/* No control byte, blank or ':' (eight bytes at a time: this runs on
-	 * every line; the tests are exact as booleans). */
-	const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
-	size_t i = 0;
-	for (; i + 8 <= s.n; i += 8) {
-		uint64_t x, co;
-		memcpy(&x, s.p + i, 8);
-		co = x ^ (ones * ':');
-		if ((((x - ones * 0x21) & ~x) | ((co - ones) & ~co)) & highs)
-			return 0;
-	}
-	if (i < s.n && s.n >= 8) {
-		/* the rest as one word that overlaps the last one checked */
-		uint64_t x, co;
-		memcpy(&x, s.p + s.n - 8, 8);
-		co = x ^ (ones * ':');
-		if ((((x - ones * 0x21) & ~x) | ((co - ones) & ~co)) & highs)
-			return 0;
-		i = s.n;
-	}
-	for (; i < s.n; i++)
-		if ((unsigned char)s.p[i] < 0x21 || s.p[i] == ':')
-			return 0;
+	tag_bits b;
+	/* No control byte, blank or ':' (this runs on every line) */
+	int fast = tag_scan16(s.p, s.n, avail, &b);
+	if (fast ? b.bad != 0 : !tag_scan_words(s.p, s.n, &b))
+		return 0;
 	if (s.p[s.n - 1] == ']') {
-		const char *lb = memchr(s.p, '[', s.n);
+		/* the first '[' */
+		const char *lb = fast ? (b.lb != 0 ? s.p + __builtin_ctz(b.lb) : NULL) : memchr(s.p, '[', s.n);
 		if (lb == NULL || lb == s.p)
 			return 0;
 		out->pid = (vg_pu_str){lb + 1, (size_t)(s.p + s.n - 1 - (lb + 1))};
@@ -106,7 +160,7 @@ static int split_tag_rest(vg_pu_str t, tag_parts *out)
 			s.n = (size_t)(lp - s.p);
 		}
 	}
-	for (size_t k = s.n; k-- > 0;) {
+	for (size_t k = s.n; b.slash != 0 && k-- > 0;) {
 		if (s.p[k] == '/') {
 			/* a trailing '/' keeps the whole name */
 			if (k + 1 < s.n) {
@@ -146,17 +200,20 @@ static int parse_3164(vg_event *ev, vg_pu_cur c, int pri)
 	tag_parts tp;
 	vg_pu_str t, host = {0};
 
-	if (take_time(&c, year_for(ev), &us, &ev->bsd_time) != 0)
+	size_t tn = take_time(c.p, vg_pu_left(&c), year_for(ev), &us, &ev->bsd_time);
+	if (tn != 0) {
 		ev->ts_us = us;
-	else if (pri < 0)
+		c.p += tn;
+	} else if (pri < 0) {
 		return VG_EPARSE; /* neither PRI nor timestamp: not syslog */
+	}
 	vg_pu_blanks(&c);
 
 	/* HOSTNAME is absent in messages written to /dev/log and some relays:
 	 * a first word that is a TAG ("sshd[1]:") means no hostname. */
 	vg_pu_cur save = c;
 	vg_pu_token(&c, &t);
-	if (!split_tag(t, &tp)) {
+	if (!split_tag(t, (size_t)(c.end - t.p), &tp)) {
 		if (ev->ts_us != VG_TS_NONE)
 			host = t;
 		else
@@ -164,7 +221,7 @@ static int parse_3164(vg_event *ev, vg_pu_cur c, int pri)
 		vg_pu_blanks(&c);
 		save = c;
 		vg_pu_token(&c, &t);
-		if (!split_tag(t, &tp))
+		if (!split_tag(t, (size_t)(c.end - t.p), &tp))
 			c = save;
 	}
 	vg_pu_blanks(&c);
@@ -329,7 +386,7 @@ static int syslog_parse(vg_event *ev)
 	if (n > VG_MAX_LINE)
 		n = VG_MAX_LINE;
 	vg_pu_cur c = vg_pu_cur_make(ev->raw, n);
-	int pri = take_pri(&c);
+	int pri = n != 0 && ev->raw[0] == '<' ? take_pri(&c) : -1; /* most lines have no PRI */
 	if (pri >= 0 && vg_pu_left(&c) >= 2 && c.p[0] >= '1' && c.p[0] <= '9') {
 		if (parse_5424(ev, c, pri) == 0)
 			return 0;
@@ -350,15 +407,17 @@ static int syslog_probe(const char *line, size_t n)
 	if (pri >= 0 && vg_pu_left(&c) >= 2 && c.p[0] >= '1' && c.p[0] <= '9' && c.p[1] == ' ')
 		return 95;
 	int bsd = vg_time_bsd(c.p, vg_pu_left(&c), 2000, &us) != 0;
-	if (take_time(&c, 2000, &us, NULL) == 0)
+	size_t tn = take_time(c.p, vg_pu_left(&c), 2000, &us, NULL);
+	if (tn == 0)
 		return pri >= 0 ? 50 : 0;
+	c.p += tn;
 	if (vg_pu_blanks(&c) == 0 || !vg_pu_token(&c, &t))
 		return pri >= 0 ? 60 : 0;
 	int score = pri >= 0 ? 90 : (bsd ? 70 : 40);
-	if (split_tag(t, &tp))
+	if (split_tag(t, (size_t)(c.end - t.p), &tp))
 		return score + 5;
 	vg_pu_blanks(&c);
-	if (vg_pu_token(&c, &t) && split_tag(t, &tp))
+	if (vg_pu_token(&c, &t) && split_tag(t, (size_t)(c.end - t.p), &tp))
 		return score + 5;
 	return score;
 }

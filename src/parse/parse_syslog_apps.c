@@ -11,15 +11,15 @@
 /* An extractor returns 1 when it recognised the message, 0 otherwise. */
 typedef int (*app_fn)(vg_event *ev, const vg_syslog_msg *m, vg_pu_str s);
 
-struct app_name {
-	const char *s;
-	size_t n;
-};
-
 struct app {
-	const struct app_name *names; /* ends with {NULL, 0} */
 	uint8_t service;
 	app_fn extract; /* NULL: only the generic PAM extraction */
+};
+
+/* A program name, its length, and its row of apps[]. */
+struct app_name {
+	const char *s;
+	uint8_t n, app;
 };
 
 /* ---- shared helpers ---------------------------------------------------- */
@@ -46,7 +46,7 @@ static inline __attribute__((always_inline)) void tag(vg_event *ev, const char *
 		(void)vg_pu_add_lit(ev, "event.outcome", outcome);
 }
 
-static int str_eq(vg_pu_str s, const char *lit)
+static inline __attribute__((always_inline)) int str_eq(vg_pu_str s, const char *lit)
 {
 	return vg_pu_eq(s.p, s.n, lit);
 }
@@ -70,7 +70,8 @@ static void add_source(vg_event *ev, vg_pu_cur *c)
 	(void)vg_pu_add_host(ev, "source.ip", "source.domain", ip.p, ip.n);
 	if (vg_pu_lit(c, " port ")) {
 		size_t d = vg_pu_ndigits(c->p, vg_pu_left(c));
-		(void)vg_pu_add_num(ev, "source.port", c->p, d);
+		if (d != 0 && d <= 20) /* what vg_pu_add_num checks, already known */
+			(void)vg_event_add(ev, VG_PU_LIT("source.port"), c->p, d, VG_V_NUM);
 		c->p += d;
 	}
 }
@@ -93,9 +94,36 @@ static int quoted(vg_pu_cur *c, vg_pu_str *out)
 
 /* ---- PAM (any program) ------------------------------------------------- */
 
-static int svc_is(vg_pu_str svc, const char *a, const char *b)
+static inline __attribute__((always_inline)) int svc_is(vg_pu_str svc, const char *a, const char *b)
 {
 	return str_eq(svc, a) || str_eq(svc, b);
+}
+
+/* One "key=value" word of pam_auth_kvs (key: a literal with its '='). */
+static inline __attribute__((always_inline)) int pam_kv_word(vg_pu_cur *c, const char *key, vg_pu_str *val)
+{
+	vg_pu_blanks(c);
+	if (!vg_pu_lit(c, key))
+		return 0;
+	vg_pu_token(c, val); /* may be empty */
+	return 1;
+}
+
+/* The keys of "authentication failure; logname=L uid=N euid=N tty=T ruser=R
+ * rhost=H[ user=U]" (s: what follows "; ") as PAM lays them out, word after
+ * word: kv = user, ruser, logname, rhost. 0 when s is laid out otherwise:
+ * the caller then looks them up anywhere (vg_pu_kvs), which gives the same
+ * values for this layout (each key once; nothing else after rhost but user). */
+static int pam_auth_kvs(vg_pu_str s, vg_pu_str kv[4])
+{
+	vg_pu_cur c = vg_pu_cur_make(s.p, s.n);
+	vg_pu_str skip;
+	if (!pam_kv_word(&c, "logname=", &kv[2]) || !pam_kv_word(&c, "uid=", &skip) ||
+	    !pam_kv_word(&c, "euid=", &skip) || !pam_kv_word(&c, "tty=", &skip) || !pam_kv_word(&c, "ruser=", &kv[1]) ||
+	    !pam_kv_word(&c, "rhost=", &kv[3]))
+		return 0;
+	vg_pu_blanks(&c);
+	return vg_pu_left(&c) == 0 || pam_kv_word(&c, "user=", &kv[0]);
 }
 
 /* The message of a PAM module: the same texts whatever the program, but for
@@ -109,9 +137,13 @@ static void pam_body(vg_event *ev, vg_pu_str svc, vg_pu_str body)
 	int more = d != 0 && vg_pu_prefix(c.p + d, vg_pu_left(&c) - d, " more authentication failure");
 
 	if (vg_pu_lit(&c, "authentication failure; ") || more) {
-		static const char *const keys[] = {"user", "ruser", "logname", "rhost"};
+		static const vg_pu_str keys[] = {{VG_PU_LIT("user")}, {VG_PU_LIT("ruser")}, {VG_PU_LIT("logname")},
+						 {VG_PU_LIT("rhost")}};
 		vg_pu_str kv[4] = {{0}};
-		vg_pu_kvs(body.p, body.n, keys, kv, 4);
+		if (more || !pam_auth_kvs(vg_pu_rest(&c), kv)) {
+			memset(kv, 0, sizeof(kv));
+			vg_pu_kvs(body.p, body.n, keys, kv, 4);
+		}
 		user = kv[0];
 		ruser = kv[1];
 		logname = kv[2];
@@ -171,20 +203,29 @@ static int pam_generic(vg_event *ev, const vg_syslog_msg *m, vg_pu_str s)
 		svc = m->prog;
 		body = s;
 	} else if (vg_pu_prefix(s.p, s.n, "pam_")) {
-		vg_pu_cur c = vg_pu_cur_make(s.p, s.n);
-		vg_pu_str inner;
-		if (!vg_pu_upto(&c, "(", &module) || !vg_pu_upto(&c, "): ", &inner))
+		/* "MODULE(INNER): BODY", neither part holding a ' ': MODULE ends at
+		 * the first '(' (no ' ' before it); then the first ' ' must be the
+		 * one of "): " (any later "): " would leave a ' ' in INNER). One
+		 * pass, also noting INNER's first ':'. */
+		size_t i = 0, k, colon = SIZE_MAX;
+		while (i < s.n && s.p[i] != '(' && s.p[i] != ' ')
+			i++;
+		if (i == s.n || s.p[i] != '(')
 			return 0;
-		if (memchr(module.p, ' ', module.n) != NULL || memchr(inner.p, ' ', inner.n) != NULL)
+		for (k = i + 1; k < s.n && s.p[k] != ' '; k++)
+			if (s.p[k] == ':' && colon == SIZE_MAX)
+				colon = k;
+		if (k == s.n || k < i + 3 || s.p[k - 2] != ')' || s.p[k - 1] != ':')
 			return 0;
-		const char *colon = memchr(inner.p, ':', inner.n);
+		module = (vg_pu_str){s.p, i};
+		vg_pu_str inner = {s.p + i + 1, k - 2 - (i + 1)};
 		svc = inner;
-		if (colon != NULL) {
-			svc.n = (size_t)(colon - inner.p);
-			type.p = colon + 1;
+		if (colon < k - 2) {
+			svc.n = colon - (i + 1);
+			type.p = s.p + colon + 1;
 			type.n = inner.n - svc.n - 1;
 		}
-		body = vg_pu_rest(&c);
+		body = (vg_pu_str){s.p + k + 1, s.n - k - 1};
 	} else {
 		return 0;
 	}
@@ -589,43 +630,56 @@ static int app_kernel(vg_event *ev, const vg_syslog_msg *m, vg_pu_str s)
 
 /* ---- the table ---------------------------------------------------------- */
 
-/* A program name and its length. */
-#define NM(s) {(s), sizeof(s) - 1}
-static const struct app_name n_sshd[] = {NM("sshd"), NM("sshd-session"), NM("sshd-auth"), {NULL, 0}};
-static const struct app_name n_sudo[] = {NM("sudo"), {NULL, 0}};
-static const struct app_name n_su[] = {NM("su"), {NULL, 0}};
-static const struct app_name n_cron[] = {NM("cron"), NM("CRON"), NM("crond"), {NULL, 0}};
-static const struct app_name n_kernel[] = {NM("kernel"), {NULL, 0}};
-static const struct app_name n_vsftpd[] = {NM("vsftpd"), {NULL, 0}};
-static const struct app_name n_useradd[] = {NM("useradd"),  NM("usermod"),  NM("userdel"), NM("groupadd"),
-					    NM("groupmod"), NM("groupdel"), NM("passwd"),  NM("chpasswd"),
-					    {NULL, 0}};
-static const struct app_name n_ftpd[] = {NM("ftpd"), NM("in.ftpd"), {NULL, 0}};
-/* polkit's pkexec writes to auth.log; Sigma files its rules under "auth". */
-static const struct app_name n_auth[] = {NM("pkexec"), {NULL, 0}};
+enum { A_SSHD, A_FTPD, A_SU, A_SUDO, A_CRON, A_KERNEL, A_VSFTPD, A_USERADD, A_AUTH };
 
-/* Names are unique, so the order is only the search order: the busiest
- * programs of auth and system logs first. */
 static const struct app apps[] = {
-	{n_sshd, VG_SERVICE_SSHD, app_sshd},
-	{n_ftpd, VG_SERVICE_SYSLOG, app_ftpd},
-	{n_su, VG_SERVICE_SU, app_su},
-	{n_sudo, VG_SERVICE_SUDO, app_sudo},
-	{n_cron, VG_SERVICE_CRON, app_cron},
-	{n_kernel, VG_SERVICE_KERNEL, app_kernel},
-	{n_vsftpd, VG_SERVICE_VSFTPD, NULL},
-	{n_useradd, VG_SERVICE_USERADD, app_useradd},
-	{n_auth, VG_SERVICE_AUTH, NULL},
+	[A_SSHD] = {VG_SERVICE_SSHD, app_sshd},
+	[A_FTPD] = {VG_SERVICE_SYSLOG, app_ftpd},
+	[A_SU] = {VG_SERVICE_SU, app_su},
+	[A_SUDO] = {VG_SERVICE_SUDO, app_sudo},
+	[A_CRON] = {VG_SERVICE_CRON, app_cron},
+	[A_KERNEL] = {VG_SERVICE_KERNEL, app_kernel},
+	[A_VSFTPD] = {VG_SERVICE_VSFTPD, NULL},
+	[A_USERADD] = {VG_SERVICE_USERADD, app_useradd},
+	/* polkit's pkexec writes to auth.log; Sigma files its rules under "auth". */
+	[A_AUTH] = {VG_SERVICE_AUTH, NULL},
 };
+
+/* Names are unique, so the order is only the search order (one flat list:
+ * this runs on every line): the busiest programs of auth and system logs
+ * first. */
+#define NM(s, a) {(s), sizeof(s) - 1, (a)}
+static const struct app_name names[] = {
+	NM("sshd", A_SSHD),       NM("ftpd", A_FTPD),         NM("su", A_SU),
+	NM("kernel", A_KERNEL),   NM("CRON", A_CRON),         NM("cron", A_CRON),
+	NM("sudo", A_SUDO),       NM("sshd-session", A_SSHD), NM("sshd-auth", A_SSHD),
+	NM("in.ftpd", A_FTPD),    NM("crond", A_CRON),        NM("vsftpd", A_VSFTPD),
+	NM("useradd", A_USERADD), NM("usermod", A_USERADD),   NM("userdel", A_USERADD),
+	NM("groupadd", A_USERADD), NM("groupmod", A_USERADD), NM("groupdel", A_USERADD),
+	NM("passwd", A_USERADD),  NM("chpasswd", A_USERADD),  NM("pkexec", A_AUTH),
+};
+#undef NM
+
+/* s[0..n) equals prog[0..n): two overlapping loads for 4..16 bytes (every
+ * name in the table), a byte loop below. */
+static int name_eq(const char *s, const char *prog, size_t n)
+{
+	if (n >= 4 && n <= 16)
+		return n >= 8 ? vg_pu_same(prog, s, 8) && vg_pu_same(prog + n - 8, s + n - 8, 8)
+			      : vg_pu_same(prog, s, 4) && vg_pu_same(prog + n - 4, s + n - 4, 4);
+	for (size_t i = 0; i < n; i++)
+		if (s[i] != prog[i])
+			return 0;
+	return 1;
+}
 
 static const struct app *app_find(const char *prog, size_t n)
 {
 	if (n == 0)
 		return NULL;
-	for (size_t i = 0; i < sizeof(apps) / sizeof(apps[0]); i++)
-		for (const struct app_name *nm = apps[i].names; nm->s != NULL; nm++)
-			if (nm->n == n && nm->s[0] == prog[0] && memcmp(nm->s, prog, n) == 0)
-				return &apps[i];
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (names[i].n == n && names[i].s[0] == prog[0] && name_eq(names[i].s, prog, n))
+			return &apps[names[i].app];
 	return NULL;
 }
 

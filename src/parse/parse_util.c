@@ -14,6 +14,18 @@ static size_t probe_byte(const char *needle, size_t m)
 	return m >= 2 && needle[1] != ' ' ? 1 : 0;
 }
 
+/* p[0..m) equals k[0..m): a loop for the short needles and keys here costs
+ * less than a memcmp call. */
+static int same_bytes(const char *p, const char *k, size_t m)
+{
+	if (m > 16)
+		return memcmp(p, k, m) == 0;
+	for (size_t i = 0; i < m; i++)
+		if (p[i] != k[i])
+			return 0;
+	return 1;
+}
+
 const char *vg_pu_find(const char *h, size_t n, const char *needle, size_t m)
 {
 	if (m == 0)
@@ -22,10 +34,13 @@ const char *vg_pu_find(const char *h, size_t n, const char *needle, size_t m)
 		return NULL;
 	/* memchr for one byte, then compare: much cheaper than memmem's set-up
 	 * for the short needles and lines here */
+	if (m == 1)
+		return memchr(h, needle[0], n);
 	size_t k = probe_byte(needle, m), last = n - m; /* last candidate start */
 	const char *q = h + k, *stop = h + last + k + 1;
 	while (q < stop && (q = memchr(q, needle[k], (size_t)(stop - q))) != NULL) {
-		if (memcmp(q - k, needle, m) == 0)
+		/* the needle's other end first: most candidates fail there */
+		if (q[m - 1 - k] == needle[m - 1] && same_bytes(q - k, needle, m - 1))
 			return q - k;
 		q++;
 	}
@@ -38,13 +53,15 @@ const char *vg_pu_rfind(const char *h, size_t n, const char *needle, size_t m)
 		return NULL;
 	if (m == 0)
 		return h + n;
+	if (m == 1)
+		return memrchr(h, needle[0], n);
 	size_t k = probe_byte(needle, m);
 	size_t len = n - m + 1; /* candidate starts h[0 .. len) */
 	while (len > 0) {
 		const char *q = memrchr(h + k, needle[k], len);
 		if (q == NULL)
 			return NULL;
-		if (memcmp(q - k, needle, m) == 0)
+		if (q[m - 1 - k] == needle[m - 1] && same_bytes(q - k, needle, m - 1))
 			return q - k;
 		len = (size_t)(q - k - h);
 	}
@@ -80,38 +97,82 @@ static int pton(int af, const char *p, size_t n)
 	return inet_pton(af, buf, addr) == 1;
 }
 
-/* Dotted quad, exactly as inet_pton(AF_INET) accepts it (four decimal
- * octets <= 255, no leading zeros, nothing else), without its copy and call:
- * this runs for every address of every auth line. */
-int vg_pu_is_ipv4(const char *p, size_t n)
+/* Whether the n (7..15) bytes of b (the rest of b zeroed) are a dotted quad
+ * as inet_pton(AF_INET) accepts it: four decimal octets <= 255, no leading
+ * zeros, nothing else. */
+#ifdef __SSE2__
+/* Bit masks of the digits, dots and '0's (bit i: b[i]) settle everything but
+ * the value of three-digit octets. */
+static int ipv4_check(const unsigned char b[16], size_t n)
 {
-	if (n < 7 || n > 15)
-		return 0;
-	const char *e = p + n;
+	__m128i x = _mm_loadu_si128((const __m128i *)(const void *)b);
+	/* signed compares: bytes >= 0x80 are below '0' */
+	__m128i dig = _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8('0' - 1)), _mm_cmplt_epi8(x, _mm_set1_epi8('9' + 1)));
+	unsigned digit = (unsigned)_mm_movemask_epi8(dig);
+	unsigned dot = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('.')));
+	unsigned zero = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('0')));
+	unsigned d2 = dot & (dot - 1), d3 = d2 & (d2 - 1);
+	if ((digit | dot) != (1u << n) - 1 || d3 == 0 || (d3 & (d3 - 1)) != 0)
+		return 0; /* a byte that is neither, or not exactly three dots */
+	unsigned start = dot << 1 | 1; /* where each octet starts (bit n: after a final dot) */
+	if ((start & ~digit) != 0 || (digit & digit >> 1 & digit >> 2 & digit >> 3) != 0)
+		return 0; /* an empty octet, or one of four digits or more */
+	if ((start & zero & digit >> 1) != 0)
+		return 0; /* a leading zero */
+	for (unsigned three = start & digit >> 1 & digit >> 2; three != 0; three &= three - 1) {
+		const unsigned char *o = b + __builtin_ctz(three);
+		if ((o[0] - '0') * 100 + (o[1] - '0') * 10 + (o[2] - '0') > 255)
+			return 0;
+	}
+	return 1;
+}
+#else
+/* Octet by octet; b[n] is a NUL, so no bound checks: the loop stops at the
+ * first byte that is not what it expects. */
+static int ipv4_check(const unsigned char b[16], size_t n)
+{
+	const unsigned char *s = b;
 	for (int o = 0; o < 4; o++) {
-		if (o != 0 && (p == e || *p++ != '.'))
+		if (o != 0 && *s++ != '.')
 			return 0;
-		if (p == e)
-			return 0;
-		unsigned v = (unsigned)(unsigned char)*p - '0';
+		unsigned v = (unsigned)s[0] - '0', d;
 		if (v > 9)
 			return 0;
-		p++;
-		unsigned d;
-		if (p != e && (d = (unsigned)(unsigned char)*p - '0') <= 9) {
-			if (v == 0)
-				return 0; /* leading zero */
-			v = v * 10 + d;
-			p++;
-			if (p != e && (d = (unsigned)(unsigned char)*p - '0') <= 9) {
-				v = v * 10 + d;
-				p++;
-				if (v > 255)
-					return 0;
-			}
+		if ((d = (unsigned)s[1] - '0') > 9) {
+			s += 1;
+			continue;
 		}
+		if (v == 0)
+			return 0; /* leading zero */
+		v = v * 10 + d;
+		if ((d = (unsigned)s[2] - '0') > 9) {
+			s += 2;
+			continue;
+		}
+		if (v * 10 + d > 255)
+			return 0;
+		s += 3;
 	}
-	return p == e;
+	return s == b + n;
+}
+#endif
+
+/* Without inet_pton's copy and call: this runs for every address of every
+ * auth line. The 7..15 bytes go to a zeroed 16-byte buffer (two overlapping
+ * loads). */
+int vg_pu_is_ipv4(const char *p, size_t n)
+{
+	unsigned char b[16] = {0};
+	if (n < 7 || n > 15)
+		return 0;
+	if (n >= 8) {
+		memcpy(b, p, 8);
+		memcpy(b + n - 8, p + n - 8, 8);
+	} else {
+		memcpy(b, p, 4);
+		memcpy(b + 3, p + 3, 4);
+	}
+	return ipv4_check(b, n);
 }
 
 int vg_pu_is_ip(const char *p, size_t n)
@@ -127,53 +188,62 @@ int vg_pu_is_ip(const char *p, size_t n)
 	return pton(AF_INET6, p, n);
 }
 
-/* Length of a key, SIZE_MAX when no word can have it as its key (empty, or
- * holding '='): keys are short literals, a loop costs less than calls. */
-static size_t key_len(const char *k)
+/* Bit i set when p[base + i] is '=', for base + i < n and i < 16. */
+static inline uint32_t eq_bits16(const char *p, size_t n, size_t base)
 {
-	size_t m = 0;
-	while (k[m] != '\0' && k[m] != '=')
-		m++;
-	return k[m] != '\0' || m == 0 ? SIZE_MAX : m;
-}
-
-static int same_prefix(const char *p, const char *k, size_t m)
-{
-	for (size_t i = 0; i < m; i++)
-		if (p[i] != k[i])
-			return 0;
-	return 1;
-}
-
-size_t vg_pu_kvs(const char *p, size_t n, const char *const *keys, vg_pu_str *vals, size_t nkeys)
-{
-	/* Per key its length (SIZE_MAX: no word can have it as its key), and
-	 * the set of first bytes, so most words cost one bit test. */
-	size_t found = 0, lens[8];
-	uint64_t first[4] = {0};
-	for (size_t k = 0; k < nkeys; k++) {
-		unsigned char c0 = (unsigned char)keys[k][0];
-		first[c0 / 64] |= (uint64_t)1 << (c0 % 64);
-		if (k < 8)
-			lens[k] = key_len(keys[k]);
+	uint32_t bits = 0;
+#ifdef __SSE2__
+	if (n >= 16) {
+		/* the last block: the slice's last sixteen bytes, shifted */
+		size_t at = base + 16 <= n ? base : n - 16;
+		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + at));
+		return (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('='))) >> (base - at);
 	}
-	for (size_t i = 0; i < n && found < nkeys;) {
-		size_t e = i + vg_pu_blank_off(p + i, n - i);
-		unsigned char c0 = (unsigned char)p[i];
-		/* the key is the text before the word's first '=': key k matches
-		 * when its text is followed by '=' */
-		if (first[c0 / 64] >> (c0 % 64) & 1) {
-			for (size_t k = 0; k < nkeys; k++) {
-				size_t m = k < 8 ? lens[k] : key_len(keys[k]);
-				if (vals[k].p == NULL && m < e - i && p[i + m] == '=' && same_prefix(p + i, keys[k], m)) {
-					vals[k].p = p + i + m + 1;
-					vals[k].n = e - (i + m) - 1;
-					found++;
-					break;
-				}
-			}
+#endif
+	for (size_t i = base; i < n && i < base + 16; i++)
+		bits |= (uint32_t)(p[i] == '=') << (i - base);
+	return bits;
+}
+
+/* Try the keys on the '=' at p[eq]: 1 when one (not yet found) is the text
+ * before it, at the start of the slice or after a blank. */
+static size_t key_before(const char *p, size_t n, size_t eq, const vg_pu_str *keys, vg_pu_str *vals, size_t nkeys)
+{
+	for (size_t k = 0; k < nkeys; k++) {
+		const char *key = keys[k].p;
+		size_t m = keys[k].n;
+		if (vals[k].p != NULL || m == 0 || m > eq || p[eq - 1] != key[m - 1])
+			continue;
+		if ((m < eq && p[eq - m - 1] != ' ' && p[eq - m - 1] != '\t') || !same_bytes(p + eq - m, key, m - 1))
+			continue;
+		vals[k].p = p + eq + 1;
+		vals[k].n = vg_pu_blank_off(p + eq + 1, n - eq - 1);
+		return 1;
+	}
+	return 0;
+}
+
+size_t vg_pu_kvs(const char *p, size_t n, const vg_pu_str *keys, vg_pu_str *vals, size_t nkeys)
+{
+	/* A word's key is the text before its first '=': rather than every
+	 * word, visit the '=' bytes, and look for each key right before one,
+	 * at the start of the slice or after a blank. */
+	size_t found = 0;
+	uint64_t last[4] = {0}; /* the set of the keys' last bytes */
+	for (size_t k = 0; k < nkeys; k++) {
+		if (keys[k].n != 0) {
+			unsigned char c = (unsigned char)keys[k].p[keys[k].n - 1];
+			last[c / 64] |= (uint64_t)1 << (c % 64);
 		}
-		i = e + 1;
+	}
+	for (size_t base = 0; base < n && found < nkeys; base += 16) {
+		for (uint32_t bits = eq_bits16(p, n, base); bits != 0 && found < nkeys; bits &= bits - 1) {
+			size_t eq = base + (size_t)__builtin_ctz(bits);
+			unsigned char c = eq != 0 ? (unsigned char)p[eq - 1] : 0;
+			if (eq == 0 || (last[c / 64] >> (c % 64) & 1) == 0)
+				continue; /* one bit test for most '=' */
+			found += key_before(p, n, eq, keys, vals, nkeys);
+		}
 	}
 	return found;
 }
@@ -194,13 +264,6 @@ int vg_pu_kv(const char *p, size_t n, const char *key, vg_pu_str *val)
 		i = e + 1;
 	}
 	return 0;
-}
-
-size_t vg_pu_chomp(const char *p, size_t n)
-{
-	while (n > 0 && (p[n - 1] == '\n' || p[n - 1] == '\r'))
-		n--;
-	return n;
 }
 
 vg_pu_str vg_pu_trim(vg_pu_str s)

@@ -42,12 +42,37 @@ static inline size_t vg_pu_left(const vg_pu_cur *c)
 	return (size_t)(c->end - c->p);
 }
 
-/* Consume the NUL-terminated literal lit if the cursor is at it: 1, else 0. */
-static inline int vg_pu_lit(vg_pu_cur *c, const char *lit)
+/* p[0..m) equals lit[0..m) (both m bytes long). Inline: for a literal of 4
+ * to 16 bytes this is two overlapping loads and compares whose literal side
+ * folds to constants, not a memcmp call. */
+static inline __attribute__((always_inline)) int vg_pu_same(const char *p, const char *lit, size_t m)
 {
-	/* inline so that strlen of a literal folds to a constant */
+	if (m >= 8 && m <= 16) {
+		uint64_t a, b, x, y;
+		memcpy(&a, p, 8);
+		memcpy(&b, lit, 8);
+		memcpy(&x, p + m - 8, 8);
+		memcpy(&y, lit + m - 8, 8);
+		return a == b && x == y;
+	}
+	if (m >= 4 && m < 8) {
+		uint32_t a, b, x, y;
+		memcpy(&a, p, 4);
+		memcpy(&b, lit, 4);
+		memcpy(&x, p + m - 4, 4);
+		memcpy(&y, lit + m - 4, 4);
+		return a == b && x == y;
+	}
+	return memcmp(p, lit, m) == 0;
+}
+
+/* Consume the NUL-terminated literal lit if the cursor is at it: 1, else 0. */
+static inline __attribute__((always_inline)) int vg_pu_lit(vg_pu_cur *c, const char *lit)
+{
+	/* always inlined so that strlen of a literal and lit[0] fold to
+	 * constants: most calls are rejected by the first byte, without memcmp */
 	size_t m = strlen(lit);
-	if (vg_pu_left(c) < m || memcmp(c->p, lit, m) != 0)
+	if (vg_pu_left(c) < m || (m != 0 && c->p[0] != lit[0]) || !vg_pu_same(c->p, lit, m))
 		return 0;
 	c->p += m;
 	return 1;
@@ -72,12 +97,12 @@ static inline int vg_pu_upto_at(vg_pu_cur *c, const char *q, size_t m, vg_pu_str
 	c->p = q + m;
 	return 1;
 }
-static inline int vg_pu_upto(vg_pu_cur *c, const char *lit, vg_pu_str *out)
+static inline __attribute__((always_inline)) int vg_pu_upto(vg_pu_cur *c, const char *lit, vg_pu_str *out)
 {
 	size_t m = strlen(lit);
 	return vg_pu_upto_at(c, vg_pu_find(c->p, vg_pu_left(c), lit, m), m, out);
 }
-static inline int vg_pu_upto_last(vg_pu_cur *c, const char *lit, vg_pu_str *out)
+static inline __attribute__((always_inline)) int vg_pu_upto_last(vg_pu_cur *c, const char *lit, vg_pu_str *out)
 {
 	size_t m = strlen(lit);
 	return vg_pu_upto_at(c, vg_pu_rfind(c->p, vg_pu_left(c), lit, m), m, out);
@@ -121,14 +146,14 @@ static inline size_t vg_pu_find2(const char *p, size_t n, char a, char b)
 }
 
 /* Offset of the first blank (' ', '\t') in p[0..n), or n. */
-static inline size_t vg_pu_blank_off(const char *p, size_t n)
+static inline __attribute__((always_inline)) size_t vg_pu_blank_off(const char *p, size_t n)
 {
 	return vg_pu_find2(p, n, ' ', '\t');
 }
 
 /* A run of at least one non-blank byte (blank: ' ', '\t'); does not skip
  * what follows. 0 when the cursor is at a blank or at the end. */
-static inline int vg_pu_token(vg_pu_cur *c, vg_pu_str *out)
+static inline __attribute__((always_inline)) int vg_pu_token(vg_pu_cur *c, vg_pu_str *out)
 {
 	size_t k = vg_pu_blank_off(c->p, vg_pu_left(c));
 	out->p = c->p;
@@ -137,7 +162,7 @@ static inline int vg_pu_token(vg_pu_cur *c, vg_pu_str *out)
 	return k != 0;
 }
 /* Skip blanks; returns how many were skipped. */
-static inline size_t vg_pu_blanks(vg_pu_cur *c)
+static inline __attribute__((always_inline)) size_t vg_pu_blanks(vg_pu_cur *c)
 {
 	const char *s = c->p;
 	while (c->p < c->end && (*c->p == ' ' || *c->p == '\t'))
@@ -179,10 +204,16 @@ int vg_pu_is_ip(const char *p, size_t n);
  * empty). 1 and *val set when found, else 0. */
 int vg_pu_kv(const char *p, size_t n, const char *key, vg_pu_str *val);
 /* Several keys in one pass: vals[k] (zero-initialised by the caller) gets the
- * first value of keys[k]; returns how many keys were found. */
-size_t vg_pu_kvs(const char *p, size_t n, const char *const *keys, vg_pu_str *vals, size_t nkeys);
-/* n without trailing '\r' / '\n' bytes. */
-size_t vg_pu_chomp(const char *p, size_t n);
+ * first value of keys[k] (as vg_pu_kv would find it); returns how many keys
+ * were found. Keys are non-empty and hold no blank and no '='. */
+size_t vg_pu_kvs(const char *p, size_t n, const vg_pu_str *keys, vg_pu_str *vals, size_t nkeys);
+/* n without trailing '\r' / '\n' bytes (inline: once per record). */
+static inline size_t vg_pu_chomp(const char *p, size_t n)
+{
+	while (n > 0 && (p[n - 1] == '\n' || p[n - 1] == '\r'))
+		n--;
+	return n;
+}
 /* Drop blanks at both ends of s. */
 vg_pu_str vg_pu_trim(vg_pu_str s);
 
@@ -215,7 +246,7 @@ static inline int vg_pu_add_host(vg_event *ev, const char *ip_name, const char *
 }
 /* Add a static string value (event.action, event.outcome, ...). Inline: the
  * lengths of literal names and values are then constants. */
-static inline int vg_pu_add_lit(vg_event *ev, const char *name, const char *lit)
+static inline __attribute__((always_inline)) int vg_pu_add_lit(vg_event *ev, const char *name, const char *lit)
 {
 	return vg_event_add_str(ev, name, lit, __builtin_strlen(lit));
 }

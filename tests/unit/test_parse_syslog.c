@@ -730,6 +730,154 @@ static void test_detect(void **state)
 	assert_int_equal(vg_parser_syslog.probe(l, strlen(l)), 0);
 }
 
+/* ---- fast paths against the general ones ---------------------------------- */
+
+/* "name=value" of the first field name, "name absent" when there is none. */
+static void field_text(const char *name, char *out, size_t cap)
+{
+	const vg_field *f = vg_event_get(ev, name);
+	if (f == NULL)
+		snprintf(out, cap, "%s absent", name);
+	else
+		snprintf(out, cap, "%s=%.*s", name, (int)f->val_len, f->val);
+}
+
+static void snapshot(const char *const *names, size_t n, char (*out)[160])
+{
+	for (size_t i = 0; i < n; i++)
+		field_text(names[i], out[i], sizeof(out[i]));
+}
+
+/* A TAG is split with one 16-byte step when 16 bytes are readable from it
+ * (a message follows), else word by word: both must agree on every TAG. */
+static void test_tag_fast_slow(void **state)
+{
+	(void)state;
+	static const char *const tags[] = {
+		"sshd[123]:", "sshd:", "sshd(pam_unix)[19939]:", "/usr/sbin/cron[9]:", "a/b/:", "/x[1]:", "x[y[1]:",
+		"[1]:", "sshd[]:", "s(x)[1]:", "()[1]:", "x():", "sshd(pam_unix):", "su(pam_unix)[1]:", "a:b[1]:",
+		"in.ftpd[3]:", "sshd-session[77]:", "verylongprogramname[12345]:", "exactly16bytes[]:", "fifteen_bytes[:",
+		"p[1]x:", "x]:", "\x01sshd[1]:", "ss\303\251d[1]:", "a/:", "/:", "a//b[2]:", "k(m)(n)[3]:"};
+	static const char *const names[] = {"process.name", "process.pid", "process.executable", "pam.module", "host.hostname"};
+	char fast[5][160], slow[5][160], line[256];
+	for (size_t i = 0; i < sizeof(tags) / sizeof(tags[0]); i++) {
+		snprintf(line, sizeof(line), "Jun 14 15:16:01 host %s a message of some length", tags[i]);
+		assert_int_equal(parse(line), 0);
+		snapshot(names, 5, fast);
+		snprintf(line, sizeof(line), "Jun 14 15:16:01 host %s", tags[i]);
+		assert_int_equal(parse(line), 0);
+		snapshot(names, 5, slow);
+		for (size_t k = 0; k < 5; k++)
+			if (strcmp(fast[k], slow[k]) != 0)
+				fail_msg("TAG \"%s\": %s with a message, %s without", tags[i], fast[k], slow[k]);
+	}
+	/* and one value of each, so that the comparison is not between two failures */
+	assert_int_equal(parse("Jun 14 15:16:01 host sshd(pam_unix)[19939]: x"), 0);
+	want("process.name", "sshd");
+	want_num("process.pid", "19939");
+	assert_int_equal(parse("Jun 14 15:16:01 host /usr/sbin/cron[9]: x"), 0);
+	want("process.name", "cron");
+	want("process.executable", "/usr/sbin/cron");
+}
+
+/* "authentication failure; BODY" reads the PAM layout word by word; the
+ * "N more authentication failures; BODY" form looks the keys up anywhere
+ * (vg_pu_kvs). Both must find the same user and host in every BODY. */
+static void test_pam_fast_slow(void **state)
+{
+	(void)state;
+	static const char *const bodies[] = {
+		"logname= uid=0 euid=0 tty=NODEVssh ruser= rhost=218.188.2.4 ",
+		"logname= uid=0 euid=0 tty=ssh ruser= rhost=1.2.3.4  user=root",
+		"logname= uid=0 euid=0 tty=ssh ruser= rhost=1.2.3.4 user=root extra=1",
+		"logname=  uid=0 euid=0 tty=ssh ruser=bob rhost=10.0.0.1\tuser=alice",
+		"logname= uid=0 euid=0 tty=ssh ruser= rhost=1.2.3.4 foo=bar user=x",
+		"user=first logname= uid=0 euid=0 tty=ssh ruser= rhost=1.2.3.4 user=second",
+		"logname=a=b uid=0 euid=0 tty=a=b ruser=r=s rhost=h=1",
+		"logname= uid=0 euid=0 tty=ssh ruser= rhost=",
+		"logname= uid=0 euid=0 tty=ssh ruser= rhost",
+		"logname= uid=0 euid=0 tty=ssh ruser= rhost=::1 user",
+		"logname= uid=0 euid=0 tty=ssh ruser= rhost=fe80::1  user=",
+		"logname uid=0 euid=0 tty=ssh ruser= rhost=1.2.3.4 user=u",
+		"xlogname= uid=0 ruser=q rhost=host.example user=u",
+		" logname= uid=0 euid=0 tty=ssh ruser= rhost=1.2.3.4 rhost=5.6.7.8 user=v",
+		"logname= uid=0 euid=0 tty=ssh ruser= rhost=1.2.3.4 user=a user=b",
+		"logname= uid=0 euid=0 tty=ssh ruser= xrhost=1.2.3.4 user=u",
+		"logname= uid=0 euid=0 tty=ssh ruser= rhost=1.2.3.4 ruser=late",
+		"",
+		"=",
+		"user=only",
+	};
+	static const char *const names[] = {"user.name", "source.ip", "source.domain"};
+	char fast[3][160], slow[3][160], line[512];
+	for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
+		snprintf(line, sizeof(line), "Jun 14 15:16:01 combo sshd(pam_unix)[1]: authentication failure; %s", bodies[i]);
+		assert_int_equal(parse(line), 0);
+		want("event.action", "pam_auth_failure");
+		snapshot(names, 3, fast);
+		snprintf(line, sizeof(line), "Jun 14 15:16:01 combo sshd(pam_unix)[1]: 2 more authentication failures; %s",
+			 bodies[i]);
+		assert_int_equal(parse(line), 0);
+		want("event.action", "pam_more_failures");
+		snapshot(names, 3, slow);
+		for (size_t k = 0; k < 3; k++)
+			if (strcmp(fast[k], slow[k]) != 0)
+				fail_msg("body \"%s\": %s word by word, %s by lookup", bodies[i], fast[k], slow[k]);
+	}
+	assert_int_equal(parse("Jun 14 15:16:01 combo sshd(pam_unix)[1]: authentication failure; logname= uid=0 euid=0 "
+			       "tty=ssh ruser= rhost=10.0.0.1\tuser=alice"),
+			 0);
+	want("user.name", "alice");
+	want("source.ip", "10.0.0.1");
+	assert_int_equal(parse("Jun 14 15:16:01 combo sshd(pam_unix)[1]: authentication failure; user=first logname= "
+			       "uid=0 euid=0 tty=ssh ruser= rhost=h.example user=second"),
+			 0);
+	want("user.name", "first");
+	want("source.domain", "h.example");
+}
+
+/* "MODULE(SERVICE[:TYPE]): BODY" at the start of a message, parsed in one
+ * pass: blanks end it, and only the first "): " can close it. */
+static void test_pam_prefix(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *msg, *module, *service, *type;
+	} cases[] = {
+		{"pam_unix(sshd:auth): check pass; user unknown", "pam_unix", "sshd", "auth"},
+		{"pam_unix(sshd): check pass; user unknown", "pam_unix", "sshd", NULL},
+		{"pam_unix(a:b:c): check pass; user unknown", "pam_unix", "a", "b:c"},
+		{"pam_unix(): check pass; user unknown", "pam_unix", NULL, NULL},
+		{"pam_unix(:x): check pass; user unknown", "pam_unix", NULL, "x"},
+		{"pam_x(a)): check pass; user unknown", "pam_x", "a)", NULL},
+		{"pam_x(a\t:b): check pass; user unknown", "pam_x", "a\t", "b"},
+		{"pam_unix (sshd:auth): check pass; user unknown", NULL, NULL, NULL},
+		{"pam_unix(ss hd:auth): check pass; user unknown", NULL, NULL, NULL},
+		{"pam_x(a):x check pass; user unknown", NULL, NULL, NULL},
+		{"pam_x( ): check pass; user unknown", NULL, NULL, NULL},
+		{"pam_x(a): ): check pass; user unknown", "pam_x", "a", NULL},
+		{"pam_unix(sshd:auth)", NULL, NULL, NULL},
+	};
+	char line[256];
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(line, sizeof(line), "Jun 14 15:16:01 host cron[1]: %s", cases[i].msg);
+		assert_int_equal(parse(line), 0);
+		if (cases[i].module == NULL) {
+			absent("pam.module");
+			continue;
+		}
+		want("pam.module", cases[i].module);
+		if (cases[i].service != NULL)
+			want("pam.service", cases[i].service);
+		else
+			absent("pam.service");
+		if (cases[i].type != NULL)
+			want("pam.type", cases[i].type);
+		else
+			absent("pam.type");
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -741,6 +889,8 @@ int main(void)
 		cmocka_unit_test(test_ftpd),           cmocka_unit_test(test_firewall),
 		cmocka_unit_test(test_loghub_linux),   cmocka_unit_test(test_loghub_openssh),
 		cmocka_unit_test(test_detect),         cmocka_unit_test(test_ipv4_like_inet_pton),
+		cmocka_unit_test(test_tag_fast_slow),  cmocka_unit_test(test_pam_fast_slow),
+		cmocka_unit_test(test_pam_prefix),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
