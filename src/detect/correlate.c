@@ -1,35 +1,50 @@
 /* correlate.c — Sigma correlation windows over event time (see correlate.h).
- * Per correlation rule: a hash table of groups (key: the length-prefixed
- * group-by values) kept on an LRU list; per group, a time-sorted array of the
- * events still inside the window. Chains are fed depth-first, in rule order. */
+ * Per correlation rule: a table of groups (by keyed SipHash of the group-by
+ * values) kept on an LRU list, with the previous hit's group and a small
+ * cache of recent ones checked first; per group, a time-sorted array of the
+ * events still inside the window (small arrays are recycled). Hits carry
+ * their values' lengths, so feeding neither measures nor rehashes them.
+ * Chains are fed depth-first, in rule order. */
 #include "detect/correlate.h"
 
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
 
+#include "core/bytes.h"
 #include "core/hashmap.h"
 #include "core/limits.h"
+#include "detect/correlate_hit.h"
 
 /* Locations an alert carries into a chained correlation: its first and last
  * CHAIN_LOCS/2, so one alert seen as an event stays small. */
 #define CHAIN_LOCS 64
 
-struct vg_corr_hit {
-	size_t rule_idx;
-	int64_t ts; /* VG_TS_NONE when the event had none */
-	const vg_corr_loc *locs;
-	size_t nlocs;
-	const char *const *names; /* Sigma field names (engine strings) */
-	const char *const *vals;  /* their values; "" when absent */
-	size_t nf;
-};
 
-/* One distinct value_count value, shared by the events of a group holding it. */
+/* One distinct value_count value of a group, shared by its events holding it. */
 struct val {
+	const struct group *g;
+	uint64_t hash; /* its entry's hash in the cstate's values table */
 	size_t refs, len;
 	char s[];
+};
+
+/* A hash table of pointers whose hashes the caller computes (keyed
+ * SipHash, so log content cannot force collisions) and keeps: lookups
+ * probe and compare in the caller, deletion finds an entry by pointer, so
+ * neither rehashes. Linear probing, backward-shift deletion, load <= 3/4. */
+struct pent {
+	uint64_t hash;
+	void *p; /* NULL: empty */
+};
+
+struct ptab {
+	struct pent *e;
+	size_t cap, count; /* cap: a power of two */
+	uint8_t seed[16];
 };
 
 /* One remembered event of a group. */
@@ -44,20 +59,23 @@ struct cev {
 
 struct group {
 	struct group *prev, *next; /* LRU list: head is the least recently updated */
-	const char *key;           /* length-prefixed values (in this allocation) */
-	size_t keylen;
+	uint64_t hash;             /* its entry's hash in the groups table */
 	const char **vals;  /* ngroup NUL-terminated values (in this allocation) */
 	uint32_t *per_pos;  /* temporal: events in the window per rule position */
 	size_t npresent;    /* temporal: positions with per_pos > 0 */
-	vg_hashmap *values; /* value_count: value text -> struct val */
+	size_t nvals;       /* value_count: distinct values (in the cstate's values table) */
 	struct val *last_val; /* value_count: the previous hit's value (runs repeat one), or NULL */
+	const size_t *vlens; /* strlen of each of vals (in this allocation) */
 	struct cev *ev;     /* events ev[start .. start+n), sorted by ts */
 	size_t start, n, cap;
 	int64_t newest;    /* newest event time ever added (for expiry) */
 	int64_t win_start; /* lt/eq-style conditions: time the open window began */
 	int64_t quiet_until; /* gt/gte: no alert for hits up to this time (after one fired) */
 	int quiet;
+	uint32_t cslot; /* its slot in the cstate's gcache (fixed by its values) */
 };
+
+#define GCACHE 64 /* a power of two */
 
 struct consumer {
 	struct cstate *cs;
@@ -73,17 +91,36 @@ struct cstate {
 	int64_t span;
 	int64_t clock; /* newest time seen, see advance_clock */
 	int has_clock;
-	vg_hashmap *groups;
+	struct ptab groups;  /* by the hash of their values */
+	struct ptab values;  /* value_count: struct val, by the hash of group and text */
 	struct group *head, *tail;
 	size_t ngroups;
 	/* The group of the previous hit: hits of one source come in runs, so
-	 * comparing its key saves most table lookups. NULL once it is freed. */
+	 * comparing its values saves most lookups. NULL once it is freed. */
 	struct group *last_g;
+	/* Groups by a cheap hash of their values, looked up before the table
+	 * when last_g differs (sources interleave); a collision only costs the
+	 * table lookup. */
+	struct group *gcache[GCACHE];
 	const char **gname; /* [pos * ngroup + g]: field read from a hit of rules[pos]; NULL: none */
 	const char **vname; /* [pos]: value_count field; NULL: none */
+	size_t *ghint, *vhint; /* hit_value hints for gname and vname */
+	struct evpool *pool; /* the vg_corr's spare event arrays */
 	/* What the state depends on (see set_identities): equal identities in
 	 * two engines, same correlation, so vg_corr_adopt may move the state. */
 	uint8_t ident[VG_RULE_DIGEST_LEN];
+};
+
+/* Spare event arrays of the small capacities (POOL_MIN << k), kept when
+ * groups grow or go so that new and growing groups skip malloc/realloc.
+ * At most POOL_KEEP per capacity, so the pool stays small. */
+#define POOL_MIN 4
+#define POOL_CLASSES 7 /* capacities 4 .. 256 */
+#define POOL_KEEP 32
+
+struct evpool {
+	struct cev *spare[POOL_CLASSES][POOL_KEEP];
+	size_t n[POOL_CLASSES];
 };
 
 struct vg_corr {
@@ -96,8 +133,12 @@ struct vg_corr {
 	size_t norder;
 	vg_hashmap *paths;       /* interned copies of event paths */
 	const char *last_interned; /* hits of one file come in runs: compare before the lookup */
+	size_t last_interned_len;
 	char *key;               /* scratch for group keys */
 	size_t keycap;
+	const char **kv;         /* scratch: a hit's group-by values and lengths */
+	size_t *kl;              /* (as many as the largest group-by) */
+	struct evpool pool;
 	uint64_t evicted;
 	uint64_t late;     /* hits dropped as later than the allowance */
 	int64_t lateness;  /* < 0: none set (jumps back restart the clock) */
@@ -114,287 +155,157 @@ static int64_t sat_add(int64_t a, int64_t b)
 	return a > INT64_MAX - b ? INT64_MAX : a + b;
 }
 
-/* First position of rule idx in d->rules, or d->nrules. A rule listed twice
- * is fed once, as its first position (aliases of that position apply). */
-static size_t first_pos(const vg_corr_def *d, size_t idx)
-{
-	for (size_t p = 0; p < d->nrules; p++)
-		if (d->rules[p] == idx)
-			return p;
-	return d->nrules;
-}
-
-/* The field a correlation reads for name (a group-by or value field) from a
- * hit of the rule at position pos: an alias's field for that rule, or name.
- * NULL: an alias that names no field for that rule. */
-static const char *resolve_name(const vg_corr_def *d, const char *name, size_t pos)
-{
-	if (name == NULL)
-		return NULL;
-	for (size_t i = 0; i < d->naliases; i++) {
-		const vg_corr_alias *al = &d->aliases[i];
-		if (al->name == NULL || strcmp(al->name, name) != 0)
-			continue;
-		const char *f = al->rule_fields != NULL ? al->rule_fields[pos] : NULL;
-		return f != NULL && f[0] != '\0' ? f : NULL;
-	}
-	return name;
-}
-
 /* ------------------------------------------------------------------------ */
-/* Hits (any thread) */
+/* Tables */
 
-/* A field a hit carries: the Sigma name correlations ask for, and the event
- * fields it reads for the base rule (NULL/0: the name itself). */
-struct pfield {
-	const char *name;
-	const char *const *targets;
-	size_t ntargets;
-	/* the event field names read, in order (targets, or the name itself),
-	 * with their lengths and vg_field_hash: looked up on every hit */
-	const char **look;
-	size_t *look_len;
-	uint32_t *look_hash;
-	size_t nlook;
-};
+#define PTAB_MIN 16
 
-struct prule {
-	struct pfield *f;
-	size_t nf;
-	int used; /* some correlation references the rule */
-};
-
-struct vg_corr_plan {
-	size_t nrules;
-	struct prule *r;
-};
-
-static int add_name(struct pfield *f, size_t *n, const char *name)
+static int ptab_init(struct ptab *t)
 {
-	if (name == NULL)
-		return 0;
-	for (size_t i = 0; i < *n; i++)
-		if (strcmp(f[i].name, name) == 0)
-			return 0;
-	f[(*n)++] = (struct pfield){.name = name};
-	return 1;
-}
-
-/* Upper bound of the fields a hit of rule idx carries; 0 and *used = 0 when
- * no correlation references idx. A scan of every definition. */
-static size_t count_fields(const vg_engine *e, size_t idx, int *used)
-{
-	size_t nrules = vg_engine_rule_count(e), need = 0;
-	*used = 0;
-	for (size_t c = 0; c < nrules; c++) {
-		const vg_corr_def *d = vg_engine_corr_def(e, c);
-		if (d == NULL || first_pos(d, idx) == d->nrules)
-			continue;
-		*used = 1;
-		need += d->ngroup + (d->type == VG_CORR_VALUE_COUNT);
-	}
-	return need;
-}
-
-/* The group-by and counted fields of every correlation reading idx, each
- * once, resolved through idx's field mapping; f has count_fields entries. */
-static size_t list_fields(const vg_engine *e, size_t idx, struct pfield *f)
-{
-	size_t nrules = vg_engine_rule_count(e), nf = 0;
-	for (size_t c = 0; c < nrules; c++) {
-		const vg_corr_def *d = vg_engine_corr_def(e, c);
-		size_t p;
-		if (d == NULL || (p = first_pos(d, idx)) == d->nrules)
-			continue;
-		for (size_t g = 0; g < d->ngroup; g++)
-			add_name(f, &nf, resolve_name(d, d->group_by[g], p));
-		if (d->type == VG_CORR_VALUE_COUNT)
-			add_name(f, &nf, resolve_name(d, d->value_field, p));
-	}
-	for (size_t i = 0; i < nf; i++)
-		f[i].targets = vg_engine_map_field(e, idx, f[i].name, &f[i].ntargets);
-	return nf;
-}
-
-/* f->look*: the names event_field reads, resolved once. */
-static int plan_lookups(struct pfield *f)
-{
-	const char *const *targets = f->targets;
-	size_t nt = f->ntargets;
-	if (targets == NULL || nt == 0) {
-		targets = &f->name;
-		nt = 1;
-	}
-	f->look = calloc(nt, sizeof(*f->look));
-	f->look_len = calloc(nt, sizeof(*f->look_len));
-	f->look_hash = calloc(nt, sizeof(*f->look_hash));
-	if (f->look == NULL || f->look_len == NULL || f->look_hash == NULL)
+	if ((t->e = calloc(PTAB_MIN, sizeof(*t->e))) == NULL)
 		return VG_ENOMEM;
-	for (size_t i = 0; i < nt; i++) {
-		if (targets[i] == NULL)
-			continue;
-		size_t n = strlen(targets[i]);
-		f->look[f->nlook] = targets[i];
-		f->look_len[f->nlook] = n;
-		f->look_hash[f->nlook++] = vg_field_hash(targets[i], n);
+	t->cap = PTAB_MIN;
+	t->count = 0;
+	/* A failed getrandom (very old kernel, seccomp) still leaves a seed
+	 * that differs between runs (as vg_hashmap does). */
+	if (getrandom(t->seed, sizeof(t->seed), GRND_NONBLOCK) != (ssize_t)sizeof(t->seed)) {
+		uint64_t a = (uint64_t)(uintptr_t)t, b = (uint64_t)time(NULL) ^ (uint64_t)clock();
+		memcpy(t->seed, &a, 8);
+		memcpy(t->seed + 8, &b, 8);
 	}
 	return VG_OK;
 }
 
-/* The first event field behind one hit field, or NULL. */
-static const vg_field *event_field(const struct pfield *f, const vg_event *ev)
+static int ptab_grow(struct ptab *t)
 {
-	for (size_t i = 0; i < f->nlook; i++) {
-		size_t pos = 0;
-		const vg_field *v = vg_event_next(ev, f->look[i], f->look_len[i], f->look_hash[i], &pos);
-		if (v != NULL)
-			return v;
-	}
-	return NULL;
-}
-
-#define HIT_FAST 16 /* hit fields found in one pass (more: looked up twice) */
-
-static vg_corr_hit *build_hit(size_t rule_idx, const struct pfield *f, size_t nf, const vg_event *ev, vg_arena *a)
-{
-	/* one allocation for the hit, its name and value arrays, its location,
-	 * the path's copy and the values' copies */
-	const char *path = ev->path != NULL ? ev->path : "-";
-	size_t pl = strlen(path), vbytes = 0;
-	const vg_field *fv[HIT_FAST];
-	struct hitmem {
-		vg_corr_hit h;
-		vg_corr_loc loc;
-		const char *arr[];
-	} *hm;
-	if (nf > VG_MAX_FIELDS)
-		return NULL;
-	for (size_t i = 0; i < nf; i++) {
-		const vg_field *v = event_field(&f[i], ev);
-		if (i < HIT_FAST)
-			fv[i] = v;
-		vbytes += v != NULL ? (size_t)v->val_len + 1 : 0;
-	}
-	size_t arr = (2 * nf + 2) * sizeof(char *);
-	if (vbytes > SIZE_MAX / 2 || pl > SIZE_MAX / 4 ||
-	    (hm = vg_arena_alloc(a, sizeof(*hm) + arr + pl + 1 + vbytes)) == NULL)
-		return NULL;
-	vg_corr_hit *h = &hm->h;
-	vg_corr_loc *loc = &hm->loc;
-	const char **names = hm->arr, **vals = hm->arr + nf + 1;
-	char *o = (char *)hm + sizeof(*hm) + arr;
-	memcpy(o, path, pl + 1);
-	loc->path = o;
-	o += pl + 1;
-	for (size_t i = 0; i < nf; i++) {
-		const vg_field *v = i < HIT_FAST ? fv[i] : event_field(&f[i], ev);
-		names[i] = f[i].name;
-		if (v == NULL) {
-			vals[i] = "";
+	if (t->cap > SIZE_MAX / 4 / sizeof(*t->e))
+		return VG_ENOMEM;
+	size_t ncap = t->cap * 2, mask = ncap - 1;
+	struct pent *ne = calloc(ncap, sizeof(*ne));
+	if (ne == NULL)
+		return VG_ENOMEM;
+	for (size_t i = 0; i < t->cap; i++) {
+		if (t->e[i].p == NULL)
 			continue;
+		size_t j = (size_t)t->e[i].hash & mask;
+		while (ne[j].p != NULL)
+			j = (j + 1) & mask;
+		ne[j] = t->e[i];
+	}
+	free(t->e);
+	t->e = ne;
+	t->cap = ncap;
+	return VG_OK;
+}
+
+/* Add p (not in t) under hash h. VG_ENOMEM leaves t unchanged. */
+static int ptab_put(struct ptab *t, uint64_t h, void *p)
+{
+	if (t->count + 1 > t->cap / 4 * 3) {
+		int r = ptab_grow(t);
+		if (r != 0)
+			return r;
+	}
+	size_t mask = t->cap - 1, i = (size_t)h & mask;
+	while (t->e[i].p != NULL)
+		i = (i + 1) & mask;
+	t->e[i] = (struct pent){.hash = h, .p = p};
+	t->count++;
+	return VG_OK;
+}
+
+/* Remove p, added under hash h. */
+static void ptab_del(struct ptab *t, uint64_t h, const void *p)
+{
+	size_t mask = t->cap - 1, i = (size_t)h & mask;
+	while (t->e[i].p != p) {
+		if (t->e[i].p == NULL)
+			return; /* never: p is in t */
+		i = (i + 1) & mask;
+	}
+	/* Backward shift: pull later members of the probe run into the hole
+	 * when the hole lies between their home slot and where they sit. */
+	for (size_t j = i;;) {
+		j = (j + 1) & mask;
+		if (t->e[j].p == NULL)
+			break;
+		size_t home = (size_t)t->e[j].hash & mask;
+		if (((j - home) & mask) >= ((j - i) & mask)) {
+			t->e[i] = t->e[j];
+			i = j;
 		}
-		memcpy(o, v->val, v->val_len);
-		o[v->val_len] = '\0';
-		vals[i] = o;
-		o += v->val_len + 1;
 	}
-	loc->line = ev->line;
-	*h = (vg_corr_hit){.rule_idx = rule_idx, .ts = ev->ts_us, .locs = loc, .nlocs = 1,
-			   .names = names, .vals = vals, .nf = nf};
-	return h;
-}
-
-void vg_corr_plan_free(vg_corr_plan *p)
-{
-	if (p == NULL)
-		return;
-	for (size_t i = 0; p->r != NULL && i < p->nrules; i++) {
-		for (size_t j = 0; p->r[i].f != NULL && j < p->r[i].nf; j++) {
-			free(p->r[i].f[j].look);
-			free(p->r[i].f[j].look_len);
-			free(p->r[i].f[j].look_hash);
-		}
-		free(p->r[i].f);
-	}
-	free(p->r);
-	free(p);
-}
-
-vg_corr_plan *vg_corr_plan_new(const vg_engine *e)
-{
-	vg_corr_plan *p = calloc(1, sizeof(*p));
-	if (p == NULL)
-		return NULL;
-	p->nrules = vg_engine_rule_count(e);
-	if ((p->r = calloc(p->nrules ? p->nrules : 1, sizeof(*p->r))) == NULL)
-		goto err;
-	for (size_t i = 0; i < p->nrules; i++) {
-		size_t need = count_fields(e, i, &p->r[i].used);
-		if (!p->r[i].used)
-			continue;
-		if ((p->r[i].f = calloc(need + 1, sizeof(*p->r[i].f))) == NULL)
-			goto err;
-		p->r[i].nf = list_fields(e, i, p->r[i].f);
-		for (size_t j = 0; j < p->r[i].nf; j++)
-			if (plan_lookups(&p->r[i].f[j]) != 0)
-				goto err;
-	}
-	return p;
-err:
-	vg_corr_plan_free(p);
-	return NULL;
-}
-
-vg_corr_hit *vg_corr_plan_hit(const vg_corr_plan *p, size_t rule_idx, const vg_event *ev, vg_arena *a)
-{
-	if (rule_idx >= p->nrules || !p->r[rule_idx].used)
-		return NULL;
-	return build_hit(rule_idx, p->r[rule_idx].f, p->r[rule_idx].nf, ev, a);
-}
-
-static const char *hit_value(const vg_corr_hit *h, const char *name)
-{
-	if (name == NULL)
-		return "";
-	/* hits name fields with the engine's strings, the same pointers as ours
-	 * (most often): compare addresses before text */
-	for (size_t i = 0; i < h->nf; i++)
-		if (h->names[i] == name)
-			return h->vals[i];
-	for (size_t i = 0; i < h->nf; i++)
-		if (strcmp(h->names[i], name) == 0)
-			return h->vals[i];
-	return "";
+	t->e[i] = (struct pent){0};
+	t->count--;
 }
 
 /* ------------------------------------------------------------------------ */
 /* Setup and teardown */
 
-static void cev_release(struct group *g, struct cev *v)
+/* The pool class of capacity cap, or POOL_CLASSES when it has none. */
+static size_t pool_class(size_t cap)
+{
+	for (size_t k = 0; k < POOL_CLASSES; k++)
+		if (cap == (size_t)POOL_MIN << k)
+			return k;
+	return POOL_CLASSES;
+}
+
+/* An event array of capacity cap (contents undefined), or NULL. */
+static struct cev *ev_alloc(struct evpool *p, size_t cap)
+{
+	size_t k = pool_class(cap);
+	if (k < POOL_CLASSES && p->n[k] > 0)
+		return p->spare[k][--p->n[k]];
+	return malloc(cap * sizeof(struct cev));
+}
+
+/* Give back an event array of capacity cap (NULL is a no-op). */
+static void ev_release(struct evpool *p, struct cev *ev, size_t cap)
+{
+	if (ev == NULL)
+		return;
+	size_t k = pool_class(cap);
+	if (k < POOL_CLASSES && p->n[k] < POOL_KEEP)
+		p->spare[k][p->n[k]++] = ev;
+	else
+		free(ev);
+}
+
+static void pool_free(struct evpool *p)
+{
+	for (size_t k = 0; k < POOL_CLASSES; k++)
+		while (p->n[k] > 0)
+			free(p->spare[k][--p->n[k]]);
+}
+
+static void cev_release(struct cstate *s, struct group *g, struct cev *v)
 {
 	if (v->val != NULL && --v->val->refs == 0) {
 		if (g->last_val == v->val)
 			g->last_val = NULL;
-		vg_hashmap_del(g->values, v->val->s, v->val->len);
+		ptab_del(&s->values, v->val->hash, v->val);
+		g->nvals--;
 		free(v->val);
 	}
 	if (g->per_pos != NULL && g->per_pos[v->pos]-- == 1)
 		g->npresent--;
-	free(v->locs);
+	if (v->nlocs > 1)
+		free(v->locs);
 }
 
-static void drop_front(struct group *g)
+static void drop_front(struct cstate *s, struct group *g)
 {
-	cev_release(g, &g->ev[g->start]);
+	cev_release(s, g, &g->ev[g->start]);
 	g->start++;
 	if (--g->n == 0)
 		g->start = 0;
 }
 
-static void group_clear(struct group *g)
+static void group_clear(struct cstate *s, struct group *g)
 {
 	while (g->n > 0)
-		drop_front(g);
+		drop_front(s, g);
 }
 
 static void lru_unlink(struct cstate *s, struct group *g)
@@ -426,12 +337,23 @@ static void group_free(struct cstate *s, struct group *g)
 {
 	if (s->last_g == g)
 		s->last_g = NULL;
+	if (s->gcache[g->cslot] == g)
+		s->gcache[g->cslot] = NULL;
 	lru_unlink(s, g);
-	vg_hashmap_del(s->groups, g->key, g->keylen);
+	ptab_del(&s->groups, g->hash, g);
 	s->ngroups--;
-	group_clear(g);
-	vg_hashmap_free(g->values);
-	free(g->ev);
+	/* g's counts go with it: only the events' values and locations need
+	 * releasing (cev_release would also keep the counts). */
+	for (size_t i = 0; i < g->n; i++) {
+		struct cev *v = &g->ev[g->start + i];
+		if (v->val != NULL && --v->val->refs == 0) {
+			ptab_del(&s->values, v->val->hash, v->val);
+			free(v->val);
+		}
+		if (v->nlocs > 1)
+			free(v->locs);
+	}
+	ev_release(s->pool, g->ev, g->cap);
 	free(g);
 }
 
@@ -441,9 +363,12 @@ static void cstate_free(struct cstate *s)
 		return;
 	while (s->head != NULL)
 		group_free(s, s->head);
-	vg_hashmap_free(s->groups);
+	free(s->groups.e);
+	free(s->values.e);
 	free(s->gname);
 	free(s->vname);
+	free(s->ghint);
+	free(s->vhint);
 	free(s);
 }
 
@@ -469,35 +394,41 @@ void vg_corr_free(vg_corr *c)
 	free(c->ncons);
 	free(c->order);
 	free(c->key);
+	free(c->kv);
+	free(c->kl);
+	pool_free(&c->pool);
 	free(c);
 }
 
-static struct cstate *cstate_new(const vg_engine *e, size_t idx, const vg_corr_def *d)
+static struct cstate *cstate_new(vg_corr *c, size_t idx, const vg_corr_def *d)
 {
 	struct cstate *s = calloc(1, sizeof(*s));
 	if (s == NULL)
 		return NULL;
+	s->pool = &c->pool;
 	s->idx = idx;
 	s->def = d;
-	s->info = vg_engine_rule(e, idx);
+	s->info = vg_engine_rule(c->e, idx);
 	s->span = d->timespan_us > 0 ? d->timespan_us : 0;
 	s->monotone = 1;
 	for (size_t i = 0; i < d->nconds; i++)
 		if (d->conds[i].op != VG_CMP_GT && d->conds[i].op != VG_CMP_GTE)
 			s->monotone = 0;
 	size_t np = d->nrules > 0 ? d->nrules : 1, ng = d->ngroup > 0 ? d->ngroup : 1;
-	s->groups = vg_hashmap_new(0);
+	int tabs = ptab_init(&s->groups) == 0 && ptab_init(&s->values) == 0;
 	s->gname = calloc(np * ng, sizeof(*s->gname));
 	s->vname = calloc(np, sizeof(*s->vname));
-	if (s->groups == NULL || s->gname == NULL || s->vname == NULL) {
+	s->ghint = calloc(np * ng, sizeof(*s->ghint));
+	s->vhint = calloc(np, sizeof(*s->vhint));
+	if (!tabs || s->gname == NULL || s->vname == NULL || s->ghint == NULL || s->vhint == NULL) {
 		cstate_free(s);
 		return NULL;
 	}
 	for (size_t p = 0; p < d->nrules; p++) {
 		for (size_t g = 0; g < d->ngroup; g++)
-			s->gname[p * d->ngroup + g] = resolve_name(d, d->group_by[g], p);
+			s->gname[p * d->ngroup + g] = vg_corr_resolve_name(d, d->group_by[g], p);
 		if (d->type == VG_CORR_VALUE_COUNT)
-			s->vname[p] = resolve_name(d, d->value_field, p);
+			s->vname[p] = vg_corr_resolve_name(d, d->value_field, p);
 	}
 	return s;
 }
@@ -515,7 +446,7 @@ static int order_correlations(vg_corr *c)
 			continue;
 		const vg_corr_def *d = c->cs[i]->def;
 		for (size_t p = 0; p < d->nrules; p++)
-			if (d->rules[p] < n && c->cs[d->rules[p]] != NULL && first_pos(d, d->rules[p]) == p)
+			if (d->rules[p] < n && c->cs[d->rules[p]] != NULL && vg_corr_first_pos(d, d->rules[p]) == p)
 				indeg[i]++;
 	}
 	size_t head = 0;
@@ -528,7 +459,7 @@ static int order_correlations(vg_corr *c)
 			if (c->cs[i] == NULL || indeg[i] == 0)
 				continue;
 			const vg_corr_def *d = c->cs[i]->def;
-			size_t p = first_pos(d, r->idx);
+			size_t p = vg_corr_first_pos(d, r->idx);
 			if (p < d->nrules && --indeg[i] == 0)
 				c->order[c->norder++] = c->cs[i];
 		}
@@ -590,12 +521,17 @@ vg_corr *vg_corr_new(const vg_engine *e)
 	c->paths = vg_hashmap_new(16);
 	if (c->cs == NULL || c->cons == NULL || c->ncons == NULL || c->order == NULL || c->paths == NULL)
 		goto err;
+	size_t maxng = 1;
 	for (size_t i = 0; i < n; i++) {
 		const vg_corr_def *d = vg_engine_corr_def(e, i);
-		if (d != NULL && (c->cs[i] = cstate_new(e, i, d)) == NULL)
+		if (d != NULL && (c->cs[i] = cstate_new(c, i, d)) == NULL)
 			goto err;
+		if (d != NULL && d->ngroup > maxng)
+			maxng = d->ngroup;
 	}
-	if (order_correlations(c) != 0 || set_identities(c) != 0)
+	c->kv = calloc(maxng, sizeof(*c->kv));
+	c->kl = calloc(maxng, sizeof(*c->kl));
+	if (c->kv == NULL || c->kl == NULL || order_correlations(c) != 0 || set_identities(c) != 0)
 		goto err;
 	/* Consumer lists, in correlation index order so output is deterministic. */
 	for (size_t i = 0; i < n; i++) {
@@ -604,7 +540,7 @@ vg_corr *vg_corr_new(const vg_engine *e)
 		const vg_corr_def *d = c->cs[i]->def;
 		for (size_t p = 0; p < d->nrules; p++) {
 			size_t r = d->rules[p];
-			if (r >= n || first_pos(d, r) != p)
+			if (r >= n || vg_corr_first_pos(d, r) != p)
 				continue;
 			struct consumer *nc = realloc(c->cons[r], (c->ncons[r] + 1) * sizeof(*nc));
 			if (nc == NULL)
@@ -639,12 +575,12 @@ uint64_t vg_corr_late(const vg_corr *c)
 
 static int feed_rule(vg_corr *c, const vg_corr_hit *h, int64_t ts, vg_corr_alert_fn cb, void *ud);
 
-static uint64_t group_count(const struct cstate *s, const struct group *g)
+static inline uint64_t group_count(const struct cstate *s, const struct group *g)
 {
 	const vg_corr_def *d = s->def;
 	switch (d->type) {
 	case VG_CORR_EVENT_COUNT: return g->n;
-	case VG_CORR_VALUE_COUNT: return g->values != NULL ? vg_hashmap_count(g->values) : 0;
+	case VG_CORR_VALUE_COUNT: return g->nvals;
 	case VG_CORR_TEMPORAL: return g->npresent;
 	case VG_CORR_TEMPORAL_ORDERED: {
 		size_t k = 0;
@@ -657,7 +593,7 @@ static uint64_t group_count(const struct cstate *s, const struct group *g)
 	return 0;
 }
 
-static int holds(const struct cstate *s, uint64_t count)
+static inline int holds(const struct cstate *s, uint64_t count)
 {
 	const vg_corr_def *d = s->def;
 	if (d->nconds == 0) /* the engine supplies temporal's default; be safe */
@@ -713,7 +649,7 @@ static int fire(vg_corr *c, struct cstate *s, struct group *g, uint64_t count, v
 		.locs = locs,
 		.nlocs = k,
 	};
-	group_clear(g);
+	group_clear(s, g);
 	if (s->monotone) {
 		/* One alert per burst per window: the group counts on, but stays
 		 * silent until a whole timespan has passed since this alert. */
@@ -731,7 +667,8 @@ static int fire(vg_corr *c, struct cstate *s, struct group *g, uint64_t count, v
 			if (k <= CHAIN_LOCS || i < CHAIN_LOCS / 2 || i >= k - CHAIN_LOCS / 2)
 				chain[nc++] = locs[i];
 		vg_corr_hit h = {.rule_idx = s->idx, .ts = a.last_us, .locs = chain, .nlocs = nc,
-				 .names = s->def->group_by, .vals = g->vals, .nf = s->def->ngroup};
+				 .path_len = PATH_LEN_UNKNOWN, .names = s->def->group_by, .vals = g->vals,
+				 .lens = g->vlens, .nf = s->def->ngroup};
 		r = feed_rule(c, &h, a.last_us, cb, ud);
 	}
 	free(locs);
@@ -744,7 +681,7 @@ static int close_window(vg_corr *c, struct cstate *s, struct group *g, vg_corr_a
 	uint64_t count = group_count(s, g);
 	if (g->n > 0 && holds(s, count))
 		return fire(c, s, g, count, cb, ud);
-	group_clear(g);
+	group_clear(s, g);
 	return VG_OK;
 }
 
@@ -790,24 +727,74 @@ static int close_before_slow(vg_corr *c, struct cstate *s, int64_t limit, vg_cor
 	return VG_OK;
 }
 
-/* The key of the group a hit of rules[pos] belongs to: every value as
- * "<decimal length>:<bytes>", so no choice of values can collide. */
-#define KEY_FAST 8 /* group-by fields looked up once (more: twice) */
+/* The group-by values of a hit of rules[pos] and their lengths, into
+ * c->kv and c->kl. */
+static void group_values(vg_corr *c, struct cstate *s, size_t pos, const vg_corr_hit *h)
+{
+	size_t ng = s->def->ngroup, len;
+	const char **names = s->gname + pos * ng, **kv = c->kv;
+	size_t *hints = s->ghint + pos * ng, *kl = c->kl;
+	if (ng == 1) { /* the common case, without the loop's setup */
+		kv[0] = hit_value(h, names[0], &hints[0], &len);
+		kl[0] = len;
+		return;
+	}
+	for (size_t g = 0; g < ng; g++) {
+		kv[g] = hit_value(h, names[g], &hints[g], &len);
+		kl[g] = len;
+	}
+}
 
-static int build_key(vg_corr *c, const struct cstate *s, size_t pos, const vg_corr_hit *h, size_t *len)
+/* 1 when g is the group of the values in c->kv/kl. */
+static inline int group_is(const vg_corr *c, const struct cstate *s, const struct group *g)
+{
+	const char *const *kv = c->kv;
+	const size_t *kl = c->kl;
+	size_t ng = s->def->ngroup;
+	if (ng == 1)
+		return g->vlens[0] == kl[0] && vg_bytes_eq(g->vals[0], kv[0], kl[0]);
+	for (size_t i = 0; i < ng; i++)
+		if (g->vlens[i] != kl[i] || !vg_bytes_eq(g->vals[i], kv[i], kl[i]))
+			return 0;
+	return 1;
+}
+
+/* The gcache slot of the values in c->kv/kl: a multiplicative hash of
+ * their lengths and bytes (unkeyed: it only picks a cache slot). */
+static uint32_t values_slot(const vg_corr *c, const struct cstate *s)
+{
+	const uint64_t k = 0x9e3779b97f4a7c15u;
+	uint64_t h = 0;
+	for (size_t g = 0; g < s->def->ngroup; g++) {
+		const char *p = c->kv[g];
+		size_t n = c->kl[g], i = 0;
+		uint64_t w;
+		h = (h ^ n) * k;
+		for (; i + 8 <= n; i += 8) {
+			memcpy(&w, p + i, 8);
+			h = (h ^ w) * k;
+		}
+		if (i < n) {
+			for (w = 0; i < n; i++)
+				w = w << 8 | (unsigned char)p[i];
+			h = (h ^ w) * k;
+		}
+	}
+	return (uint32_t)(h >> 40) & (GCACHE - 1);
+}
+
+/* The groups-table hash of the values in c->kv/kl: keyed SipHash of the
+ * value, or with several group-by fields, of every value as "<decimal
+ * length>:<bytes>" (so no choice of values can collide). */
+static int group_hash(vg_corr *c, const struct cstate *s, uint64_t *hash)
 {
 	size_t ng = s->def->ngroup, need = 1;
-	const char *vs[KEY_FAST];
-	size_t vls[KEY_FAST];
-	for (size_t g = 0; g < ng; g++) {
-		const char *v = hit_value(h, s->gname[pos * ng + g]);
-		size_t vl = strlen(v);
-		if (g < KEY_FAST) {
-			vs[g] = v;
-			vls[g] = vl;
-		}
-		need += vl + 21;
+	if (ng == 1) {
+		*hash = vg_siphash(s->groups.seed, c->kv[0], c->kl[0]);
+		return VG_OK;
 	}
+	for (size_t g = 0; g < ng; g++)
+		need += c->kl[g] + 21;
 	if (need > c->keycap) {
 		char *nk = realloc(c->key, need);
 		if (nk == NULL)
@@ -817,8 +804,7 @@ static int build_key(vg_corr *c, const struct cstate *s, size_t pos, const vg_co
 	}
 	size_t o = 0;
 	for (size_t g = 0; g < ng; g++) {
-		const char *v = g < KEY_FAST ? vs[g] : hit_value(h, s->gname[pos * ng + g]);
-		size_t vl = g < KEY_FAST ? vls[g] : strlen(v), t = vl, nd = 0;
+		size_t vl = c->kl[g], t = vl, nd = 0;
 		char digits[24];
 		do {
 			digits[nd++] = (char)('0' + t % 10);
@@ -827,53 +813,60 @@ static int build_key(vg_corr *c, const struct cstate *s, size_t pos, const vg_co
 		while (nd > 0)
 			c->key[o++] = digits[--nd];
 		c->key[o++] = ':';
-		memcpy(c->key + o, v, vl);
+		memcpy(c->key + o, c->kv[g], vl);
 		o += vl;
 	}
-	*len = o;
+	*hash = vg_siphash(s->groups.seed, c->key, o);
 	return VG_OK;
 }
 
-/* A new group holding copies of the key and of the values. */
-static struct group *group_new(const vg_corr *c, const struct cstate *s, size_t pos, const vg_corr_hit *h, size_t keylen)
+/* The group of the values in c->kv/kl, hashed h, or NULL. */
+static struct group *group_find(const vg_corr *c, const struct cstate *s, uint64_t h)
+{
+	const struct ptab *t = &s->groups;
+	size_t mask = t->cap - 1;
+	for (size_t i = (size_t)h & mask; t->e[i].p != NULL; i = (i + 1) & mask)
+		if (t->e[i].hash == h && group_is(c, s, t->e[i].p))
+			return t->e[i].p;
+	return NULL;
+}
+
+/* A new group holding copies of the values (c->kv/kl). */
+static struct group *group_new(const vg_corr *c, const struct cstate *s)
 {
 	size_t ng = s->def->ngroup, np = s->def->nrules;
 	int temporal = s->def->type == VG_CORR_TEMPORAL || s->def->type == VG_CORR_TEMPORAL_ORDERED;
 	size_t vbytes = 0;
 	for (size_t g = 0; g < ng; g++)
-		vbytes += strlen(hit_value(h, s->gname[pos * ng + g])) + 1;
-	size_t size = sizeof(struct group) + ng * sizeof(char *) + (temporal ? np * sizeof(uint32_t) : 0) + keylen + vbytes;
+		vbytes += c->kl[g] + 1;
+	size_t size = sizeof(struct group) + ng * (sizeof(char *) + sizeof(size_t)) +
+		      (temporal ? np * sizeof(uint32_t) : 0) + vbytes;
 	struct group *g = calloc(1, size);
 	if (g == NULL)
 		return NULL;
 	char *p = (char *)(g + 1);
 	g->vals = (const char **)(void *)p;
 	p += ng * sizeof(char *);
+	size_t *vlens = (size_t *)(void *)p;
+	g->vlens = vlens;
+	p += ng * sizeof(size_t);
 	if (temporal) {
 		g->per_pos = (uint32_t *)(void *)p;
 		p += np * sizeof(uint32_t);
 	}
-	memcpy(p, c->key, keylen);
-	g->key = p;
-	g->keylen = keylen;
-	p += keylen;
 	for (size_t i = 0; i < ng; i++) {
-		const char *v = hit_value(h, s->gname[pos * ng + i]);
-		size_t vl = strlen(v);
-		memcpy(p, v, vl + 1);
+		memcpy(p, c->kv[i], c->kl[i]);
+		p[c->kl[i]] = '\0';
 		g->vals[i] = p;
-		p += vl + 1;
+		vlens[i] = c->kl[i];
+		p += c->kl[i] + 1;
 	}
 	return g;
 }
 
-static const char *intern_path(vg_corr *c, const char *path)
+/* intern_path past the previous path: the table, or a new copy. */
+static __attribute__((noinline)) const char *intern_path_slow(vg_corr *c, const char *path, size_t n)
 {
-	/* By content: hit paths are arena copies, so one address serves many
-	 * paths once the arena is reset. */
-	if (c->last_interned != NULL && strcmp(path, c->last_interned) == 0)
-		return c->last_interned;
-	size_t n = strlen(path);
 	char *p = vg_hashmap_get(c->paths, path, n);
 	if (p == NULL) {
 		if ((p = malloc(n + 1)) == NULL)
@@ -885,76 +878,145 @@ static const char *intern_path(vg_corr *c, const char *path)
 		}
 	}
 	c->last_interned = p;
+	c->last_interned_len = n;
 	return p;
+}
+
+/* c's copy of path (len: its strlen, or PATH_LEN_UNKNOWN), or NULL on
+ * ENOMEM. By content: hit paths are arena copies, so one address serves
+ * many paths once the arena is reset; hits of one file come in runs. */
+static inline const char *intern_path(vg_corr *c, const char *path, size_t len)
+{
+	const char *last = c->last_interned;
+	if (path == last)
+		return last;
+	size_t n = len != PATH_LEN_UNKNOWN ? len : strlen(path);
+	/* (paths are mostly long: libc's vector compare beats a word loop) */
+	if (last != NULL && n == c->last_interned_len &&
+	    (n >= 32 ? memcmp(path, last, n) == 0 : vg_bytes_eq(path, last, n)))
+		return last;
+	return intern_path_slow(c, path, n);
+}
+
+/* The values-table hash of value v of group g. */
+static uint64_t val_hash(const struct cstate *s, const struct group *g, const char *v, size_t len)
+{
+	return vg_siphash(s->values.seed, v, len) ^ (uint64_t)(uintptr_t)g * 0x9e3779b97f4a7c15u;
+}
+
+/* g's struct val of v (hashed h), or NULL. */
+static struct val *val_find(const struct cstate *s, const struct group *g, uint64_t h, const char *v, size_t len)
+{
+	const struct ptab *t = &s->values;
+	size_t mask = t->cap - 1;
+	for (size_t i = (size_t)h & mask; t->e[i].p != NULL; i = (i + 1) & mask) {
+		const struct val *x = t->e[i].p;
+		if (t->e[i].hash == h && x->g == g && x->len == len && vg_bytes_eq(x->s, v, len))
+			return t->e[i].p;
+	}
+	return NULL;
+}
+
+/* Room for one more event at the end of g's array: evicts the oldest at
+ * the bound, then compacts (only when at least half the array is consumed
+ * front, so each event is moved O(1) times) or grows (to at most 2 * the
+ * bound). VG_ENOMEM leaves g as it was, but for the eviction. */
+static __attribute__((noinline)) int make_room(vg_corr *c, struct cstate *s, struct group *g)
+{
+	if (g->n == VG_MAX_CORR_EVENTS) {
+		drop_front(s, g);
+		c->evicted++;
+	}
+	if (g->start + g->n < g->cap)
+		return VG_OK;
+	if (g->start > 0 && g->start >= g->n) {
+		memmove(g->ev, g->ev + g->start, g->n * sizeof(*g->ev));
+		g->start = 0;
+		return VG_OK;
+	}
+	size_t ncap = g->cap ? g->cap * 2 : POOL_MIN;
+	if (ncap > 2 * VG_MAX_CORR_EVENTS)
+		ncap = 2 * VG_MAX_CORR_EVENTS;
+	struct cev *ne = ev_alloc(s->pool, ncap);
+	if (ne == NULL)
+		return VG_ENOMEM;
+	if (g->n > 0)
+		memcpy(ne + g->start, g->ev + g->start, g->n * sizeof(*ne));
+	ev_release(s->pool, g->ev, g->cap);
+	g->ev = ne;
+	g->cap = ncap;
+	return VG_OK;
+}
+
+/* v's locations from a chained hit (h->nlocs > 1): an owned copy. */
+static __attribute__((noinline)) int chain_locs(vg_corr *c, const vg_corr_hit *h, struct cev *v)
+{
+	size_t nl = h->nlocs;
+	if (nl > CHAIN_LOCS)
+		nl = CHAIN_LOCS; /* hits carry at most this many (see fire) */
+	if ((v->locs = malloc(nl * sizeof(*v->locs))) == NULL)
+		return VG_ENOMEM;
+	for (size_t i = 0; i < nl; i++) {
+		v->locs[i] = (vg_corr_loc){.path = intern_path(c, h->locs[i].path, PATH_LEN_UNKNOWN), .line = h->locs[i].line};
+		if (v->locs[i].path == NULL) {
+			free(v->locs);
+			v->locs = NULL;
+			return VG_ENOMEM;
+		}
+	}
+	v->nlocs = (uint32_t)nl;
+	return VG_OK;
+}
+
+/* value_count: g's struct val for the hit's value, its count taken, into
+ * *out (NULL when the value is empty or absent). */
+static int count_value(struct cstate *s, struct group *g, size_t pos, const vg_corr_hit *h, struct val **out)
+{
+	size_t vl;
+	const char *val = hit_value(h, s->vname[pos], &s->vhint[pos], &vl);
+	if (vl == 0)
+		return VG_OK;
+	struct val *iv = g->last_val;
+	if (iv == NULL || iv->len != vl || !vg_bytes_eq(iv->s, val, vl)) {
+		uint64_t vh = val_hash(s, g, val, vl);
+		if ((iv = val_find(s, g, vh, val, vl)) == NULL) {
+			if ((iv = malloc(sizeof(*iv) + vl + 1)) == NULL)
+				return VG_ENOMEM;
+			*iv = (struct val){.g = g, .hash = vh, .len = vl};
+			memcpy(iv->s, val, vl);
+			iv->s[vl] = '\0';
+			if (ptab_put(&s->values, vh, iv) != 0) {
+				free(iv);
+				return VG_ENOMEM;
+			}
+			g->nvals++;
+		}
+	}
+	iv->refs++;
+	g->last_val = iv;
+	*out = iv;
+	return VG_OK;
 }
 
 /* Add the hit to g at its time (late hits go before newer ones). */
 static int insert(vg_corr *c, struct cstate *s, struct group *g, size_t pos, const vg_corr_hit *h, int64_t ts)
 {
 	/* Room first, so a failure below has nothing to undo in g. */
-	if (g->n == VG_MAX_CORR_EVENTS) {
-		drop_front(g);
-		c->evicted++;
-	}
-	/* Compact only when at least half the array is consumed front, so each
-	 * event is moved O(1) times; the array is at most 2 * the bound. */
-	if (g->start + g->n == g->cap) {
-		if (g->start > 0 && g->start >= g->n) {
-			memmove(g->ev, g->ev + g->start, g->n * sizeof(*g->ev));
-			g->start = 0;
-		} else {
-			size_t ncap = g->cap ? g->cap * 2 : 4;
-			if (ncap > 2 * VG_MAX_CORR_EVENTS)
-				ncap = 2 * VG_MAX_CORR_EVENTS;
-			struct cev *ne = realloc(g->ev, ncap * sizeof(*ne));
-			if (ne == NULL)
-				return VG_ENOMEM;
-			g->ev = ne;
-			g->cap = ncap;
-		}
-	}
+	int r;
+	if ((g->n == VG_MAX_CORR_EVENTS || g->start + g->n == g->cap) && (r = make_room(c, s, g)) != 0)
+		return r;
 	struct cev v = {.ts = ts, .pos = (uint32_t)pos};
-	size_t nl = h->nlocs;
-	if (nl > CHAIN_LOCS)
-		nl = CHAIN_LOCS; /* hits carry at most this many (see fire) */
-	if (nl > 1 && (v.locs = malloc(nl * sizeof(*v.locs))) == NULL)
-		return VG_ENOMEM;
-	for (size_t i = 0; i < nl; i++) {
-		vg_corr_loc l = {.path = intern_path(c, h->locs[i].path), .line = h->locs[i].line};
-		if (l.path == NULL) {
-			free(v.locs);
+	if (h->nlocs == 1) {
+		v.loc = (vg_corr_loc){.path = intern_path(c, h->locs[0].path, h->path_len), .line = h->locs[0].line};
+		if (v.loc.path == NULL)
 			return VG_ENOMEM;
-		}
-		if (nl > 1)
-			v.locs[i] = l;
-		else
-			v.loc = l;
+		v.nlocs = 1;
+	} else if (h->nlocs > 1 && (r = chain_locs(c, h, &v)) != 0) {
+		return r;
 	}
-	v.nlocs = (uint32_t)nl;
-	if (s->def->type == VG_CORR_VALUE_COUNT) {
-		const char *val = hit_value(h, s->vname[pos]);
-		size_t vl = strlen(val);
-		if (vl > 0) {
-			if (g->values == NULL && (g->values = vg_hashmap_new(0)) == NULL)
-				goto nomem;
-			struct val *iv = g->last_val;
-			if (iv == NULL || iv->len != vl || memcmp(iv->s, val, vl) != 0)
-				iv = vg_hashmap_get(g->values, val, vl);
-			if (iv == NULL) {
-				if ((iv = malloc(sizeof(*iv) + vl + 1)) == NULL)
-					goto nomem;
-				iv->refs = 0;
-				iv->len = vl;
-				memcpy(iv->s, val, vl + 1);
-				if (vg_hashmap_put(g->values, iv->s, vl, iv) != 0) {
-					free(iv);
-					goto nomem;
-				}
-			}
-			iv->refs++;
-			v.val = iv;
-			g->last_val = iv;
-		}
+	if (s->def->type == VG_CORR_VALUE_COUNT && (r = count_value(s, g, pos, h, &v.val)) != 0) {
+		free(v.locs);
+		return r;
 	}
 	size_t i = g->n;
 	while (i > 0 && g->ev[g->start + i - 1].ts > ts)
@@ -969,9 +1031,46 @@ static int insert(vg_corr *c, struct cstate *s, struct group *g, size_t pos, con
 	if (ts > g->newest)
 		g->newest = ts;
 	return VG_OK;
-nomem:
-	free(v.locs);
-	return VG_ENOMEM;
+}
+
+/* The group of the values in c->kv/kl, from the cache or the table, or a
+ * new one (evicting the least recently updated at the bound), appended to
+ * the LRU list. Out of line: the hot path of feed_one stays small. */
+static __attribute__((noinline)) int group_get(vg_corr *c, struct cstate *s, int64_t ts, struct group **out)
+{
+	uint32_t slot = values_slot(c, s);
+	uint64_t hash;
+	struct group *g = s->gcache[slot];
+	if (g != NULL && group_is(c, s, g)) {
+		*out = g;
+		return VG_OK;
+	}
+	int r = group_hash(c, s, &hash);
+	if (r != 0)
+		return r;
+	if ((g = group_find(c, s, hash)) != NULL) {
+		s->gcache[slot] = g;
+		*out = g;
+		return VG_OK;
+	}
+	if (s->ngroups >= VG_MAX_CORR_GROUPS) {
+		group_free(s, s->head);
+		c->evicted++;
+	}
+	if ((g = group_new(c, s)) == NULL)
+		return VG_ENOMEM;
+	g->hash = hash;
+	if (ptab_put(&s->groups, hash, g) != 0) {
+		free(g);
+		return VG_ENOMEM;
+	}
+	g->newest = ts;
+	g->cslot = slot;
+	s->gcache[slot] = g;
+	s->ngroups++;
+	lru_append(s, g);
+	*out = g;
+	return VG_OK;
 }
 
 static int feed_one(vg_corr *c, struct cstate *s, size_t pos, const vg_corr_hit *h, int64_t ts, vg_corr_alert_fn cb, void *ud)
@@ -995,29 +1094,17 @@ static int feed_one(vg_corr *c, struct cstate *s, size_t pos, const vg_corr_hit 
 		if (r == 0)
 			r = close_before(c, s, sat_sub(s->clock, s->span), cb, ud);
 	}
-	size_t keylen;
-	if (r != 0 || (r = build_key(c, s, pos, h, &keylen)) != 0)
+	if (r != 0)
 		return r;
+	/* Runs of one source mostly repeat the previous hit's group. */
+	group_values(c, s, pos, h);
 	struct group *g = s->last_g;
-	if (g == NULL || g->keylen != keylen || memcmp(g->key, c->key, keylen) != 0)
-		g = vg_hashmap_get(s->groups, c->key, keylen);
-	if (g == NULL) {
-		if (s->ngroups >= VG_MAX_CORR_GROUPS) {
-			group_free(s, s->head);
-			c->evicted++;
-		}
-		if ((g = group_new(c, s, pos, h, keylen)) == NULL)
-			return VG_ENOMEM;
-		if (vg_hashmap_put(s->groups, g->key, g->keylen, g) != 0) {
-			free(g);
-			return VG_ENOMEM;
-		}
-		g->newest = ts;
-		s->ngroups++;
-	} else {
+	if ((g == NULL || !group_is(c, s, g)) && (r = group_get(c, s, ts, &g)) != 0)
+		return r;
+	if (g != s->tail) { /* most recently updated goes last */
 		lru_unlink(s, g);
+		lru_append(s, g);
 	}
-	lru_append(s, g);
 	s->last_g = g;
 	if (!s->monotone && g->n > 0 && ts > sat_add(g->win_start, s->span) &&
 	    (r = close_window(c, s, g, cb, ud)) != 0)
@@ -1029,7 +1116,7 @@ static int feed_one(vg_corr *c, struct cstate *s, size_t pos, const vg_corr_hit 
 	/* Slide: keep what lies within timespan of the group's newest event. */
 	int64_t from = sat_sub(g->ev[g->start + g->n - 1].ts, s->span);
 	while (g->n > 0 && g->ev[g->start].ts < from)
-		drop_front(g);
+		drop_front(s, g);
 	if (g->quiet && ts <= g->quiet_until)
 		return VG_OK;
 	g->quiet = 0;
@@ -1041,9 +1128,10 @@ static int feed_one(vg_corr *c, struct cstate *s, size_t pos, const vg_corr_hit 
 
 static int feed_rule(vg_corr *c, const vg_corr_hit *h, int64_t ts, vg_corr_alert_fn cb, void *ud)
 {
-	for (size_t i = 0; i < c->ncons[h->rule_idx]; i++) {
-		const struct consumer *k = &c->cons[h->rule_idx][i];
-		int r = feed_one(c, k->cs, k->pos, h, ts, cb, ud);
+	/* (the lists never change once made) */
+	const struct consumer *k = c->cons[h->rule_idx];
+	for (size_t i = 0, n = c->ncons[h->rule_idx]; i < n; i++) {
+		int r = feed_one(c, k[i].cs, k[i].pos, h, ts, cb, ud);
 		if (r != 0)
 			return r;
 	}
@@ -1194,10 +1282,16 @@ int vg_corr_adopt(vg_corr *dst, vg_corr *src)
 		while (s->head != NULL)
 			group_free(s, s->head);
 		(void)adopt_locs(dst, t, &ad, 1);
-		vg_hashmap *empty = s->groups;
+		/* s's tables are empty now (its groups are gone): swap */
+		struct ptab empty = s->groups;
 		s->groups = t->groups;
 		t->groups = empty;
+		empty = s->values;
+		s->values = t->values;
+		t->values = empty;
 		s->last_g = t->last_g = NULL;
+		memcpy(s->gcache, t->gcache, sizeof(s->gcache));
+		memset(t->gcache, 0, sizeof(t->gcache));
 		s->head = t->head;
 		s->tail = t->tail;
 		s->ngroups = t->ngroups;

@@ -530,6 +530,47 @@ static void test_bounds_after_reload(void **state)
 	rig_free(x);
 }
 
+/* value_count state moves with its groups: each group keeps its own
+ * distinct values across the reload, and groups created after it (in the
+ * new state's tables) count apart from the carried ones. */
+static void test_values_after_reload(void **state)
+{
+	(void)state;
+	static const char spray[] = "title: spray\n"
+				    "id: 5e0b7f6c-1a2b-4c3d-8e9f-000000000031\n"
+				    "correlation:\n"
+				    "  type: value_count\n"
+				    "  rules: [ssh_failed]\n"
+				    "  group-by: [source.ip]\n"
+				    "  timespan: 1h\n"
+				    "  condition: {field: user.name, gte: 3}\n";
+	static const char *const gen[] = {r_fail, spray};
+	static const char *const gen2[] = {r_ok, spray, r_fail};
+	rig *x = rig_new(gen, N(gen));
+	feed_file(x, 0, 1, S(100), FAIL("10.1.0.1", "alice"));
+	feed_file(x, 0, 2, S(101), FAIL("10.1.0.2", "alice"));
+	feed_file(x, 0, 3, S(102), FAIL("10.1.0.1", "bob"));
+	feed_file(x, 0, 4, S(103), FAIL("10.1.0.2", "alice"));
+	assert_int_equal(rig_reload(x, gen2, N(gen2)), 1);
+	feed_file(x, 1, 1, S(104), FAIL("10.1.0.3", "carol")); /* a new group */
+	feed_file(x, 1, 2, S(105), FAIL("10.1.0.2", "bob"));
+	assert_int_equal(x->ngot, 0);
+	feed_file(x, 1, 3, S(106), FAIL("10.1.0.1", "carol"));
+	assert_int_equal(x->ngot, 1);
+	assert_string_equal(x->got[0].vals[0], "10.1.0.1");
+	assert_int_equal(x->got[0].count, 3);
+	assert_int_equal(x->got[0].nlocs, 3);
+	assert_string_equal(x->got[0].paths[0], "a.log");
+	assert_string_equal(x->got[0].paths[2], "b.log");
+	feed_file(x, 1, 4, S(107), FAIL("10.1.0.3", "dave"));
+	feed_file(x, 1, 5, S(108), FAIL("10.1.0.2", "carol"));
+	assert_int_equal(x->ngot, 2);
+	assert_string_equal(x->got[1].vals[0], "10.1.0.2");
+	assert_int_equal(x->got[1].count, 3);
+	assert_int_equal(x->got[1].nlocs, 4);
+	rig_free(x);
+}
+
 /* The clocks and the lateness allowance come along: after the reload a hit
  * is late or not exactly as before it. */
 static void test_clock_and_lateness_carried(void **state)
@@ -605,6 +646,7 @@ int main(void)
 		cmocka_unit_test(test_chain),
 		cmocka_unit_test(test_removed_rule_dropped),
 		cmocka_unit_test(test_bounds_after_reload),
+		cmocka_unit_test(test_values_after_reload),
 		cmocka_unit_test(test_clock_and_lateness_carried),
 		cmocka_unit_test(test_digest),
 		cmocka_unit_test(test_duplicates_and_misuse),

@@ -582,6 +582,109 @@ static void test_group_bound(void **state)
 	ctx_free(x);
 }
 
+/* Many groups updated in turn (more than the recent-group cache holds), so
+ * lookups go through the cache and the table, and groups expire and are
+ * removed from it: every group still counts only its own events and values. */
+static void test_interleaved_groups(void **state)
+{
+	(void)state;
+	ctx *x = ctx_new(BASE_RULES
+			 "title: brute\n"
+			 "id: 7c1d52b5-0c0e-4e47-9f1a-2a4a4c3f0a1c\n"
+			 "correlation:\n"
+			 "  type: event_count\n"
+			 "  rules: [ssh_failed]\n"
+			 "  group-by: [source.ip]\n"
+			 "  timespan: 60s\n"
+			 "  condition: {gte: 3}\n"
+			 "---\n"
+			 "title: spray\n"
+			 "id: 7c1d52b5-0c0e-4e47-9f1a-2a4a4c3f0a1d\n"
+			 "correlation:\n"
+			 "  type: value_count\n"
+			 "  rules: [ssh_failed]\n"
+			 "  group-by: [source.ip]\n"
+			 "  timespan: 60s\n"
+			 "  condition: {field: user.name, gte: 3}\n");
+	enum { NG = 40 };
+	static const char *const users[] = {"alice", "bob", "alice"};
+	char ip[32];
+	uint64_t line = 1;
+	/* Three rounds: every group reaches 3 events but only 2 user names. */
+	for (int round = 0; round < 3; round++) {
+		for (int i = 0; i < NG; i++) {
+			snprintf(ip, sizeof(ip), "203.0.113.%d", i);
+			feed(x, line++, S(100 + round), FAIL(ip, users[round]));
+		}
+	}
+	assert_int_equal(x->ngot, NG);
+	assert_int_equal(count_title(x, "brute"), NG);
+	for (int i = 0; i < NG; i++) {
+		snprintf(ip, sizeof(ip), "203.0.113.%d", i);
+		assert_string_equal(x->got[i].vals[0], ip);
+		assert_int_equal(x->got[i].count, 3);
+		assert_int_equal(x->got[i].nlocs, 3);
+		assert_int_equal(x->got[i].lines[0], (uint64_t)i + 1);
+		assert_int_equal(x->got[i].lines[2], (uint64_t)(2 * NG + i + 1));
+	}
+	/* Values are per group: a third name for every other group only. */
+	x->ngot = 0;
+	for (int i = 0; i < NG; i += 2) {
+		snprintf(ip, sizeof(ip), "203.0.113.%d", i);
+		feed(x, line++, S(110), FAIL(ip, "carol"));
+	}
+	assert_int_equal(count_title(x, "spray"), NG / 2);
+	assert_int_equal(count_title(x, "brute"), 0); /* silent after its alert */
+	/* Past the window every group expires; fresh ones start from zero,
+	 * whatever table slots the old ones held. */
+	x->ngot = 0;
+	for (int round = 0; round < 2; round++) {
+		for (int i = NG - 1; i >= 0; i--) {
+			snprintf(ip, sizeof(ip), "203.0.113.%d", i);
+			feed(x, line++, S(1000 + round), FAIL(ip, round ? "dave" : "erin"));
+		}
+	}
+	assert_int_equal(x->ngot, 0);
+	snprintf(ip, sizeof(ip), "203.0.113.%d", 7);
+	feed(x, line++, S(1002), FAIL(ip, "frank"));
+	assert_int_equal(x->ngot, 2);
+	assert_string_equal(x->got[0].title, "brute");
+	assert_string_equal(x->got[1].title, "spray");
+	assert_string_equal(x->got[1].vals[0], ip);
+	assert_int_equal(x->got[1].count, 3);
+	ctx_free(x);
+}
+
+/* A value ends at its first NUL byte, as the alert shows it: values that
+ * differ only after one group together. */
+static void test_value_with_nul(void **state)
+{
+	(void)state;
+	ctx *x = ctx_new(event_count_yaml);
+	static const char raw[] = "test record";
+	static const char *const ips[] = {"10.9.9.9\0a", "10.9.9.9\0bb", "10.9.9.9"};
+	static const size_t lens[] = {10, 11, 8};
+	for (size_t i = 0; i < 3; i++) {
+		vg_event_reset(x->ev, raw, sizeof(raw) - 1, "auth.log", i + 1);
+		x->ev->ts_us = S(100 + (int64_t)i);
+		x->ev->format = "syslog";
+		x->ev->layer = VG_LAYER_HOST;
+		x->ev->product = VG_PRODUCT_LINUX;
+		x->ev->service = VG_SERVICE_SSHD;
+		assert_int_equal(vg_event_add_str(x->ev, "event.action", "ssh_failed_password", 19), 0);
+		assert_int_equal(vg_event_add_str(x->ev, "source.ip", ips[i], lens[i]), 0);
+		x->nhits = 0;
+		vg_arena_reset(x->a);
+		assert_int_equal(vg_matcher_run(x->m, x->ev, on_match, x), 0);
+		for (size_t k = 0; k < x->nhits; k++)
+			assert_int_equal(vg_corr_feed(x->c, x->hits[k], on_alert, x), 0);
+	}
+	assert_int_equal(x->ngot, 1);
+	assert_string_equal(x->got[0].vals[0], "10.9.9.9");
+	assert_int_equal(x->got[0].count, 3);
+	ctx_free(x);
+}
+
 static void test_event_bound(void **state)
 {
 	(void)state;
@@ -788,6 +891,8 @@ int main(void)
 		cmocka_unit_test(test_window_end_conditions),
 		cmocka_unit_test(test_group_bound),
 		cmocka_unit_test(test_event_bound),
+		cmocka_unit_test(test_interleaved_groups),
+		cmocka_unit_test(test_value_with_nul),
 		cmocka_unit_test(test_field_mapping),
 		cmocka_unit_test(test_plan_hits),
 		cmocka_unit_test(test_no_hit_for_unreferenced),

@@ -1,0 +1,271 @@
+/* correlate_plan.c — correlation hits (see correlate.h, correlate_hit.h):
+ * the plan built once per engine, and the hit copied out of a matching
+ * event on any thread, with what the correlations referencing its rule read. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/bytes.h"
+#include "detect/correlate_hit.h"
+
+/* First position of rule idx in d->rules, or d->nrules. A rule listed twice
+ * is fed once, as its first position (aliases of that position apply). */
+size_t vg_corr_first_pos(const vg_corr_def *d, size_t idx)
+{
+	for (size_t p = 0; p < d->nrules; p++)
+		if (d->rules[p] == idx)
+			return p;
+	return d->nrules;
+}
+
+/* The field a correlation reads for name (a group-by or value field) from a
+ * hit of the rule at position pos: an alias's field for that rule, or name.
+ * NULL: an alias that names no field for that rule. */
+const char *vg_corr_resolve_name(const vg_corr_def *d, const char *name, size_t pos)
+{
+	if (name == NULL)
+		return NULL;
+	for (size_t i = 0; i < d->naliases; i++) {
+		const vg_corr_alias *al = &d->aliases[i];
+		if (al->name == NULL || strcmp(al->name, name) != 0)
+			continue;
+		const char *f = al->rule_fields != NULL ? al->rule_fields[pos] : NULL;
+		return f != NULL && f[0] != '\0' ? f : NULL;
+	}
+	return name;
+}
+
+/* A field a hit carries: the Sigma name correlations ask for, and the event
+ * fields it reads for the base rule (NULL/0: the name itself). */
+struct pfield {
+	const char *name;
+	const char *const *targets;
+	size_t ntargets;
+	/* the event field names read, in order (targets, or the name itself),
+	 * with their lengths and vg_field_hash: looked up on every hit */
+	const char **look;
+	size_t *look_len;
+	uint32_t *look_hash;
+	size_t nlook;
+};
+
+struct prule {
+	struct pfield *f;
+	size_t nf;
+	int used; /* some correlation references the rule */
+};
+
+struct vg_corr_plan {
+	size_t nrules;
+	struct prule *r;
+};
+
+static int add_name(struct pfield *f, size_t *n, const char *name)
+{
+	if (name == NULL)
+		return 0;
+	for (size_t i = 0; i < *n; i++)
+		if (strcmp(f[i].name, name) == 0)
+			return 0;
+	f[(*n)++] = (struct pfield){.name = name};
+	return 1;
+}
+
+/* Upper bound of the fields a hit of rule idx carries; 0 and *used = 0 when
+ * no correlation references idx. A scan of every definition. */
+static size_t count_fields(const vg_engine *e, size_t idx, int *used)
+{
+	size_t nrules = vg_engine_rule_count(e), need = 0;
+	*used = 0;
+	for (size_t c = 0; c < nrules; c++) {
+		const vg_corr_def *d = vg_engine_corr_def(e, c);
+		if (d == NULL || vg_corr_first_pos(d, idx) == d->nrules)
+			continue;
+		*used = 1;
+		need += d->ngroup + (d->type == VG_CORR_VALUE_COUNT);
+	}
+	return need;
+}
+
+/* The group-by and counted fields of every correlation reading idx, each
+ * once, resolved through idx's field mapping; f has count_fields entries. */
+static size_t list_fields(const vg_engine *e, size_t idx, struct pfield *f)
+{
+	size_t nrules = vg_engine_rule_count(e), nf = 0;
+	for (size_t c = 0; c < nrules; c++) {
+		const vg_corr_def *d = vg_engine_corr_def(e, c);
+		size_t p;
+		if (d == NULL || (p = vg_corr_first_pos(d, idx)) == d->nrules)
+			continue;
+		for (size_t g = 0; g < d->ngroup; g++)
+			add_name(f, &nf, vg_corr_resolve_name(d, d->group_by[g], p));
+		if (d->type == VG_CORR_VALUE_COUNT)
+			add_name(f, &nf, vg_corr_resolve_name(d, d->value_field, p));
+	}
+	for (size_t i = 0; i < nf; i++)
+		f[i].targets = vg_engine_map_field(e, idx, f[i].name, &f[i].ntargets);
+	return nf;
+}
+
+/* f->look*: the names event_field reads, resolved once. */
+static int plan_lookups(struct pfield *f)
+{
+	const char *const *targets = f->targets;
+	size_t nt = f->ntargets;
+	if (targets == NULL || nt == 0) {
+		targets = &f->name;
+		nt = 1;
+	}
+	f->look = calloc(nt, sizeof(*f->look));
+	f->look_len = calloc(nt, sizeof(*f->look_len));
+	f->look_hash = calloc(nt, sizeof(*f->look_hash));
+	if (f->look == NULL || f->look_len == NULL || f->look_hash == NULL)
+		return VG_ENOMEM;
+	for (size_t i = 0; i < nt; i++) {
+		if (targets[i] == NULL)
+			continue;
+		size_t n = strlen(targets[i]);
+		f->look[f->nlook] = targets[i];
+		f->look_len[f->nlook] = n;
+		f->look_hash[f->nlook++] = vg_field_hash(targets[i], n);
+	}
+	return VG_OK;
+}
+
+/* The first event field behind one hit field, or NULL: vg_event_next's
+ * scan, inline, as it runs for every field of every hit. */
+static const vg_field *event_field(const struct pfield *f, const vg_event *ev)
+{
+	const vg_field *end = ev->fields + ev->nfields;
+	for (size_t i = 0; i < f->nlook; i++) {
+		uint32_t hash = f->look_hash[i];
+		size_t len = f->look_len[i];
+		for (const vg_field *v = ev->fields; v < end; v++)
+			if (v->hash == hash && v->name_len == len && vg_bytes_eq(v->name, f->look[i], len))
+				return v;
+	}
+	return NULL;
+}
+
+#define HIT_FAST 16 /* hit fields found in one pass (more: looked up twice) */
+
+static vg_corr_hit *build_hit(size_t rule_idx, const struct pfield *f, size_t nf, const vg_event *ev, vg_arena *a)
+{
+	/* one allocation for the hit, its name, value and length arrays, its
+	 * location, the path's copy and the values' copies */
+	const char *path = ev->path != NULL ? ev->path : "-";
+	size_t pl = strlen(path), vbytes = 0;
+	const vg_field *fv[HIT_FAST];
+	size_t fl[HIT_FAST];
+	struct hitmem {
+		vg_corr_hit h;
+		vg_corr_loc loc;
+		const char *arr[];
+	} *hm;
+	if (nf > VG_MAX_FIELDS)
+		return NULL;
+	for (size_t i = 0; i < nf; i++) {
+		const vg_field *v = event_field(&f[i], ev);
+		/* a value ends at its first NUL, as everywhere it is read */
+		size_t vl = v != NULL ? strnlen(v->val, v->val_len) : 0;
+		if (i < HIT_FAST) {
+			fv[i] = v;
+			fl[i] = vl;
+		}
+		vbytes += vl + 1;
+	}
+	size_t arr = 2 * nf * sizeof(char *) + nf * sizeof(size_t);
+	if (vbytes > SIZE_MAX / 2 || pl > SIZE_MAX / 4 ||
+	    (hm = vg_arena_alloc(a, sizeof(*hm) + arr + pl + 1 + vbytes)) == NULL)
+		return NULL;
+	vg_corr_hit *h = &hm->h;
+	vg_corr_loc *loc = &hm->loc;
+	const char **names = hm->arr, **vals = hm->arr + nf;
+	size_t *lens = (size_t *)(void *)(hm->arr + 2 * nf);
+	char *o = (char *)hm + sizeof(*hm) + arr;
+	memcpy(o, path, pl + 1);
+	loc->path = o;
+	o += pl + 1;
+	for (size_t i = 0; i < nf; i++) {
+		const vg_field *v = i < HIT_FAST ? fv[i] : event_field(&f[i], ev);
+		size_t vl = i < HIT_FAST ? fl[i] : v != NULL ? strnlen(v->val, v->val_len) : 0;
+		names[i] = f[i].name;
+		lens[i] = vl;
+		if (v != NULL)
+			memcpy(o, v->val, vl);
+		o[vl] = '\0';
+		vals[i] = o;
+		o += vl + 1;
+	}
+	loc->line = ev->line;
+	*h = (vg_corr_hit){.rule_idx = rule_idx, .ts = ev->ts_us, .locs = loc, .nlocs = 1, .path_len = pl,
+			   .names = names, .vals = vals, .lens = lens, .nf = nf};
+	return h;
+}
+
+void vg_corr_plan_free(vg_corr_plan *p)
+{
+	if (p == NULL)
+		return;
+	for (size_t i = 0; p->r != NULL && i < p->nrules; i++) {
+		for (size_t j = 0; p->r[i].f != NULL && j < p->r[i].nf; j++) {
+			free(p->r[i].f[j].look);
+			free(p->r[i].f[j].look_len);
+			free(p->r[i].f[j].look_hash);
+		}
+		free(p->r[i].f);
+	}
+	free(p->r);
+	free(p);
+}
+
+vg_corr_plan *vg_corr_plan_new(const vg_engine *e)
+{
+	vg_corr_plan *p = calloc(1, sizeof(*p));
+	if (p == NULL)
+		return NULL;
+	p->nrules = vg_engine_rule_count(e);
+	if ((p->r = calloc(p->nrules ? p->nrules : 1, sizeof(*p->r))) == NULL)
+		goto err;
+	for (size_t i = 0; i < p->nrules; i++) {
+		size_t need = count_fields(e, i, &p->r[i].used);
+		if (!p->r[i].used)
+			continue;
+		if ((p->r[i].f = calloc(need + 1, sizeof(*p->r[i].f))) == NULL)
+			goto err;
+		p->r[i].nf = list_fields(e, i, p->r[i].f);
+		for (size_t j = 0; j < p->r[i].nf; j++)
+			if (plan_lookups(&p->r[i].f[j]) != 0)
+				goto err;
+	}
+	return p;
+err:
+	vg_corr_plan_free(p);
+	return NULL;
+}
+
+vg_corr_hit *vg_corr_plan_hit(const vg_corr_plan *p, size_t rule_idx, const vg_event *ev, vg_arena *a)
+{
+	if (rule_idx >= p->nrules || !p->r[rule_idx].used)
+		return NULL;
+	return build_hit(rule_idx, p->r[rule_idx].f, p->r[rule_idx].nf, ev, a);
+}
+
+/* hit_value when the hint misses: addresses first, then text. */
+const char *vg_corr_hit_value_search(const vg_corr_hit *h, const char *name, size_t *hint, size_t *len)
+{
+	size_t i;
+	*len = 0;
+	if (name == NULL)
+		return "";
+	for (i = 0; i < h->nf; i++)
+		if (h->names[i] == name)
+			goto found;
+	for (i = 0; i < h->nf; i++)
+		if (strcmp(h->names[i], name) == 0)
+			goto found;
+	return "";
+found:
+	*hint = i;
+	*len = h->lens[i];
+	return h->vals[i];
+}
