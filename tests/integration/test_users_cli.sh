@@ -79,7 +79,7 @@ check "token bad ttl unit exit 2" test "$(status "$VIGIL" users token ana --ttl 
 check "tokens exit 0" test "$(status "$VIGIL" users tokens ana --data "$D")" = 0
 check "tokens lists both" test "$(grep -c active "$T/out")" = 2
 check "tokens shows ingest" grep -Eq "^$ID +ingest +active" "$T/out"
-check "secret not in the database" bash -c "! grep -aqF '${TOK:12}' '$D/vigil.db' '$D/vigil.db-wal' 2>/dev/null"
+check "secret not in the database" bash -c "! grep -aqF -e '${TOK:12}' '$D/vigil.db' '$D/vigil.db-wal' 2>/dev/null"
 check "revoke exit 0" test "$(status "$VIGIL" users revoke-token "$ID" --data "$D")" = 0
 check "revoked listed" bash -c "'$VIGIL' users tokens ana --data '$D' | grep -Eq '^$ID +ingest +revoked'"
 check "revoke again exit 2" test "$(status "$VIGIL" users revoke-token "$ID" --data "$D")" = 2
