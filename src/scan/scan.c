@@ -1,5 +1,6 @@
 /* scan.c — the offline pipeline (see scan.h): input expansion, the batch
- * ring shared by the reader and the workers, and the in-order commit. */
+ * ring whose slots every thread reads, processes and commits in turn, and
+ * the in-order commit. */
 #include "scan/scan.h"
 
 #include <dirent.h>
@@ -19,7 +20,7 @@
 #define BATCH_RECORDS 4096
 #define BATCH_BYTES (1024 * 1024)
 
-enum slot_state { SLOT_FREE, SLOT_QUEUED, SLOT_BUSY, SLOT_DONE };
+enum slot_state { SLOT_FREE, SLOT_BUSY, SLOT_DONE };
 
 typedef struct slot {
 	vg_batch batch;
@@ -39,25 +40,32 @@ typedef struct worker {
 	const vg_corr_plan *plan;
 } worker;
 
+/* Every thread runs the same loop and takes whichever role is free, in this
+ * order: commit the oldest finished slot (in input order: output and
+ * correlation), or read the next batch into a free slot and process it. A
+ * batch is read and processed by one thread, so its bytes stay in that
+ * core's cache, and there is no thread that only hands work around. */
 typedef struct pipeline {
 	const vg_scan_opts *o;
 	slot *ring;
 	size_t nslots, head, tail; /* head: next to commit; tail: next to fill */
-	size_t next_work;          /* next queued slot for a worker */
 	pthread_mutex_t mu;
-	pthread_cond_t work_cv, done_cv, free_cv;
-	int stop;
-	int reading_done;     /* no more slots will be queued */
-	pthread_t committer;  /* with threads > 1: commits in order, off the reader */
-	int has_committer;
+	pthread_cond_t cv;         /* a slot changed state, or a role was released */
+	int reading, committing;   /* the roles, one thread each */
+	int input_done;            /* no more batches will be read */
 	worker *workers;
-	pthread_t *tids;
+	int nworkers;
 	vg_corr *corr;
 	vg_corr_plan *plan;
 	vg_buf corr_out;
 	vg_scan_stats *st;
 	int out_err;
-	vg_buf paths; /* char* of every expanded path: correlation state may cite them until the end */
+	/* input, touched only by the thread reading: */
+	vg_buf files;        /* const char* of every file to read, in order */
+	size_t next_file;
+	vg_reader *r;        /* the file being read, or NULL */
+	const char *r_path;
+	vg_buf names;        /* char* allocated for directory entries, freed at the end */
 } pipeline;
 
 /* The first error wins; the committer sets it, the reader polls it. */
@@ -127,33 +135,6 @@ static void process(worker *w, slot *s)
 	}
 }
 
-static void *worker_main(void *arg)
-{
-	pipeline *p = ((void **)arg)[0];
-	worker *w = ((void **)arg)[1];
-	free(arg);
-	pthread_mutex_lock(&p->mu);
-	for (;;) {
-		/* Slots are queued and taken in ring order, so the state of the
-		 * next slot alone says whether there is work (head == tail is
-		 * ambiguous: the ring may be empty or full). */
-		while (!p->stop && p->ring[p->next_work].state != SLOT_QUEUED)
-			pthread_cond_wait(&p->work_cv, &p->mu);
-		if (p->ring[p->next_work].state != SLOT_QUEUED)
-			break;
-		slot *s = &p->ring[p->next_work];
-		s->state = SLOT_BUSY;
-		p->next_work = (p->next_work + 1) % p->nslots;
-		pthread_mutex_unlock(&p->mu);
-		process(w, s);
-		pthread_mutex_lock(&p->mu);
-		s->state = SLOT_DONE;
-		pthread_cond_broadcast(&p->done_cv);
-	}
-	pthread_mutex_unlock(&p->mu);
-	return NULL;
-}
-
 static void on_corr(void *ud, const vg_corr_alert *a)
 {
 	pipeline *p = ud;
@@ -163,7 +144,7 @@ static void on_corr(void *ud, const vg_corr_alert *a)
 		p->st->corr_alerts++;
 }
 
-/* Runs on the reader thread, in input order. */
+/* The commit role: one thread at a time, slots in input order. */
 static void commit(pipeline *p, slot *s)
 {
 	vg_scan_stats *st = p->st;
@@ -186,127 +167,14 @@ static void commit(pipeline *p, slot *s)
 	}
 }
 
-/* Single-threaded: commit the slot just processed and free it. */
-static void commit_head(pipeline *p)
-{
-	slot *s = &p->ring[p->head];
-	commit(p, s);
-	s->state = SLOT_FREE;
-	p->head = (p->head + 1) % p->nslots;
-}
-
-/* With threads > 1 a committer thread takes the slots in ring order as the
- * workers finish them, so the reader only reads: commit work (output and
- * correlation) no longer delays the reading. */
-static void *committer_main(void *arg)
-{
-	pipeline *p = arg;
-	pthread_mutex_lock(&p->mu);
-	for (;;) {
-		slot *s = &p->ring[p->head];
-		while (s->state != SLOT_DONE && !(p->reading_done && s->state == SLOT_FREE))
-			pthread_cond_wait(&p->done_cv, &p->mu);
-		if (s->state != SLOT_DONE)
-			break; /* reading is over and nothing is in flight */
-		pthread_mutex_unlock(&p->mu);
-		commit(p, s);
-		pthread_mutex_lock(&p->mu);
-		s->state = SLOT_FREE;
-		p->head = (p->head + 1) % p->nslots;
-		pthread_cond_broadcast(&p->free_cv);
-	}
-	pthread_mutex_unlock(&p->mu);
-	return NULL;
-}
-
-/* Reader side, threads > 1: wait until the slot at tail is free. */
-static void wait_free(pipeline *p, slot *s)
-{
-	pthread_mutex_lock(&p->mu);
-	while (s->state != SLOT_FREE)
-		pthread_cond_wait(&p->free_cv, &p->mu);
-	pthread_mutex_unlock(&p->mu);
-}
-
-/* Every batch read so far is committed (the correlation state then cites no
- * path the caller may free). */
-static void drain(pipeline *p)
-{
-	if (!p->has_committer) {
-		while (p->ring[p->head].state != SLOT_FREE)
-			commit_head(p);
-		return;
-	}
-	pthread_mutex_lock(&p->mu);
-	for (size_t i = 0; i < p->nslots; i++)
-		while (p->ring[i].state != SLOT_FREE)
-			pthread_cond_wait(&p->free_cv, &p->mu);
-	pthread_mutex_unlock(&p->mu);
-}
-
-/* End of reading: let the committer finish and stop. */
-static void stop_committer(pipeline *p)
-{
-	if (!p->has_committer)
-		return;
-	pthread_mutex_lock(&p->mu);
-	p->reading_done = 1;
-	pthread_cond_broadcast(&p->done_cv);
-	pthread_mutex_unlock(&p->mu);
-	pthread_join(p->committer, NULL);
-	p->has_committer = 0;
-}
-
-static int scan_file(pipeline *p, const char *path)
-{
-	int err = 0;
-	vg_reader *r = vg_reader_open(path, p->o->format, &err);
-	if (r == NULL) {
-		fprintf(stderr, "vigil: %s: %s\n", path, err == VG_EIO ? strerror(errno) : vg_err_str(err));
-		p->st->file_errors++;
-		return err == VG_ENOMEM ? err : 0;
-	}
-	p->st->files++;
-	int rc;
-	for (;;) {
-		slot *s = &p->ring[p->tail];
-		if (p->has_committer)
-			wait_free(p, s);
-		rc = vg_reader_next(r, &s->batch, BATCH_RECORDS, BATCH_BYTES);
-		if (rc <= 0)
-			break;
-		s->batch.path = path;
-		if (p->tids == NULL) {
-			process(&p->workers[0], s);
-			s->state = SLOT_DONE;
-			p->tail = (p->tail + 1) % p->nslots;
-			commit_head(p);
-		} else {
-			pthread_mutex_lock(&p->mu);
-			s->state = SLOT_QUEUED;
-			p->tail = (p->tail + 1) % p->nslots;
-			pthread_cond_signal(&p->work_cv);
-			pthread_mutex_unlock(&p->mu);
-		}
-		if (get_err(&p->out_err) != 0)
-			break;
-	}
-	p->st->truncated += vg_reader_truncated(r);
-	if (rc < 0) {
-		fprintf(stderr, "vigil: %s: read error: %s\n", path, rc == VG_EIO ? strerror(errno) : vg_err_str(rc));
-		p->st->file_errors++;
-	}
-	vg_reader_close(r);
-	return rc == VG_ENOMEM ? rc : 0;
-}
-
 static int cmp_str(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* A directory's regular files, recursively, in sorted order. */
-static int scan_dir(pipeline *p, const char *dir, int depth)
+/* A directory's regular files, recursively, in sorted order, appended to
+ * p->files. Unreadable directories are reported and counted. */
+static int list_dir(pipeline *p, const char *dir, int depth)
 {
 	if (depth > 64) {
 		fprintf(stderr, "vigil: %s: directory nesting too deep\n", dir);
@@ -319,52 +187,150 @@ static int scan_dir(pipeline *p, const char *dir, int depth)
 		p->st->file_errors++;
 		return 0;
 	}
-	char **names = NULL;
-	size_t n = 0, cap = 0;
+	size_t first = p->names.len / sizeof(char *), n = 0;
 	struct dirent *de;
 	int rc = 0;
-	while ((de = readdir(d)) != NULL) {
+	while ((de = readdir(d)) != NULL && rc == 0) {
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
-		if (n == cap) {
-			cap = cap ? cap * 2 : 64;
-			char **nn = realloc(names, cap * sizeof(*nn));
-			if (nn == NULL) {
-				rc = VG_ENOMEM;
-				break;
-			}
-			names = nn;
-		}
 		size_t dl = strlen(dir), len = dl + strlen(de->d_name) + 2;
 		while (dl > 1 && dir[dl - 1] == '/')
 			dl--; /* "logs/" + "a" is "logs/a" */
-		if ((names[n] = malloc(len)) == NULL) {
+		char *name = malloc(len);
+		if (name == NULL || vg_buf_append(&p->names, &name, sizeof(name)) != 0) {
+			free(name);
 			rc = VG_ENOMEM;
 			break;
 		}
-		snprintf(names[n++], len, "%.*s/%s", (int)dl, dir, de->d_name);
+		snprintf(name, len, "%.*s/%s", (int)dl, dir, de->d_name);
+		n++;
 	}
 	closedir(d);
-	if (rc == 0 && n > 0)
-		qsort(names, n, sizeof(*names), cmp_str);
+	if (rc != 0)
+		return rc;
+	/* p->names may move while recursing: index, do not hold pointers */
+	qsort((char **)(void *)p->names.data + first, n, sizeof(char *), cmp_str);
 	for (size_t i = 0; i < n && rc == 0; i++) {
-		struct stat st;
-		if (lstat(names[i], &st) != 0)
+		const char *name = ((char **)(void *)p->names.data)[first + i];
+		struct stat sb;
+		if (lstat(name, &sb) != 0)
 			continue;
-		if (S_ISDIR(st.st_mode))
-			rc = scan_dir(p, names[i], depth + 1);
-		else if (S_ISREG(st.st_mode))
-			rc = scan_file(p, names[i]);
+		if (S_ISDIR(sb.st_mode))
+			rc = list_dir(p, name, depth + 1);
+		else if (S_ISREG(sb.st_mode) && vg_buf_append(&p->files, &name, sizeof(name)) != 0)
+			rc = VG_ENOMEM;
 	}
-	/* the names stay alive until the scan ends (p->paths frees them) */
-	if (vg_buf_append(&p->paths, names, n * sizeof(*names)) != 0) {
-		drain(p);
-		for (size_t i = 0; i < n; i++)
-			free(names[i]);
-		rc = VG_ENOMEM;
-	}
-	free(names);
 	return rc;
+}
+
+/* Read role: the next batch of the input into s. 1: a batch; 0: the input
+ * is over; VG_ENOMEM. Files that cannot be opened or read are reported,
+ * counted and skipped. */
+static int read_batch(pipeline *p, slot *s)
+{
+	const char **files = (const char **)(void *)p->files.data;
+	size_t nfiles = p->files.len / sizeof(*files);
+	for (;;) {
+		if (get_err(&p->out_err) != 0)
+			return 0;
+		if (p->r == NULL) {
+			if (p->next_file >= nfiles)
+				return 0;
+			const char *path = files[p->next_file++];
+			int err = 0;
+			if ((p->r = vg_reader_open(path, p->o->format, &err)) == NULL) {
+				fprintf(stderr, "vigil: %s: %s\n", path, err == VG_EIO ? strerror(errno) : vg_err_str(err));
+				p->st->file_errors++;
+				if (err == VG_ENOMEM)
+					return err;
+				continue;
+			}
+			p->r_path = path;
+			p->st->files++;
+		}
+		int rc = vg_reader_next(p->r, &s->batch, BATCH_RECORDS, BATCH_BYTES);
+		if (rc > 0) {
+			s->batch.path = p->r_path;
+			return 1;
+		}
+		p->st->truncated += vg_reader_truncated(p->r);
+		if (rc < 0) {
+			fprintf(stderr, "vigil: %s: read error: %s\n", p->r_path,
+				rc == VG_EIO ? strerror(errno) : vg_err_str(rc));
+			p->st->file_errors++;
+		}
+		vg_reader_close(p->r);
+		p->r = NULL;
+		if (rc == VG_ENOMEM)
+			return rc;
+	}
+}
+
+/* The loop every thread runs (see pipeline). */
+static int run_worker(pipeline *p, worker *w)
+{
+	int rc = 0;
+	pthread_mutex_lock(&p->mu);
+	for (;;) {
+		slot *s = &p->ring[p->head];
+		if (!p->committing && s->state == SLOT_DONE) {
+			p->committing = 1;
+			pthread_mutex_unlock(&p->mu);
+			commit(p, s);
+			pthread_mutex_lock(&p->mu);
+			s->state = SLOT_FREE;
+			p->head = (p->head + 1) % p->nslots;
+			p->committing = 0;
+			pthread_cond_broadcast(&p->cv);
+			continue;
+		}
+		s = &p->ring[p->tail];
+		if (!p->reading && !p->input_done && s->state == SLOT_FREE) {
+			size_t at = p->tail;
+			p->reading = 1;
+			s->state = SLOT_BUSY;
+			p->tail = (p->tail + 1) % p->nslots;
+			pthread_mutex_unlock(&p->mu);
+			int got = read_batch(p, s);
+			pthread_mutex_lock(&p->mu);
+			p->reading = 0;
+			if (got <= 0) {
+				/* nothing was read: the slot goes back (only the reader moves tail) */
+				s->state = SLOT_FREE;
+				p->tail = at;
+				p->input_done = 1;
+				if (got < 0 && rc == 0)
+					rc = got;
+				pthread_cond_broadcast(&p->cv);
+				continue;
+			}
+			pthread_cond_broadcast(&p->cv); /* the read role is free */
+			pthread_mutex_unlock(&p->mu);
+			process(w, s);
+			pthread_mutex_lock(&p->mu);
+			s->state = SLOT_DONE;
+			continue;
+		}
+		if (p->input_done && !p->reading && !p->committing && p->head == p->tail &&
+		    p->ring[p->head].state == SLOT_FREE)
+			break; /* everything read was committed */
+		pthread_cond_wait(&p->cv, &p->mu);
+	}
+	pthread_cond_broadcast(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+	return rc;
+}
+
+static void *worker_main(void *arg)
+{
+	void **a = arg;
+	pipeline *p = a[0];
+	worker *w = a[1];
+	free(arg);
+	int rc = run_worker(p, w);
+	if (rc != 0)
+		set_err(&p->out_err, rc);
+	return NULL;
 }
 
 static double now_s(void)
@@ -380,9 +346,11 @@ int vg_scan_run(const vg_scan_opts *o, vg_scan_stats *st)
 	double t0 = now_s();
 	pipeline p = {.o = o, .st = st};
 	int threads = o->threads < 1 ? 1 : o->threads;
-	int rc = VG_ENOMEM;
-	/* One thread reads, processes and commits one slot at a time. Several:
-	 * slack for uneven batches, so that a worker seldom waits for the
+	int rc = VG_ENOMEM, sync = 0;
+	pthread_t *tids = NULL;
+	int started = 0;
+	/* One thread: read, process and commit one slot at a time. Several:
+	 * slack for uneven batches, so that a thread seldom waits for the
 	 * in-order commit of a slow one. */
 	p.nslots = threads > 1 ? (size_t)threads * 4 + 2 : 1;
 	p.ring = calloc(p.nslots, sizeof(*p.ring));
@@ -390,10 +358,13 @@ int vg_scan_run(const vg_scan_opts *o, vg_scan_stats *st)
 	if (p.ring == NULL || p.workers == NULL || (p.corr = vg_corr_new(o->engine)) == NULL ||
 	    (p.plan = vg_corr_plan_new(o->engine)) == NULL)
 		goto out;
-	pthread_mutex_init(&p.mu, NULL);
-	pthread_cond_init(&p.work_cv, NULL);
-	pthread_cond_init(&p.done_cv, NULL);
-	pthread_cond_init(&p.free_cv, NULL);
+	if (pthread_mutex_init(&p.mu, NULL) != 0)
+		goto out;
+	if (pthread_cond_init(&p.cv, NULL) != 0) {
+		pthread_mutex_destroy(&p.mu);
+		goto out;
+	}
+	sync = 1;
 	for (size_t i = 0; i < p.nslots; i++) {
 		vg_batch_init(&p.ring[i].batch);
 		if ((p.ring[i].arena = vg_arena_new(0)) == NULL)
@@ -404,34 +375,36 @@ int vg_scan_run(const vg_scan_opts *o, vg_scan_stats *st)
 		if ((p.workers[i].ev = vg_event_new()) == NULL || (p.workers[i].m = vg_matcher_new(o->engine)) == NULL)
 			goto out;
 	}
-	if (threads > 1) {
-		if ((p.tids = calloc((size_t)threads, sizeof(*p.tids))) == NULL)
-			goto out;
-		for (int i = 0; i < threads; i++) {
+	/* the input, expanded first: files in command-line order, directories
+	 * recursively in sorted order */
+	rc = 0;
+	for (size_t i = 0; i < o->npaths && rc == 0; i++) {
+		struct stat sb;
+		const char *path = o->paths[i];
+		if (strcmp(path, "-") != 0 && stat(path, &sb) == 0 && S_ISDIR(sb.st_mode))
+			rc = list_dir(&p, path, 0);
+		else if (vg_buf_append(&p.files, &path, sizeof(path)) != 0)
+			rc = VG_ENOMEM;
+	}
+	if (rc != 0)
+		goto out;
+	if (threads > 1 && (tids = calloc((size_t)threads - 1, sizeof(*tids))) != NULL) {
+		for (int i = 1; i < threads; i++) {
 			void **arg = malloc(2 * sizeof(void *));
 			if (arg == NULL)
-				goto out; /* started threads are stopped below */
+				break;
 			arg[0] = &p;
 			arg[1] = &p.workers[i];
-			if (pthread_create(&p.tids[i], NULL, worker_main, arg) != 0) {
+			if (pthread_create(&tids[started], NULL, worker_main, arg) != 0) {
 				free(arg);
-				goto out;
+				break; /* the threads started do the work */
 			}
+			started++;
 		}
-		if (pthread_create(&p.committer, NULL, committer_main, &p) != 0)
-			goto out;
-		p.has_committer = 1;
 	}
-	rc = 0;
-	for (size_t i = 0; i < o->npaths && rc == 0 && get_err(&p.out_err) == 0; i++) {
-		struct stat sb;
-		if (strcmp(o->paths[i], "-") != 0 && stat(o->paths[i], &sb) == 0 && S_ISDIR(sb.st_mode))
-			rc = scan_dir(&p, o->paths[i], 0);
-		else
-			rc = scan_file(&p, o->paths[i]);
-	}
-	stop_committer(&p);
-	drain(&p);
+	rc = run_worker(&p, &p.workers[0]);
+	for (int i = 0; i < started; i++)
+		pthread_join(tids[i], NULL);
 	/* windows still open at the end of input are decided now */
 	p.corr_out.len = 0;
 	if (rc == 0 && p.out_err == 0 && (rc = vg_corr_flush(p.corr, on_corr, &p)) == 0 && p.corr_out.len > 0 &&
@@ -442,16 +415,12 @@ int vg_scan_run(const vg_scan_opts *o, vg_scan_stats *st)
 	if (fflush(o->out) != 0 && rc == 0)
 		rc = VG_EIO;
 out:
-	stop_committer(&p); /* it drains what the workers still finish */
-	if (p.tids != NULL) {
-		pthread_mutex_lock(&p.mu);
-		p.stop = 1;
-		pthread_cond_broadcast(&p.work_cv);
-		pthread_mutex_unlock(&p.mu);
-		for (int i = 0; i < threads; i++)
-			if (p.tids[i] != 0)
-				pthread_join(p.tids[i], NULL);
-		free(p.tids);
+	free(tids);
+	if (p.r != NULL)
+		vg_reader_close(p.r);
+	if (sync) {
+		pthread_cond_destroy(&p.cv);
+		pthread_mutex_destroy(&p.mu);
 	}
 	if (p.corr != NULL)
 		st->corr_evicted = vg_corr_evicted(p.corr);
@@ -476,9 +445,10 @@ out:
 	vg_engine_db_counts(o->engine, &st->dbs_compiled, &st->dbs_cached);
 	free(p.ring);
 	free(p.workers);
-	for (size_t i = 0; i < p.paths.len / sizeof(char *); i++)
-		free(((char **)(void *)p.paths.data)[i]);
-	vg_buf_free(&p.paths);
+	for (size_t i = 0; i < p.names.len / sizeof(char *); i++)
+		free(((char **)(void *)p.names.data)[i]);
+	vg_buf_free(&p.names);
+	vg_buf_free(&p.files);
 	st->seconds = now_s() - t0;
 	return rc;
 }

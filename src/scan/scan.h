@@ -2,8 +2,9 @@
  * read → frame → parse/normalise → match → alert, over files, directories
  * (recursive, sorted) and stdin.
  *
- * With threads > 1 a reader (the calling thread) hands batches to workers and
- * commits their results strictly in input order, so the alerts and their
+ * With threads > 1 the calling thread and threads - 1 others each read a
+ * batch in turn, process it, and commit finished batches strictly in input
+ * order, so the alerts and their
  * order are identical for every thread count; correlation runs at commit time
  * in that same order. Alerts go to out as NDJSON. A path that cannot be read
  * is reported on stderr (named) and counted; the others are still scanned.
