@@ -119,12 +119,19 @@ static int ipv4_check(const unsigned char b[16], size_t n)
 		return 0; /* an empty octet, or one of four digits or more */
 	if ((start & zero & digit >> 1) != 0)
 		return 0; /* a leading zero */
-	for (unsigned three = start & digit >> 1 & digit >> 2; three != 0; three &= three - 1) {
-		const unsigned char *o = b + __builtin_ctz(three);
-		if ((o[0] - '0') * 100 + (o[1] - '0') * 10 + (o[2] - '0') > 255)
-			return 0;
-	}
-	return 1;
+	unsigned three = start & digit >> 1 & digit >> 2;
+	if (three == 0)
+		return 1;
+	/* A three-digit octet is above 255 when its digits, compared with
+	 * "255" one by one, are first greater: masks of the digits above and
+	 * equal to '2' and to '5' settle all of them at once (signed compares:
+	 * the bytes compared are digits). */
+	unsigned gt2 = (unsigned)_mm_movemask_epi8(_mm_cmpgt_epi8(x, _mm_set1_epi8('2')));
+	unsigned eq2 = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('2')));
+	unsigned gt5 = (unsigned)_mm_movemask_epi8(_mm_cmpgt_epi8(x, _mm_set1_epi8('5')));
+	unsigned eq5 = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('5')));
+	unsigned above = gt2 | (eq2 & (gt5 >> 1 | (eq5 >> 1 & gt5 >> 2)));
+	return (three & above) == 0;
 }
 #else
 /* Octet by octet; b[n] is a NUL, so no bound checks: the loop stops at the
