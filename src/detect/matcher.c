@@ -2,13 +2,18 @@
  * look up its bucket, scan each field value and the raw record once per
  * partition database (building it on first use), then evaluate only the
  * candidate rules in index order: "always" rules, and rules whose hit item can
- * make them hold (a rule that requires some items marks itself only from the
- * rarest of them; a hit that can only lower a condition marks nothing). Lazy
- * lits are computed at most once per event. No allocation per event. Values
- * recur (program names, actions, methods, user agents): what a database
- * reports for one is remembered per matcher (direct-mapped, keyed by database
- * and bytes), so a repeated value costs a hash and a compare, not a scan.
- * The raw record (time stamp, pid) never recurs and is scanned uncached. */
+ * make them hold (a rule that cannot hold unless one of a set of its items is
+ * hit, a cover, marks itself only from its rarest cover: "a and (b or c)"
+ * from a alone, or from b and c; a hit that can only lower a condition marks
+ * nothing). Lazy lits are computed at most once per event. No allocation per
+ * event. Values recur (program names, actions, methods, user agents): what a
+ * database reports for one is remembered per matcher (direct-mapped, keyed by
+ * database and bytes), so a repeated value costs a hash and a compare, not a
+ * scan. The raw record (time stamp, pid) never recurs and is scanned uncached.
+ * Field names are mostly the parsers' string literals, the same pointers
+ * event after event: the field database of such a name is remembered per
+ * matcher by pointer, so finding it costs no probe and no name compare. */
+#include <link.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -39,6 +44,18 @@ typedef struct vc_ent {
 	char *val;      /* the table's bytes for this slot */
 } vc_ent;
 
+/* The field cache: (partition, name pointer, length) → field database, for
+ * names in read-only memory only (a pointer into the raw record or an arena
+ * may hold other bytes in the next event; a read-only one cannot). */
+#define FC_SLOTS 512 /* a power of two */
+
+typedef struct fc_ent {
+	const char *name;
+	vg_fdb *d;        /* NULL: nothing to scan for in this field */
+	uint32_t part;    /* UINT32_MAX: empty */
+	uint16_t len;
+} fc_ent;
+
 typedef struct vc_tab {
 	vc_ent *ents;
 	char *bytes;
@@ -54,10 +71,9 @@ struct vg_matcher {
 	uint8_t *st;        /* per lit: ST_* for this event */
 	uint32_t *touched;  /* lits whose st is not ST_UNKNOWN */
 	size_t ntouched;
-	uint8_t *imark;     /* per item: a lit of it was hit */
+	uint32_t *imark;    /* per item: == epoch when a lit of it was hit in this event */
+	uint32_t epoch;     /* this event's number (never 0; wraps with a reset of imark) */
 	uint8_t *nomark;    /* per item: a hit cannot make its rule hold (see item_polarity) */
-	uint32_t *itouched; /* items marked */
-	size_t nitouched;
 	uint64_t *cand;     /* candidate rules */
 	size_t cmin, cmax;  /* candidate words in use: [cmin, cmax) */
 	const vg_event *ev;
@@ -67,6 +83,8 @@ struct vg_matcher {
 	uint64_t build_ns;      /* time spent in first-use database builds (and waiting for them) */
 	vc_tab vcs, vcl;        /* the value cache: short and long values */
 	vc_ent *rec;            /* the entry the current scan records into, or NULL */
+	fc_ent *fc;             /* the field cache */
+	uintptr_t ro_lo, ro_hi; /* read-only memory holding this file's literals (0, 0: unknown) */
 };
 
 /* Polarity of each item in its rule's condition: bit 0 where a hit can only
@@ -103,31 +121,72 @@ static size_t item_rarity(const vg_item *it)
 	return it->natoms != 0 ? r : 0;
 }
 
-/* Among the items the condition requires (reached from its root through AND
- * alone, not negated, never evaluated lazily: the condition cannot hold unless
- * such an item was hit), the rarest. */
-static void key_item(const vg_expr *x, size_t nitems, const vg_item **best, size_t *rarity)
+/* A cover of x: items of which one is hit whenever x holds (each one not
+ * negated and never evaluated lazily, so it holds only when hit). An item is
+ * its own cover; AND takes its rarest kid's; OR and "n of" (n >= 1) the union
+ * of all their kids' (each must have one); NOT has none. The rarity of a
+ * cover is that of its commonest item. Returns -1 when x has no cover. */
+static long long cover_rarity(const vg_expr *x, size_t nitems)
 {
-	if (x->op == VG_X_AND) {
+	long long best = -1, r;
+	switch (x->op) {
+	case VG_X_ITEM:
+		if (x->item == NULL || x->item->neg || x->item->has_lazy || x->item->gid >= nitems)
+			return -1;
+		return (long long)item_rarity(x->item);
+	case VG_X_AND:
 		for (uint32_t i = 0; i < x->n; i++)
-			key_item(x->kids[i], nitems, best, rarity);
-	} else if (x->op == VG_X_ITEM && x->item != NULL && !x->item->neg && !x->item->has_lazy &&
-		   x->item->gid < nitems) {
-		size_t r = item_rarity(x->item);
-		if (*best == NULL || r > *rarity) {
-			*best = x->item;
-			*rarity = r;
+			if ((r = cover_rarity(x->kids[i], nitems)) > best)
+				best = r;
+		return best;
+	case VG_X_ATLEAST:
+		if (x->k == 0)
+			return -1;
+		/* fall through */
+	case VG_X_OR:
+		for (uint32_t i = 0; i < x->n; i++) {
+			if ((r = cover_rarity(x->kids[i], nitems)) < 0)
+				return -1;
+			if (best < 0 || r < best)
+				best = r;
 		}
+		return best;
+	default: return -1;
+	}
+}
+
+/* Flags (incover[gid] = 1) the items of the cover cover_rarity rated. */
+static void cover_collect(const vg_expr *x, size_t nitems, uint8_t *incover)
+{
+	switch (x->op) {
+	case VG_X_ITEM: incover[x->item->gid] = 1; return;
+	case VG_X_AND: {
+		const vg_expr *best = NULL;
+		long long br = -1, r;
+		for (uint32_t i = 0; i < x->n; i++)
+			if ((r = cover_rarity(x->kids[i], nitems)) > br) {
+				br = r;
+				best = x->kids[i];
+			}
+		cover_collect(best, nitems, incover);
+		return;
+	}
+	default: /* OR, ATLEAST: every kid */
+		for (uint32_t i = 0; i < x->n; i++)
+			cover_collect(x->kids[i], nitems, incover);
 	}
 }
 
 /* nomark[gid] = 1: a hit of item gid need not make its rule a candidate,
  * because either the hit can only lower the condition (item_polarity) or the
- * rule has a key item (key_item) and this is another: whenever the rule holds,
- * its key was hit and marked it. Rules in an "always" list are candidates
- * anyway. Lazy-ness is fixed once the engine is compiled. */
-static void fill_nomark(const vg_engine *e, uint8_t *nomark)
+ * rule has a cover (cover_rarity) without this item: whenever the rule
+ * holds, an item of its cover was hit and marked it. Rules in an "always"
+ * list are candidates anyway. Lazy-ness is fixed once the engine is compiled. */
+static int fill_nomark(const vg_engine *e, uint8_t *nomark)
 {
+	uint8_t *incover = calloc(e->nitems ? e->nitems : 1, 1);
+	if (incover == NULL)
+		return VG_ENOMEM;
 	for (size_t gi = 0; gi < e->ngroups; gi++) {
 		const vg_group *g = &e->groups[gi];
 		for (size_t ri = 0; ri < g->nrules; ri++) {
@@ -142,18 +201,16 @@ static void fill_nomark(const vg_engine *e, uint8_t *nomark)
 		const vg_group *g = &e->groups[gi];
 		for (size_t ri = 0; ri < g->nrules; ri++) {
 			const vg_srule *rl = e->rules[g->rules[ri]];
-			const vg_item *key = NULL;
-			size_t rarity = 0;
-			if (rl->root == NULL)
+			if (rl->root == NULL || cover_rarity(rl->root, e->nitems) < 0)
 				continue;
-			key_item(rl->root, e->nitems, &key, &rarity);
-			if (key == NULL)
-				continue;
+			cover_collect(rl->root, e->nitems, incover);
 			for (size_t k = 0; k < rl->nitems; k++)
-				if (rl->items[k] != key && rl->items[k]->gid < e->nitems)
+				if (rl->items[k]->gid < e->nitems && !incover[rl->items[k]->gid])
 					nomark[rl->items[k]->gid] = 1;
 		}
 	}
+	free(incover);
+	return 0;
 }
 
 static int vc_init(vc_tab *t, size_t slots, size_t maxlen)
@@ -169,6 +226,37 @@ static int vc_init(vc_tab *t, size_t slots, size_t maxlen)
 	return 0;
 }
 
+struct ro_find {
+	uintptr_t addr, lo, hi;
+};
+
+static int ro_segment(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	struct ro_find *f = arg;
+	(void)size;
+	for (size_t i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		uintptr_t lo = (uintptr_t)info->dlpi_addr + ph->p_vaddr, hi = lo + ph->p_memsz;
+		if (ph->p_type == PT_LOAD && !(ph->p_flags & PF_W) && f->addr >= lo && f->addr < hi) {
+			f->lo = lo;
+			f->hi = hi;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* The read-only segment holding this file's string literals, and so the
+ * parsers' field names (linked into the same object); [0, 0) if not found. */
+static void ro_span(uintptr_t *lo, uintptr_t *hi)
+{
+	static const char probe[] = "vigil";
+	struct ro_find f = {.addr = (uintptr_t)probe};
+	(void)dl_iterate_phdr(ro_segment, &f);
+	*lo = f.lo;
+	*hi = f.hi;
+}
+
 vg_matcher *vg_matcher_new(const vg_engine *e)
 {
 	if (e == NULL || !e->compiled)
@@ -181,9 +269,9 @@ vg_matcher *vg_matcher_new(const vg_engine *e)
 	m->st = calloc(nl, 1);
 	m->touched = malloc(nl * sizeof(*m->touched));
 	m->cand = calloc(nw, sizeof(*m->cand));
-	m->imark = calloc(e->nitems ? e->nitems : 1, 1);
+	m->imark = calloc(e->nitems ? e->nitems : 1, sizeof(*m->imark));
 	m->fready = calloc(e->nfdb_ids ? e->nfdb_ids : 1, 1);
-	m->itouched = malloc((e->nitems ? e->nitems : 1) * sizeof(*m->itouched));
+	m->fc = calloc(FC_SLOTS, sizeof(*m->fc));
 	m->nomark = calloc(e->nitems ? e->nitems : 1, 1);
 	m->md = pcre2_match_data_create(1, NULL);
 	m->js = pcre2_jit_stack_create(32 * 1024, 1024 * 1024, NULL);
@@ -195,14 +283,20 @@ vg_matcher *vg_matcher_new(const vg_engine *e)
 	}
 	if (vc_init(&m->vcs, VC_SHORT_SLOTS, VC_SHORT) != 0 || vc_init(&m->vcl, VC_LONG_SLOTS, VC_LONG) != 0 ||
 	    m->st == NULL || m->touched == NULL || m->cand == NULL || m->md == NULL || m->mc == NULL || m->js == NULL ||
-	    m->imark == NULL ||
-	    m->itouched == NULL || m->fready == NULL ||
+	    m->imark == NULL || m->fc == NULL || m->fready == NULL ||
 	    m->nomark == NULL) {
 		vg_matcher_free(m);
 		return NULL;
 	}
-	fill_nomark(e, m->nomark);
+	if (fill_nomark(e, m->nomark) != 0) {
+		vg_matcher_free(m);
+		return NULL;
+	}
 	m->cmin = SIZE_MAX;
+	m->epoch = 1;
+	for (size_t i = 0; i < FC_SLOTS; i++)
+		m->fc[i].part = UINT32_MAX; /* empty: no partition has this index */
+	ro_span(&m->ro_lo, &m->ro_hi);
 	return m;
 }
 
@@ -218,7 +312,7 @@ void vg_matcher_free(vg_matcher *m)
 	free(m->touched);
 	free(m->cand);
 	free(m->imark);
-	free(m->itouched);
+	free(m->fc);
 	free(m->fready);
 	free(m->vcs.ents);
 	free(m->vcs.bytes);
@@ -238,8 +332,10 @@ static inline void mark_rule(vg_matcher *m, uint32_t rid)
 		m->cmax = w + 1;
 }
 
-/* Lit id holds for this event (st: ST_TRUE, or ST_MAYBE for a prefilter hit). */
-static void lit_hit(vg_matcher *m, uint32_t id, uint8_t st)
+/* Lit id holds for this event (st: ST_TRUE, or ST_MAYBE for a prefilter hit).
+ * Inline in the per-field loop, where most hits come from the value cache;
+ * lit_hit elsewhere. */
+static inline __attribute__((always_inline)) void lit_hit_inline(vg_matcher *m, uint32_t id, uint8_t st)
 {
 	const vg_lit *l = &m->e->lits[id];
 	m->st[id] = st;
@@ -247,13 +343,17 @@ static void lit_hit(vg_matcher *m, uint32_t id, uint8_t st)
 	const uint32_t *is = m->e->lit_items + l->items_off;
 	for (uint32_t i = 0; i < l->nitems; i++) {
 		uint32_t gid = is[i];
-		if (m->imark[gid])
+		if (m->imark[gid] == m->epoch)
 			continue;
-		m->imark[gid] = 1;
-		m->itouched[m->nitouched++] = gid;
+		m->imark[gid] = m->epoch;
 		if (!m->nomark[gid])
 			mark_rule(m, m->e->item_rule[gid]);
 	}
+}
+
+static void lit_hit(vg_matcher *m, uint32_t id, uint8_t st)
+{
+	lit_hit_inline(m, id, st);
 }
 
 static inline int lit_wanted(const vg_matcher *m, uint32_t id)
@@ -413,7 +513,7 @@ static inline int eval_item(vg_matcher *m, const vg_item *it)
 {
 	int res = 0;
 	uint32_t a0 = 0;
-	if (!it->has_lazy && !m->imark[it->gid])
+	if (!it->has_lazy && m->imark[it->gid] != m->epoch)
 		return it->neg; /* none of its values can hold */
 	for (uint32_t v = 0; v < it->nvals; v++) {
 		int vr = 0;
@@ -469,11 +569,9 @@ static int eval_expr(vg_matcher *m, const vg_expr *x)
 	}
 }
 
+/* f's field database in p (whose filter f passed), or NULL. */
 static vg_fdb *fdb_find(const vg_part *p, const vg_field *f)
 {
-	uint32_t h8 = f->hash >> 24;
-	if (!(p->filter[h8 / 64] >> (h8 % 64) & 1))
-		return NULL;
 	size_t mask = p->nslots - 1;
 	for (size_t j = f->hash & mask;; j = (j + 1) & mask) {
 		uint32_t s = p->slots[j];
@@ -483,6 +581,28 @@ static vg_fdb *fdb_find(const vg_part *p, const vg_field *f)
 		if (d->hash == f->hash && d->len == f->name_len && vg_bytes_eq(d->name, f->name, f->name_len))
 			return d;
 	}
+}
+
+/* The field database to scan f with in partition pi (p), or NULL: past the
+ * partition's filter, through the field cache when f's name is read-only. */
+static inline vg_fdb *fdb_lookup(vg_matcher *m, const vg_part *p, uint32_t pi, const vg_field *f)
+{
+	uint32_t h8 = f->hash >> 24;
+	if (!(p->filter[h8 / 64] >> (h8 % 64) & 1))
+		return NULL;
+	fc_ent *c = &m->fc[((f->hash >> 12) ^ pi * 0x9Fu) & (FC_SLOTS - 1)];
+	if (c->name == f->name && c->len == f->name_len && c->part == pi)
+		return c->d;
+	vg_fdb *d = fdb_find(p, f);
+	if (d != NULL && d->nlits == 0)
+		d = NULL;
+	if ((uintptr_t)f->name - m->ro_lo < m->ro_hi - m->ro_lo) {
+		c->name = f->name;
+		c->len = f->name_len;
+		c->part = pi;
+		c->d = d;
+	}
+	return d;
 }
 
 /* d's database is built and this matcher's scratch fits it (first use). */
@@ -511,7 +631,15 @@ static inline uint64_t vc_hash(uint32_t fdb, const char *v, size_t n)
 	/* fixed-size loads only (an overlapping last word), no byte loop */
 	uint64_t h = (uint64_t)fdb * 0x9E3779B97F4A7C15u ^ n, w;
 	if (n >= 8) {
-		for (size_t i = 0; i + 8 <= n; i += 8) {
+		size_t i = 0;
+		for (; i + 16 <= n; i += 16) { /* two words a turn: less loop control */
+			uint64_t w2;
+			memcpy(&w, v + i, 8);
+			memcpy(&w2, v + i + 8, 8);
+			h = (h ^ w) * 0xFF51AFD7ED558CCDu;
+			h = (h ^ w2) * 0xFF51AFD7ED558CCDu;
+		}
+		if (i + 8 <= n) {
 			memcpy(&w, v + i, 8);
 			h = (h ^ w) * 0xFF51AFD7ED558CCDu;
 		}
@@ -560,10 +688,13 @@ static inline int hs_value(vg_matcher *m, vg_fdb *d, const char *v, size_t n, in
 	vc_tab *t = !recurs ? NULL : n <= VC_SHORT ? &m->vcs : n <= VC_LONG ? &m->vcl : NULL;
 	if (t != NULL) {
 		c = &t->ents[vc_hash(d->id, v, n) & t->mask];
-		if (c->fdb1 == d->id + 1 && c->len == n && vg_bytes_eq(c->val, v, n)) {
+		/* long values (user agents, paths): libc's vector compare */
+		if (c->fdb1 == d->id + 1 && c->len == n &&
+		    (n <= 32 ? vg_bytes_eq(c->val, v, n) : memcmp(c->val, v, n) == 0)) {
 			for (uint8_t i = 0; i < c->nhits; i++)
 				if (lit_wanted(m, c->hits[i]))
-					lit_hit(m, c->hits[i], m->e->lits[c->hits[i]].mode == VG_LIT_PRE ? ST_MAYBE : ST_TRUE);
+					lit_hit_inline(m, c->hits[i],
+						       m->e->lits[c->hits[i]].mode == VG_LIT_PRE ? ST_MAYBE : ST_TRUE);
 			return 0;
 		}
 	}
@@ -599,9 +730,10 @@ static void reset_event(vg_matcher *m)
 	for (size_t i = 0; i < m->ntouched; i++)
 		m->st[m->touched[i]] = ST_UNKNOWN;
 	m->ntouched = 0;
-	for (size_t i = 0; i < m->nitouched; i++)
-		m->imark[m->itouched[i]] = 0;
-	m->nitouched = 0;
+	if (++m->epoch == 0) {
+		memset(m->imark, 0, (m->e->nitems ? m->e->nitems : 1) * sizeof(*m->imark));
+		m->epoch = 1;
+	}
 	m->ev = NULL;
 }
 
@@ -618,13 +750,13 @@ int vg_matcher_run(vg_matcher *m, const vg_event *ev, vg_match_fn cb, void *ud)
 	m->ev = ev;
 	m->gmask = b->gmask;
 	for (size_t pi = 0; pi < b->nparts && r == 0; pi++) {
-		const vg_part *p = &e->parts[b->parts[pi]];
+		const uint32_t pidx = b->parts[pi];
+		const vg_part *p = &e->parts[pidx];
 		if (p->nfdbs != 0) {
 			const vg_field *f = ev->fields, *fend = ev->fields + ev->nfields;
 			for (; f < fend; f++) {
-				vg_fdb *d = fdb_find(p, f);
-				if (d != NULL && d->nlits != 0 && f->val_len != 0 &&
-				    (r = fdb_scan(m, d, f->val, f->val_len, 1)) != 0)
+				vg_fdb *d = fdb_lookup(m, p, pidx, f);
+				if (d != NULL && f->val_len != 0 && (r = fdb_scan(m, d, f->val, f->val_len, 1)) != 0)
 					break;
 			}
 		}

@@ -68,7 +68,7 @@ typedef struct pipeline {
 	vg_buf names;        /* char* allocated for directory entries, freed at the end */
 } pipeline;
 
-/* The first error wins; the committer sets it, the reader polls it. */
+/* The first error wins; the commit role sets it, the read role polls it. */
 static void set_err(int *slot_err, int e)
 {
 	int zero = 0;
