@@ -6,7 +6,7 @@
 #
 # usage: bench/run.sh [SIZE_MB]          (default 1024: a 1 GiB corpus)
 # Environment (all optional):
-#   REPEAT=N        runs per measurement; the median wall time is reported (default 1)
+#   REPEAT=N        rounds of every measurement (interleaved); the median wall time is reported (default 1)
 #   F2B_LINES=N     syslog prefix fed to fail2ban-regex and to vigil (default 1000000;
 #                   fail2ban-regex takes about 25 s per run on it)
 #   SAMPLE_LINES=N  lines per file in the sample used for the ablation and for the
@@ -129,32 +129,41 @@ own_secs() {
 		"$RUN/$1.err" "$RUN/$1.out" | head -1
 }
 
-# measure KEY LINES BYTES CMD...: CMD's stdout to $RUN/KEY.out, stderr to
-# $RUN/KEY.err; REPEAT runs: the median wall time and own timer, the largest
-# peak RSS, the CPU time (user + sys) of the last run.
+# measure KEY LINES BYTES CMD...: one run of CMD, its stdout to $RUN/KEY.out,
+# stderr to $RUN/KEY.err; the wall time, own timer, peak RSS and CPU time
+# (user + sys) kept. The runs go in rounds (every measurement once, then
+# again, REPEAT times) so that a slow spell of this shared machine hits all of
+# them alike; summarise then gives the medians of wall time and own timer,
+# the largest peak RSS and the CPU time of the last run.
+declare -A WALLS OWNS
 measure() {
-	local key=$1 lines=$2 bytes=$3 i t0 t1 rc r u s walls=() owns=() rss=0 cpu=0
+	local key=$1 lines=$2 bytes=$3 t0 t1 rc=0 r u s
 	shift 3
-	log "measuring $key"
-	for ((i = 0; i < REPEAT; i++)); do
-		rc=0
-		# the previous run's output is dropped before the clock starts:
-		# freeing its pages is not the cost of the command measured
-		rm -f "$RUN/$key.out" "$RUN/$key.err"
-		t0=$EPOCHREALTIME
-		/usr/bin/time -f '%M %U %S' -o "$RUN/$key.time" "$@" >"$RUN/$key.out" 2>"$RUN/$key.err" || rc=$?
-		t1=$EPOCHREALTIME
-		walls+=("$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.4f", b - a }')")
-		read -r r u s < <(tail -1 "$RUN/$key.time")
-		if ((r > rss)); then rss=$r; fi
-		cpu=$(awk -v u="$u" -v s="$s" 'BEGIN { printf "%.2f", u + s }')
-		owns+=("$(own_secs "$key")")
-	done
-	W[$key]=$(printf '%s\n' "${walls[@]}" | median)
-	T[$key]=$(printf '%s\n' "${owns[@]}" | grep . | median || true)
-	M[$key]=$rss C[$key]=$cpu L[$key]=$lines B[$key]=$bytes RC[$key]=$rc
+	log "measuring $key (round $((round + 1)) of $REPEAT)"
+	# the previous run's output is dropped before the clock starts:
+	# freeing its pages is not the cost of the command measured
+	rm -f "$RUN/$key.out" "$RUN/$key.err"
+	t0=$EPOCHREALTIME
+	/usr/bin/time -f '%M %U %S' -o "$RUN/$key.time" "$@" >"$RUN/$key.out" 2>"$RUN/$key.err" || rc=$?
+	t1=$EPOCHREALTIME
+	if [[ -z ${L[$key]+x} ]]; then
+		KEYS+=("$key")
+		M[$key]=0
+	fi
+	WALLS[$key]+="$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.4f", b - a }') "
+	OWNS[$key]+="$(own_secs "$key") "
+	read -r r u s < <(tail -1 "$RUN/$key.time")
+	if ((r > ${M[$key]})); then M[$key]=$r; fi
+	C[$key]=$(awk -v u="$u" -v s="$s" 'BEGIN { printf "%.2f", u + s }')
+	L[$key]=$lines B[$key]=$bytes RC[$key]=$rc
 	CMD[$key]=$(quote "$@")
-	KEYS+=("$key")
+}
+summarise() {
+	local key
+	for key in "${KEYS[@]}"; do
+		W[$key]=$(printf '%s\n' ${WALLS[$key]} | median)
+		T[$key]=$(printf '%s\n' ${OWNS[$key]} | grep . | median || true)
+	done
 }
 
 # from vigil's summary on stderr (n/a when the summary changes shape)
@@ -185,28 +194,32 @@ CL=$(lines_of "${CFILES[@]}") CB=$(bytes_of "${CFILES[@]}")
 PL=$(lines_of "$RUN/prefix/syslog.log") PB=$(bytes_of "$RUN/prefix/syslog.log")
 SL=$(lines_of "${SFILES[@]}") SB=$(bytes_of "${SFILES[@]}")
 
-measure wc "$CL" "$CB" wc -l "${CFILES[@]}"
-measure grep "$CL" "$CB" grep -c -F 'Failed password' "${CFILES[@]}"
-measure vigil-j1-cold "$CL" "$CB" env VIGIL_CACHE_DIR= "$VIGIL" scan -j 1 "${RULES[@]}" "${CFILES[@]}"
-vigil_check vigil-j1-cold
-measure vigil-j2-cold "$CL" "$CB" env VIGIL_CACHE_DIR= "$VIGIL" scan -j 2 "${RULES[@]}" "${CFILES[@]}"
-vigil_check vigil-j2-cold
 log "warming the database cache"
 "$VIGIL" scan -q -j 2 "${RULES[@]}" "${CFILES[@]}" >/dev/null
-measure vigil-j1 "$CL" "$CB" "$VIGIL" scan -j 1 "${RULES[@]}" "${CFILES[@]}"
-vigil_check vigil-j1
-measure vigil-j2 "$CL" "$CB" "$VIGIL" scan -j 2 "${RULES[@]}" "${CFILES[@]}"
-vigil_check vigil-j2
-measure vigil-startup 0 0 "$VIGIL" scan -j 1 "${RULES[@]}" "$RUN/empty/syslog.log"
-measure sigma-all-check 0 0 "$VIGIL" rules check "${ALL_SIGMA_DIRS[@]}"
-measure sigma-all-scan "$SL" "$SB" "$VIGIL" scan -j 2 "${ALL_SIGMA[@]}" "${SFILES[@]}"
-measure f2b "$PL" "$PB" fail2ban-regex -r --print-no-missed --print-no-ignored "$RUN/prefix/syslog.log" "$F2B_FILTER"
-measure f2b-first "$PL" "$PB" fail2ban-regex -r --no-check-all --print-no-missed --print-no-ignored \
-	"$RUN/prefix/syslog.log" "$F2B_FILTER"
-measure vigil-prefix "$PL" "$PB" "$VIGIL" scan -j 1 "${RULES[@]}" "$RUN/prefix/syslog.log"
-vigil_check vigil-prefix
-measure vigil-prefix-j2 "$PL" "$PB" "$VIGIL" scan -j 2 "${RULES[@]}" "$RUN/prefix/syslog.log"
-vigil_check vigil-prefix-j2
+for ((round = 0; round < REPEAT; round++)); do
+	measure wc "$CL" "$CB" wc -l "${CFILES[@]}"
+	measure grep "$CL" "$CB" grep -c -F 'Failed password' "${CFILES[@]}"
+	# the cache switched off: every database compiled (the cache is left as it is)
+	measure vigil-j1-cold "$CL" "$CB" env VIGIL_CACHE_DIR= "$VIGIL" scan -j 1 "${RULES[@]}" "${CFILES[@]}"
+	vigil_check vigil-j1-cold
+	measure vigil-j2-cold "$CL" "$CB" env VIGIL_CACHE_DIR= "$VIGIL" scan -j 2 "${RULES[@]}" "${CFILES[@]}"
+	vigil_check vigil-j2-cold
+	measure vigil-j1 "$CL" "$CB" "$VIGIL" scan -j 1 "${RULES[@]}" "${CFILES[@]}"
+	vigil_check vigil-j1
+	measure vigil-j2 "$CL" "$CB" "$VIGIL" scan -j 2 "${RULES[@]}" "${CFILES[@]}"
+	vigil_check vigil-j2
+	measure vigil-startup 0 0 "$VIGIL" scan -j 1 "${RULES[@]}" "$RUN/empty/syslog.log"
+	measure sigma-all-check 0 0 "$VIGIL" rules check "${ALL_SIGMA_DIRS[@]}"
+	measure sigma-all-scan "$SL" "$SB" "$VIGIL" scan -j 2 "${ALL_SIGMA[@]}" "${SFILES[@]}"
+	measure f2b "$PL" "$PB" fail2ban-regex -r --print-no-missed --print-no-ignored "$RUN/prefix/syslog.log" "$F2B_FILTER"
+	measure f2b-first "$PL" "$PB" fail2ban-regex -r --no-check-all --print-no-missed --print-no-ignored \
+		"$RUN/prefix/syslog.log" "$F2B_FILTER"
+	measure vigil-prefix "$PL" "$PB" "$VIGIL" scan -j 1 "${RULES[@]}" "$RUN/prefix/syslog.log"
+	vigil_check vigil-prefix
+	measure vigil-prefix-j2 "$PL" "$PB" "$VIGIL" scan -j 2 "${RULES[@]}" "$RUN/prefix/syslog.log"
+	vigil_check vigil-prefix-j2
+done
+summarise
 
 # matcher ablation, on the sample: the same parsed events matched with the
 # Hyperscan pre-filter and/or the PCRE2 JIT switched off (bench/matcher_ablation.c)
@@ -241,6 +254,11 @@ if [[ ${CALLGRIND:-0} == 1 ]] && command -v valgrind >/dev/null; then
 		log "callgrind on $f"
 		head -n 1000 "$CORPUS/$f" >"$RUN/cg/1k-$f"
 		head -n 51000 "$CORPUS/$f" >"$RUN/cg/51k-$f"
+		# under valgrind the CPU looks different, so the database cache holds
+		# other entries: one untimed run fills them, and both runs then load
+		# the same databases (builds would not cancel out: the longer input
+		# may need more of them)
+		cg_instr "$RUN/cg/51k-$f" >/dev/null
 		a=$(cg_instr "$RUN/cg/1k-$f") b=$(cg_instr "$RUN/cg/51k-$f")
 		CG_OUT+=$'\n'"| $f | $(num "$(div "$((b - a))" 50000 %.0f)") |"
 	done
@@ -354,9 +372,9 @@ EOF
 	# shellcheck disable=SC2016 # $f is for the reader's shell
 	printf 'for f in %s; do head -n %s %s/$f > %s/sample/$f; done\n' "${FILES[*]}" "$SAMPLE_LINES" "$c" "$r"
 	printf 'export VIGIL_CACHE_DIR=%s/cache\n' "$r"
+	printf '%s scan -q -j 2 %s >/dev/null  # warming the cache\n' "$(quote "$VIGIL")" "$(quote "${RULES[@]}" "${CFILES[@]}")"
+	printf '# then, %s rounds of:\n' "$REPEAT"
 	for k in "${KEYS[@]}"; do
-		[[ $k == vigil-j1 ]] && printf '%s scan -q -j 2 %s >/dev/null  # warming the cache\n' \
-			"$(quote "$VIGIL")" "$(quote "${RULES[@]}" "${CFILES[@]}")"
 		printf '/usr/bin/time -f "%%M %%U %%S" %s >%s/%s.out 2>%s/%s.err\n' "${CMD[$k]}" "$r" "$k" "$r" "$k"
 	done
 	printf '```\n'

@@ -109,6 +109,24 @@ check "dir: sorted order" test "$(jq -r '.log.file.path' "$T/dir.ndjson" | uniq 
 check "stdin alerts" test "$(wc -l <"$T/stdin.ndjson")" = "$n"
 check "stdin path" test "$(jq -r '.log.file.path' "$T/stdin.ndjson" | sort -u)" = "-"
 
+# with threads: a directory, stdin, a missing path and a file, in that order,
+# give the alerts of -j 1; the missing path is named and counted
+rc1=0 rc3=0
+"$VIGIL" scan -j 1 -r "$T/rules" "$T/logs" - "$T/missing.log" "$LOGHUB/OpenSSH_2k.log" \
+	<"$T/big.log" >"$T/mix1.ndjson" 2>"$T/mix1.err" || rc1=$?
+timeout 120 "$VIGIL" scan -j 3 -r "$T/rules" "$T/logs" - "$T/missing.log" "$LOGHUB/OpenSSH_2k.log" \
+	<"$T/big.log" >"$T/mix3.ndjson" 2>"$T/mix3.err" || rc3=$?
+check "mixed: exit 2 (a path unreadable)" test "$rc1/$rc3" = 2/2
+check "mixed -j 3 identical" cmp -s "$T/mix1.ndjson" "$T/mix3.ndjson"
+check "mixed: input order" test "$(jq -r '.log.file.path' "$T/mix3.ndjson" | uniq | tr '\n' ' ')" = \
+	"$T/logs/a/ssh.log $T/logs/b/ssh.log.gz - $LOGHUB/OpenSSH_2k.log "
+check "mixed: missing named" grep -q "missing.log: No such file" "$T/mix3.err"
+check "mixed: counts" grep -q "4 files (1 unreadable)" "$T/mix3.err"
+# a write error ends every thread (no hang) with exit 2
+if [ -w /dev/full ]; then
+	check "-j 2 write error exit 2" test "$(timeout 120 "$VIGIL" scan -q -j 2 -r "$T/rules" "$T/big.log" >/dev/full 2>/dev/null; echo $?)" = 2
+fi
+
 # -o writes the file whole; a failing run leaves no file behind
 check "-o exit 0" test "$(status "$VIGIL" scan -q -r "$T/rules" -o "$T/alerts.ndjson" "$LOGHUB/OpenSSH_2k.log")" = 0
 check "-o content" test "$(wc -l <"$T/alerts.ndjson")" = "$n"
