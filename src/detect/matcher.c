@@ -31,7 +31,7 @@ enum { ST_UNKNOWN = 0, ST_TRUE = 1, ST_FALSE = 2, ST_MAYBE = 3 };
  * anchor checks) is remembered, direct-mapped, in one of two tables: short
  * values (names, actions, methods) and longer ones (user agents, paths). */
 #define VC_SHORT 40
-#define VC_SHORT_SLOTS 2048 /* powers of two */
+#define VC_SHORT_SLOTS 4096 /* powers of two */
 #define VC_LONG 192
 #define VC_LONG_SLOTS 512
 #define VC_MAXHITS 6
