@@ -660,25 +660,12 @@ static const struct app_name names[] = {
 };
 #undef NM
 
-/* s[0..n) equals prog[0..n): two overlapping loads for 4..16 bytes (every
- * name in the table), a byte loop below. */
-static int name_eq(const char *s, const char *prog, size_t n)
-{
-	if (n >= 4 && n <= 16)
-		return n >= 8 ? vg_pu_same(prog, s, 8) && vg_pu_same(prog + n - 8, s + n - 8, 8)
-			      : vg_pu_same(prog, s, 4) && vg_pu_same(prog + n - 4, s + n - 4, 4);
-	for (size_t i = 0; i < n; i++)
-		if (s[i] != prog[i])
-			return 0;
-	return 1;
-}
-
 static const struct app *app_find(const char *prog, size_t n)
 {
 	if (n == 0)
 		return NULL;
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (names[i].n == n && names[i].s[0] == prog[0] && name_eq(names[i].s, prog, n))
+		if (names[i].n == n && names[i].s[0] == prog[0] && vg_bytes_eq(names[i].s, prog, n))
 			return &apps[names[i].app];
 	return NULL;
 }

@@ -17,6 +17,7 @@
 #include <emmintrin.h>
 #endif
 
+#include "core/bytes.h"
 #include "core/event.h"
 
 /* A borrowed slice. */
@@ -42,37 +43,13 @@ static inline size_t vg_pu_left(const vg_pu_cur *c)
 	return (size_t)(c->end - c->p);
 }
 
-/* p[0..m) equals lit[0..m) (both m bytes long). Inline: for a literal of 4
- * to 16 bytes this is two overlapping loads and compares whose literal side
- * folds to constants, not a memcmp call. */
-static inline __attribute__((always_inline)) int vg_pu_same(const char *p, const char *lit, size_t m)
-{
-	if (m >= 8 && m <= 16) {
-		uint64_t a, b, x, y;
-		memcpy(&a, p, 8);
-		memcpy(&b, lit, 8);
-		memcpy(&x, p + m - 8, 8);
-		memcpy(&y, lit + m - 8, 8);
-		return a == b && x == y;
-	}
-	if (m >= 4 && m < 8) {
-		uint32_t a, b, x, y;
-		memcpy(&a, p, 4);
-		memcpy(&b, lit, 4);
-		memcpy(&x, p + m - 4, 4);
-		memcpy(&y, lit + m - 4, 4);
-		return a == b && x == y;
-	}
-	return memcmp(p, lit, m) == 0;
-}
-
 /* Consume the NUL-terminated literal lit if the cursor is at it: 1, else 0. */
 static inline __attribute__((always_inline)) int vg_pu_lit(vg_pu_cur *c, const char *lit)
 {
 	/* always inlined so that strlen of a literal and lit[0] fold to
 	 * constants: most calls are rejected by the first byte, without memcmp */
 	size_t m = strlen(lit);
-	if (vg_pu_left(c) < m || (m != 0 && c->p[0] != lit[0]) || !vg_pu_same(c->p, lit, m))
+	if (vg_pu_left(c) < m || (m != 0 && c->p[0] != lit[0]) || !vg_bytes_eq(c->p, lit, m))
 		return 0;
 	c->p += m;
 	return 1;

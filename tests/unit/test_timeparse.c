@@ -112,8 +112,19 @@ static void test_bsd_cached(void **state)
 		"Jan  1 00:00:00 h",
 		"Feb 29 12:00:00 h", /* valid in 2024 only */
 		"Feb 29 12:00:00 h",
+		/* the cache holds a minute: other seconds of it, valid or not */
+		"Mar  1 10:20:00 h",
+		"Mar  1 10:20:59 h",
+		"Mar  1 10:20:60 h", /* a leap second */
+		"Mar  1 10:20:61 h",
+		"Mar  1 10:20:7x h",
+		"Mar  1 10:20:-1 h",
+		"Mar  1 10:20: 5 h",
+		"Mar  1 10:20:05.5 h",
+		"Mar  1 10:21:05 h", /* the next minute */
 	};
-	static const int y[] = {2005, 2005, 2005, 2005, 2005, 2005, 2006, 2024, 2024, 2024, 2024, 2023, 2024, 2024, 2023};
+	static const int y[] = {2005, 2005, 2005, 2005, 2005, 2005, 2006, 2024, 2024, 2024, 2024, 2023, 2024, 2024, 2023,
+				2024, 2024, 2024, 2024, 2024, 2024, 2024, 2024, 2024};
 	same(BSD, l, sizeof(l) / sizeof(l[0]), y);
 }
 
@@ -130,6 +141,12 @@ static void test_clf_cached(void **state)
 		"32/Oct/2000:13:55:37 +0000]", /* malformed */
 		"10/Oct/2000:13:55:3",         /* too short */
 		"01/Mar/2024:00:00:00 +0700]",
+		/* whole stamps cached with their zone: the same time, other zones */
+		"01/Mar/2024:00:00:00 +0700 ",
+		"01/Mar/2024:00:00:00 -0030]",
+		"01/Mar/2024:00:00:00 +07x0]",
+		"01/Mar/2024:00:00:00 +0700",  /* 26 bytes: not the whole shape */
+		"01/Mar/2024:00:00:01 +0700]",
 	};
 	same(CLF, l, sizeof(l) / sizeof(l[0]), NULL);
 }
@@ -146,6 +163,12 @@ static void test_ctime_cached(void **state)
 		"Sun Dec 34 04:47:45 2006]",        /* malformed */
 		"Sun Dec 04 04:47:45 200",          /* too short */
 		"Mon Dec 05 00:00:00 2005",
+		/* the cache holds a minute: other seconds of it */
+		"Mon Dec 05 00:00:59 2005",
+		"Mon Dec 05 00:00:60 2005",
+		"Mon Dec 05 00:00:61 2005",
+		"Mon Dec 05 00:00:x1 2005",
+		"Mon Dec 05 00:01:00 2005",
 	};
 	same(CTIME, l, sizeof(l) / sizeof(l[0]), NULL);
 }
