@@ -9,7 +9,10 @@
  * event. Values recur (program names, actions, methods, user agents): what a
  * database reports for one is remembered per matcher (direct-mapped, keyed by
  * database and bytes), so a repeated value costs a hash and a compare, not a
- * scan. The raw record (time stamp, pid) never recurs and is scanned uncached.
+ * scan. The raw record (time stamp, pid) never recurs: it is scanned uncached
+ * or, inside a block (vg_matcher_set_block), taken from one scan of the block
+ * per partition (a Hyperscan call costs ~600 instructions before its first
+ * byte).
  * Field names are mostly the parsers' string literals, the same pointers
  * event after event: the field database of such a name is remembered per
  * matcher by pointer, so finding it costs no probe and no name compare. */
@@ -62,6 +65,29 @@ typedef struct vc_tab {
 	size_t mask, maxlen;
 } vc_tab;
 
+/* The block scan: per partition, every (end, lit) its raw block database
+ * reports from the block offset `from` (the first record scanned with it) to
+ * the block's end, in end order. Records after it take their hits from here,
+ * a cursor moving forward. Past BLK_MAXHITS hits the scan stops and the
+ * partition's records of this block are scanned one by one. */
+#define BLK_MAXHITS (1u << 16)
+
+typedef struct blk_hit {
+	uint32_t end; /* from `from`, exclusive */
+	uint32_t lit;
+} blk_hit;
+
+typedef struct blk_part {
+	blk_hit *hits;
+	size_t n, cap;
+	size_t cur;     /* first hit no record has passed */
+	size_t from;    /* block offset the scan started at */
+	size_t done;    /* block offset the last record that took hits ended at */
+	uint32_t epoch; /* == blk_epoch: scanned (or tried) in this block */
+	uint8_t ok;     /* the hits are all the block's from `from` on */
+	uint8_t sorted; /* while recording: ends came in order */
+} blk_part;
+
 struct vg_matcher {
 	const vg_engine *e;
 	hs_scratch_t *scratch;
@@ -85,6 +111,10 @@ struct vg_matcher {
 	vc_ent *rec;            /* the entry the current scan records into, or NULL */
 	fc_ent *fc;             /* the field cache */
 	uintptr_t ro_lo, ro_hi; /* read-only memory holding this file's literals (0, 0: unknown) */
+	const char *blk;        /* vg_matcher_set_block's block, or NULL */
+	size_t blk_len;
+	uint32_t blk_epoch;     /* counts blocks: blk_part states of older ones are stale */
+	blk_part *bp;           /* per partition */
 };
 
 /* Polarity of each item in its rule's condition: bit 0 where a hit can only
@@ -273,6 +303,7 @@ vg_matcher *vg_matcher_new(const vg_engine *e)
 	m->fready = calloc(e->nfdb_ids ? e->nfdb_ids : 1, 1);
 	m->fc = calloc(FC_SLOTS, sizeof(*m->fc));
 	m->nomark = calloc(e->nitems ? e->nitems : 1, 1);
+	m->bp = calloc(e->nparts ? e->nparts : 1, sizeof(*m->bp));
 	m->md = pcre2_match_data_create(1, NULL);
 	m->js = pcre2_jit_stack_create(32 * 1024, 1024 * 1024, NULL);
 	if ((m->mc = pcre2_match_context_create(NULL)) != NULL) {
@@ -284,7 +315,7 @@ vg_matcher *vg_matcher_new(const vg_engine *e)
 	if (vc_init(&m->vcs, VC_SHORT_SLOTS, VC_SHORT) != 0 || vc_init(&m->vcl, VC_LONG_SLOTS, VC_LONG) != 0 ||
 	    m->st == NULL || m->touched == NULL || m->cand == NULL || m->md == NULL || m->mc == NULL || m->js == NULL ||
 	    m->imark == NULL || m->fc == NULL || m->fready == NULL ||
-	    m->nomark == NULL) {
+	    m->nomark == NULL || m->bp == NULL) {
 		vg_matcher_free(m);
 		return NULL;
 	}
@@ -319,6 +350,10 @@ void vg_matcher_free(vg_matcher *m)
 	free(m->vcl.ents);
 	free(m->vcl.bytes);
 	free(m->nomark);
+	if (m->bp != NULL)
+		for (size_t i = 0; i < m->e->nparts; i++)
+			free(m->bp[i].hits);
+	free(m->bp);
 	free(m);
 }
 
@@ -679,13 +714,13 @@ static __attribute__((noinline)) int hs_value_scan(vg_matcher *m, vg_fdb *d, con
 	return 0;
 }
 
-/* Hyperscan over one value, through the value cache when the value is short
- * and may recur (a field's; the raw record, with its time stamp, never does).
+/* Hyperscan over a field's value, through the value cache when the value is
+ * short (the raw record, with its time stamp, never recurs: raw_scan).
  * Inline: a cache hit, most values, then costs no call. */
-static inline int hs_value(vg_matcher *m, vg_fdb *d, const char *v, size_t n, int recurs)
+static inline int hs_value(vg_matcher *m, vg_fdb *d, const char *v, size_t n)
 {
 	vc_ent *c = NULL;
-	vc_tab *t = !recurs ? NULL : n <= VC_SHORT ? &m->vcs : n <= VC_LONG ? &m->vcl : NULL;
+	vc_tab *t = n <= VC_SHORT ? &m->vcs : n <= VC_LONG ? &m->vcl : NULL;
 	if (t != NULL) {
 		c = &t->ents[vc_hash(d->id, v, n) & t->mask];
 		/* long values (user agents, paths): libc's vector compare */
@@ -711,15 +746,144 @@ static __attribute__((noinline)) void direct_lits(vg_matcher *m, vg_fdb *d, cons
 	}
 }
 
-/* Scan one value (a field's, or the raw record) for d's lits. */
-static inline int fdb_scan(vg_matcher *m, vg_fdb *d, const char *v, size_t n, int recurs)
+/* Scan a field's value for d's lits. */
+static inline int fdb_scan(vg_matcher *m, vg_fdb *d, const char *v, size_t n)
 {
 	int r;
 	if (!m->fready[d->id] && (r = fdb_prepare(m, d)) != 0)
 		return r;
 	m->scan_len = n;
-	if (d->db != NULL && (r = hs_value(m, d, v, n, recurs)) != 0)
+	if (d->db != NULL && (r = hs_value(m, d, v, n)) != 0)
 		return r;
+	if (d->ndirect != 0)
+		direct_lits(m, d, v, n);
+	return 0;
+}
+
+void vg_matcher_set_block(vg_matcher *m, const char *buf, size_t len)
+{
+	m->blk = len != 0 && len <= UINT32_MAX ? buf : NULL;
+	m->blk_len = m->blk != NULL ? len : 0;
+	if (++m->blk_epoch == 0) { /* wrapped: no state may look current */
+		for (size_t i = 0; i < m->e->nparts; i++)
+			m->bp[i].epoch = 0;
+		m->blk_epoch = 1;
+	}
+}
+
+static int on_block_hit(unsigned int id, unsigned long long from, unsigned long long to, unsigned int flags,
+			void *ctx)
+{
+	(void)from;
+	(void)flags;
+	blk_part *bp = ctx;
+	if (bp->n == bp->cap) {
+		size_t nc = bp->cap != 0 ? bp->cap * 2 : 256;
+		blk_hit *nh = nc <= BLK_MAXHITS ? realloc(bp->hits, nc * sizeof(*nh)) : NULL;
+		if (nh == NULL)
+			return 1; /* too many (or no memory): stop, scan record by record */
+		bp->hits = nh;
+		bp->cap = nc;
+	}
+	if (bp->n != 0 && to < bp->hits[bp->n - 1].end)
+		bp->sorted = 0;
+	bp->hits[bp->n++] = (blk_hit){.end = (uint32_t)to, .lit = id};
+	return 0;
+}
+
+static int cmp_hit_end(const void *a, const void *b)
+{
+	uint32_t x = ((const blk_hit *)a)->end, y = ((const blk_hit *)b)->end;
+	return x < y ? -1 : x > y;
+}
+
+/* Scan the block from offset `from` to its end with p's block database. */
+static __attribute__((noinline)) int block_scan(vg_matcher *m, const vg_part *p, blk_part *bp, size_t from)
+{
+	vg_fdb *bd = (vg_fdb *)(uintptr_t)&p->rawblk;
+	int r;
+	if (!m->fready[bd->id] && (r = fdb_prepare(m, bd)) != 0)
+		return r;
+	/* the block database must hold every lit the record database scans for */
+	if (bd->db == NULL || bd->ndirect != 0 || p->raw.ndirect != 0)
+		return 0;
+	bp->n = bp->cur = 0;
+	bp->from = bp->done = from;
+	bp->sorted = 1;
+	hs_error_t hr = hs_scan(bd->db, m->blk + from, (unsigned)(m->blk_len - from), 0, m->scratch, on_block_hit, bp);
+	if (hr == HS_SCAN_TERMINATED)
+		return 0;
+	if (hr != HS_SUCCESS)
+		return VG_EINVAL;
+	if (!bp->sorted)
+		qsort(bp->hits, bp->n, sizeof(*bp->hits), cmp_hit_end);
+	bp->ok = 1;
+	return 0;
+}
+
+/* The raw record v (n bytes, at block offset s) takes p's lits from the
+ * block scan, which runs at the partition's first record of the block.
+ * Returns 1 when done, 0 when v must be scanned on its own (v lies before
+ * the scan or before the last record served, the scan stopped, or a lit
+ * without a fixed length has a match ending in v: whether it starts in v
+ * only a scan of v tells), or an error. A match of a fixed-length lit
+ * ending in v is v's when it starts in v; its anchors are checked as
+ * on_hit does, from offsets made relative to v. */
+static int block_take(vg_matcher *m, const vg_part *p, uint32_t pi, size_t s, size_t n)
+{
+	blk_part *bp = &m->bp[pi];
+	int r;
+	if (bp->epoch != m->blk_epoch) {
+		bp->epoch = m->blk_epoch;
+		bp->ok = 0;
+		if ((r = block_scan(m, p, bp, s)) != 0)
+			return r;
+	}
+	if (!bp->ok || s < bp->done)
+		return 0;
+	const vg_lit *lits = m->e->lits;
+	const blk_hit *h = bp->hits; /* NULL while nothing was hit */
+	size_t i = bp->cur, rs = s - bp->from, re = rs + n;
+	int alone = 0;
+	while (i < bp->n && h[i].end <= rs)
+		i++;
+	for (; i < bp->n && h[i].end <= re; i++) {
+		uint32_t id = h[i].lit, to = (uint32_t)(h[i].end - rs);
+		const vg_lit *l = &lits[id];
+		if (!lit_wanted(m, id))
+			continue;
+		if (!l->fixed) {
+			alone = 1;
+			continue;
+		}
+		if (to < l->hlen || ((l->anch & VG_ANCH_START) && to != l->hlen) || ((l->anch & VG_ANCH_END) && to != n))
+			continue;
+		lit_hit(m, id, ST_TRUE); /* exact: a block database has no prefilter lit */
+	}
+	bp->cur = i;
+	bp->done = s + n;
+	return !alone;
+}
+
+/* Scan the raw record v (n bytes) for p's raw lits: from the block scan when
+ * v lies in the block and p has a block database, else on its own. */
+static int raw_scan(vg_matcher *m, const vg_part *p, uint32_t pi, const char *v, size_t n)
+{
+	vg_fdb *d = (vg_fdb *)(uintptr_t)&p->raw;
+	size_t s = (size_t)((uintptr_t)v - (uintptr_t)m->blk);
+	int r;
+	if (!m->fready[d->id] && (r = fdb_prepare(m, d)) != 0)
+		return r;
+	m->scan_len = n;
+	if (d->db != NULL) {
+		r = m->blk != NULL && p->rawblk.nlits != 0 && s < m->blk_len && n <= m->blk_len - s
+			    ? block_take(m, p, pi, s, n)
+			    : 0;
+		if (r == 0)
+			r = hs_value_scan(m, d, v, n, NULL);
+		if (r < 0)
+			return r;
+	}
 	if (d->ndirect != 0)
 		direct_lits(m, d, v, n);
 	return 0;
@@ -756,12 +920,12 @@ int vg_matcher_run(vg_matcher *m, const vg_event *ev, vg_match_fn cb, void *ud)
 			const vg_field *f = ev->fields, *fend = ev->fields + ev->nfields;
 			for (; f < fend; f++) {
 				vg_fdb *d = fdb_lookup(m, p, pidx, f);
-				if (d != NULL && f->val_len != 0 && (r = fdb_scan(m, d, f->val, f->val_len, 1)) != 0)
+				if (d != NULL && f->val_len != 0 && (r = fdb_scan(m, d, f->val, f->val_len)) != 0)
 					break;
 			}
 		}
 		if (r == 0 && p->raw.nlits != 0 && ev->raw != NULL && ev->raw_len != 0 && ev->raw_len <= UINT32_MAX)
-			r = fdb_scan(m, (vg_fdb *)(uintptr_t)&p->raw, ev->raw, ev->raw_len, 0);
+			r = raw_scan(m, p, pidx, ev->raw, ev->raw_len);
 	}
 	for (size_t gi = 0; gi < b->n && r == 0; gi++) {
 		const vg_group *g = &e->groups[b->groups[gi]];

@@ -355,10 +355,6 @@ static int choose_mode(vg_lit *l)
 	return VG_LIT_LAZY;
 }
 
-/* Compile one database from the lits listed. A pattern Hyperscan refuses is
- * left out and listed in *direct, to be tested value by value. Writes
- * nothing shared but the statistics (added atomically): several threads may
- * build different databases at once. */
 /* Every one of the n ids a is among the m ids b. */
 static int ids_among(const uint32_t *a, size_t n, const unsigned *b, size_t m)
 {
@@ -372,8 +368,12 @@ static int ids_among(const uint32_t *a, size_t n, const unsigned *b, size_t m)
 	return n <= m;
 }
 
-static int build_db(vg_engine *e, const uint32_t *lits, size_t n, hs_database_t **out, uint32_t **direct,
-		    size_t *ndirect)
+/* Compile one database from the lits listed (block: to report every match).
+ * A pattern Hyperscan refuses is left out and listed in *direct, to be
+ * tested value by value. Writes nothing shared but the statistics (added
+ * atomically): several threads may build different databases at once. */
+static int build_db(vg_engine *e, const uint32_t *lits, size_t n, int block, hs_database_t **out,
+		    uint32_t **direct, size_t *ndirect)
 {
 	*out = NULL;
 	*direct = NULL;
@@ -402,8 +402,10 @@ static int build_db(vg_engine *e, const uint32_t *lits, size_t n, hs_database_t 
 			}
 			vg_compile_hs_expr(a, l->anch == 0, bufs[m], cap, &anch, &hlen);
 			exprs[m] = bufs[m];
-			/* An anchored pattern needs every match: the first may sit elsewhere. */
-			flags[m] = HS_FLAG_DOTALL | (l->anch ? 0 : HS_FLAG_SINGLEMATCH) | (a->cased ? 0 : HS_FLAG_CASELESS);
+			/* An anchored pattern needs every match: the first may sit
+			 * elsewhere; so does a block scan: each record's. */
+			flags[m] = HS_FLAG_DOTALL | (l->anch || block ? 0 : HS_FLAG_SINGLEMATCH) |
+				   (a->cased ? 0 : HS_FLAG_CASELESS);
 		} else {
 			exprs[m] = (const char *)a->pat;
 			flags[m] = re_hs_flags(a->re_flags) | (l->mode == VG_LIT_PRE ? HS_FLAG_PREFILTER : 0);
@@ -717,6 +719,7 @@ static void lit_shape(vg_lit *l)
 	uint8_t anch;
 	pat_shape(l->atom, &b, &e, &fixed, &anch);
 	l->hlen = (uint32_t)(e - b);
+	l->fixed = (uint8_t)fixed;
 	l->anch = fixed ? anch : 0;
 	if (l->anch == (VG_ANCH_START | VG_ANCH_END) && l->hlen < VG_SHORT_EXACT)
 		l->anch = 0; /* short exact values keep ^ and \z in the expression */
@@ -847,6 +850,29 @@ out:
 	return r;
 }
 
+/* A block scan runs over many records at once: a match it reports may start
+ * in the record before. A lit of fixed length tells from its end where it
+ * started (and checks its anchors there, as always); a lit with an inner '*'
+ * has no fixed start, and the matcher scans a record on its own when such a
+ * lit may hold (see matcher.c). Neither works for a regex or for a pattern
+ * whose expression keeps ^ or \z (those would hold at the block's ends
+ * only): d's lits are all of the first two kinds. */
+static int block_safe(const vg_engine *e, const vg_fdb *d)
+{
+	for (size_t i = 0; i < d->nlits; i++) {
+		const vg_lit *l = &e->lits[d->lits[i]];
+		size_t b, end;
+		int fixed;
+		uint8_t shape;
+		if (l->atom->kind != VG_ATOM_STR || l->mode != VG_LIT_HS)
+			return 0;
+		pat_shape(l->atom, &b, &end, &fixed, &shape);
+		if (l->fixed ? l->anch != shape : shape != 0)
+			return 0;
+	}
+	return 1;
+}
+
 /* The event fields of one partition and the lits each is scanned for (its
  * databases are compiled later, on first use). */
 static int build_part(vg_engine *e, vg_part *p)
@@ -910,6 +936,17 @@ static int build_part(vg_engine *e, vg_part *p)
 			if (ents[i].fdb == want)
 				d->lits[d->nlits++] = ents[i].lit;
 	}
+	p->rawblk.id = (uint32_t)e->nfdb_ids++;
+	p->rawblk.part = p->raw.part;
+	p->rawblk.block = 1;
+	if (p->raw.nlits != 0 && block_safe(e, &p->raw)) {
+		if ((p->rawblk.lits = malloc(p->raw.nlits * sizeof(*p->rawblk.lits))) == NULL) {
+			r = VG_ENOMEM;
+			goto out;
+		}
+		memcpy(p->rawblk.lits, p->raw.lits, p->raw.nlits * sizeof(*p->rawblk.lits));
+		p->rawblk.nlits = p->raw.nlits;
+	}
 	r = fdb_slot_build(p);
 out:
 	free(ents);
@@ -921,7 +958,7 @@ out:
  * the claim is dropped (whoever needs d next tries again and sees the error). */
 static int build_claimed(vg_engine *e, vg_fdb *d)
 {
-	int r = d->nlits != 0 ? build_db(e, d->lits, d->nlits, &d->db, &d->direct, &d->ndirect) : 0;
+	int r = d->nlits != 0 ? build_db(e, d->lits, d->nlits, d->block, &d->db, &d->direct, &d->ndirect) : 0;
 	pthread_mutex_lock(&e->build_lock);
 	if (r == 0)
 		__atomic_store_n(&d->ready, 1, __ATOMIC_RELEASE);
@@ -972,6 +1009,8 @@ int vg_compile_build_all(vg_engine *e)
 			r = vg_compile_fdb_ready(e, &p->fdbs[f]);
 		if (r == 0)
 			r = vg_compile_fdb_ready(e, &p->raw);
+		if (r == 0)
+			r = vg_compile_fdb_ready(e, &p->rawblk);
 	}
 	return r;
 }
@@ -1034,6 +1073,9 @@ void vg_compile_free(vg_engine *e)
 			free(d->lits);
 			free(d->direct);
 		}
+		hs_free_database(p->rawblk.db);
+		free(p->rawblk.lits);
+		free(p->rawblk.direct);
 		free(p->fdbs);
 		free(p->slots);
 	}
@@ -1077,6 +1119,7 @@ int vg_compile_force_direct(vg_engine *e)
 		for (size_t f = 0; f < e->parts[p].nfdbs; f++)
 			e->parts[p].fdbs[f].nlits = 0; /* nothing left to scan for */
 		e->parts[p].raw.nlits = 0;
+		e->parts[p].rawblk.nlits = 0;
 	}
 	for (size_t g = 0; g < e->ngroups; g++) {
 		vg_group *gr = &e->groups[g];

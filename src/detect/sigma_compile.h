@@ -13,9 +13,13 @@
  * Databases belong to partitions: the groups sharing a (product, category).
  * A partition has one database per event field and one over the raw record
  * (keywords), so a field is scanned once however many of the event's groups
- * read it. An event's (product, service, category) indexes a bucket: the
- * groups whose logsource applies (a bitset, which filters hits of the other
- * groups of a partition) and the partitions to scan.
+ * read it. When every raw lit is a wildcard pattern without ^ or \z (see
+ * block_safe), the partition also has a block variant of the raw database,
+ * reporting every match, with which the matcher scans a block of consecutive
+ * records at once (vg_matcher_set_block). An event's (product, service,
+ * category) indexes a bucket: the groups whose logsource applies (a bitset,
+ * which filters hits of the other groups of a partition) and the partitions
+ * to scan.
  *
  * A database is compiled the first time an event needs it (vg_compile_fdb_
  * ready), so rules and fields no event meets cost no Hyperscan time. A
@@ -80,6 +84,7 @@ typedef struct vg_lit {
 	uint8_t mode;          /* enum vg_lit_mode; fixed after compile */
 	uint8_t anch;          /* VG_ANCH_*: anchoring checked from the match offset */
 	uint32_t hlen;         /* length of a fixed-length pattern's match (with anch) */
+	uint8_t fixed;         /* STR (HS mode) with no inner '*': every match is hlen bytes */
 	uint32_t items_off, nitems; /* items a hit touches (lit_items) */
 } vg_lit;
 
@@ -93,6 +98,7 @@ typedef struct vg_fdb {
 	int ready;        /* atomic: db/direct built and published */
 	int claimed;      /* atomic: a thread builds it (or has built it) */
 	uint32_t part;    /* index of its partition in the engine */
+	uint8_t block;    /* a raw database's block variant: every match reported */
 	hs_database_t *db;
 	uint32_t *direct; /* lits Hyperscan refused: tested value by value */
 	size_t ndirect;
@@ -118,6 +124,11 @@ typedef struct vg_part {
 	size_t nslots;    /* power of two */
 	uint64_t filter[4]; /* bit (name hash >> 24) set for each fdb: most fields skip the table */
 	vg_fdb raw;       /* keywords over the raw record (nlits 0: none) */
+	/* raw's lits compiled to report every match (no SINGLEMATCH), for one
+	 * scan over many records; nlits 0: none, or a raw lit the block scan
+	 * cannot take (a regex; ^ or \z in its expression). Built on first use
+	 * like the others, but only when a block scan needs it. */
+	vg_fdb rawblk;
 } vg_part;
 
 typedef struct vg_bucket {

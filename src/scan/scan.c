@@ -116,6 +116,7 @@ static void process(worker *w, slot *s)
 	/* records of a batch mostly keep its parser: its index, looked up once */
 	const vg_parser *last = b->parser;
 	size_t last_idx = parser_index(last);
+	vg_matcher_set_block(w->m, b->buf, b->len); /* keywords: one scan per batch */
 	for (size_t i = 0; i < b->nrecs; i++) {
 		const vg_record *r = &b->recs[i];
 		vg_event_reset(w->ev, b->buf + r->off, r->len, b->path, r->line);
@@ -133,6 +134,7 @@ static void process(worker *w, slot *s)
 		if (rc != 0 && s->err == 0)
 			s->err = rc;
 	}
+	vg_matcher_set_block(w->m, NULL, 0);
 }
 
 static void on_corr(void *ud, const vg_corr_alert *a)

@@ -1,0 +1,338 @@
+/* test_matcher_block.c — the keyword block scan (vg_matcher_set_block,
+ * matcher.c) must never change a result: records concatenated as the reader
+ * lays out a batch (no separator between them) give the same matches through
+ * a matcher told about the block as through one that is not. Covers keywords
+ * hit several times in one record and in many records, matches straddling two
+ * records (of fixed and of variable length), a multi-line record, records
+ * outside the block or met out of order, more hits than the scan keeps, a
+ * partition whose keywords include a regex (no block database), and the
+ * loghub Linux and OpenSSH samples with SigmaHQ's linux rules. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "core/event.h"
+#include "core/logsource.h"
+#include "detect/engine.h"
+#include "detect/sigma_compile.h"
+#include "parse/parse.h"
+
+extern const vg_parser vg_parser_syslog;
+
+static const char rules[] =
+	"title: plain keyword\n"
+	"id: 5b1c0000-0000-4000-8000-000000000001\n"
+	"logsource: {product: linux}\n"
+	"detection:\n"
+	"  keywords: [needle]\n"
+	"  condition: keywords\n"
+	"---\n"
+	"title: keyword with an inner star\n"
+	"id: 5b1c0000-0000-4000-8000-000000000002\n"
+	"logsource: {product: linux}\n"
+	"detection:\n"
+	"  keywords: ['wget *; chmod']\n"
+	"  condition: keywords\n"
+	"---\n"
+	"title: keyword with a question mark\n"
+	"id: 5b1c0000-0000-4000-8000-000000000003\n"
+	"logsource: {product: linux}\n"
+	"detection:\n"
+	"  keywords: ['foo?bar']\n"
+	"  condition: keywords\n"
+	"---\n"
+	"title: keyword hit everywhere\n"
+	"id: 5b1c0000-0000-4000-8000-000000000004\n"
+	"logsource: {product: linux}\n"
+	"detection:\n"
+	"  keywords: [aaa]\n"
+	"  condition: keywords\n"
+	"---\n"
+	"title: two keywords, both\n"
+	"id: 5b1c0000-0000-4000-8000-000000000005\n"
+	"logsource: {product: linux}\n"
+	"detection:\n"
+	"  k1: [needle]\n"
+	"  k2: [two]\n"
+	"  condition: k1 and not k2\n"
+	"---\n"
+	"title: regex keyword in another partition\n"
+	"id: 5b1c0000-0000-4000-8000-000000000006\n"
+	"logsource: {product: linux, category: process_creation}\n"
+	"detection:\n"
+	"  re:\n"
+	"    '|re': 'ne+dle'\n"
+	"  plain: [chmod]\n"
+	"  condition: re or plain\n";
+
+static void on_reject(void *ud, const char *path, const char *id, const char *reason)
+{
+	(void)ud;
+	(void)path;
+	(void)id;
+	(void)reason;
+}
+
+typedef struct hits {
+	size_t idx[256];
+	size_t n;
+} hits;
+
+static void on_match(void *ud, size_t idx, const vg_rule_info *r)
+{
+	(void)r;
+	hits *h = ud;
+	if (h->n < 256)
+		h->idx[h->n++] = idx;
+}
+
+/* Records laid out as a batch: bytes back to back, offsets and lengths. */
+typedef struct block {
+	char *buf;
+	size_t len, cap;
+	size_t *off, *rlen;
+	size_t n, capn;
+} block;
+
+static void block_add(block *b, const char *rec, size_t n)
+{
+	if (b->len + n > b->cap) {
+		b->cap = (b->len + n) * 2;
+		assert_non_null(b->buf = realloc(b->buf, b->cap));
+	}
+	if (b->n == b->capn) {
+		b->capn = b->capn * 2 + 64;
+		assert_non_null(b->off = realloc(b->off, b->capn * sizeof(*b->off)));
+		assert_non_null(b->rlen = realloc(b->rlen, b->capn * sizeof(*b->rlen)));
+	}
+	memcpy(b->buf + b->len, rec, n);
+	b->off[b->n] = b->len;
+	b->rlen[b->n++] = n;
+	b->len += n;
+}
+
+static void block_free(block *b)
+{
+	free(b->buf);
+	free(b->off);
+	free(b->rlen);
+}
+
+/* One event of raw text (parsed as syslog, or linux process_creation) through
+ * both matchers; returns the number of matches. */
+static size_t run_one(vg_matcher *blk, vg_matcher *plain, vg_event *ev, const char *raw, size_t n, int syslog)
+{
+	hits hb = {0}, hp = {0};
+	vg_event_reset(ev, raw, n, "-", 1);
+	if (syslog) {
+		ev->year_hint = 2024;
+		(void)vg_parser_syslog.parse(ev);
+	} else {
+		ev->product = VG_PRODUCT_LINUX;
+		ev->category = VG_CATEGORY_PROCESS_CREATION;
+	}
+	assert_int_equal(vg_matcher_run(blk, ev, on_match, &hb), 0);
+	assert_int_equal(vg_matcher_run(plain, ev, on_match, &hp), 0);
+	if (hb.n != hp.n || memcmp(hb.idx, hp.idx, hb.n * sizeof(hb.idx[0])) != 0)
+		fail_msg("block scan %zu matches, record scan %zu: %.*s", hb.n, hp.n, (int)n, raw);
+	return hb.n;
+}
+
+/* Every record of b in order (then the first again: before the cursor), and
+ * one outside the block; the block matcher knows the block. */
+static size_t run_block(vg_matcher *blk, vg_matcher *plain, vg_event *ev, const block *b, int syslog)
+{
+	size_t total = 0;
+	vg_matcher_set_block(blk, b->buf, b->len);
+	for (size_t i = 0; i < b->n; i++)
+		total += run_one(blk, plain, ev, b->buf + b->off[i], b->rlen[i], syslog);
+	if (b->n != 0)
+		total += run_one(blk, plain, ev, b->buf + b->off[0], b->rlen[0], syslog);
+	static const char outside[] = "needle outside the block, wget a; chmod b";
+	total += run_one(blk, plain, ev, outside, sizeof(outside) - 1, syslog);
+	vg_matcher_set_block(blk, NULL, 0);
+	return total;
+}
+
+/* The matches of one record of b, through a fresh plain matcher. */
+static size_t matches_of(const vg_engine *e, const char *raw, size_t n)
+{
+	vg_matcher *m = vg_matcher_new(e);
+	vg_event *ev = vg_event_new();
+	assert_non_null(m);
+	assert_non_null(ev);
+	size_t k = run_one(m, m, ev, raw, n, 0);
+	vg_event_free(ev);
+	vg_matcher_free(m);
+	return k;
+}
+
+static void test_synthetic(void **state)
+{
+	(void)state;
+	vg_engine *e = vg_engine_new();
+	assert_non_null(e);
+	assert_int_equal(vg_engine_load_buffer(e, rules, sizeof(rules) - 1, "block.yml", on_reject, NULL), 0);
+	assert_int_equal(vg_engine_compile(e, on_reject, NULL), 0);
+	assert_int_equal(vg_engine_rule_count(e), 6);
+	/* one partition scans blocks, the regex one does not */
+	int with = 0, without = 0;
+	for (size_t i = 0; i < e->nparts; i++) {
+		with += e->parts[i].rawblk.nlits != 0;
+		without += e->parts[i].raw.nlits != 0 && e->parts[i].rawblk.nlits == 0;
+	}
+	assert_int_equal(with, 1);
+	assert_int_equal(without, 1);
+
+	static const char *const recs[] = {
+		"x needle y needle", /* twice in one record */
+		"nothing here",
+		"it ends with nee",  /* "needle" across two records: neither holds it */
+		"dle and starts here",
+		"wget http://a/b",   /* "wget *; chmod" across two records */
+		"; chmod +x b",
+		"wget x; chmod +x y",
+		"line one\nNEEDLE two", /* multi-line, other case */
+		"fooXbar and fooYbar",
+		"needle",
+		"foo",
+		"Zbar",
+	};
+	block b = {0};
+	for (size_t i = 0; i < sizeof(recs) / sizeof(recs[0]); i++)
+		block_add(&b, recs[i], strlen(recs[i]));
+	/* what the records hold on their own */
+	assert_int_equal(matches_of(e, recs[0], strlen(recs[0])), 3); /* plain, k1 and not k2, regex */
+	assert_int_equal(matches_of(e, recs[3], strlen(recs[3])), 0);
+	assert_int_equal(matches_of(e, recs[5], strlen(recs[5])), 1); /* chmod only */
+	assert_int_equal(matches_of(e, recs[6], strlen(recs[6])), 2); /* inner star, chmod */
+	assert_int_equal(matches_of(e, recs[7], strlen(recs[7])), 1); /* plain (caseless) only */
+
+	vg_matcher *blk = vg_matcher_new(e), *plain = vg_matcher_new(e);
+	vg_event *ev = vg_event_new();
+	assert_non_null(blk);
+	assert_non_null(plain);
+	assert_non_null(ev);
+	size_t total = run_block(blk, plain, ev, &b, 0);
+	assert_true(total >= 10);
+	/* the same matcher, another block: state of the last one is gone */
+	block b2 = {0};
+	for (size_t i = sizeof(recs) / sizeof(recs[0]); i-- > 0;)
+		block_add(&b2, recs[i], strlen(recs[i]));
+	assert_int_equal(run_block(blk, plain, ev, &b2, 0), total - 3 + 0); /* run again: "Zbar", not recs[0] */
+
+	/* "aaa" ends ~200,000 times in this block: more hits than a scan keeps */
+	block big = {0};
+	char line[1024];
+	memset(line, 'a', sizeof(line));
+	for (int i = 0; i < 200; i++) {
+		block_add(&big, line, sizeof(line));
+		block_add(&big, "needle", 6);
+		block_add(&big, "bbb", 3);
+	}
+	assert_true(run_block(blk, plain, ev, &big, 0) > 200 * 4);
+
+	vg_event_free(ev);
+	vg_matcher_free(blk);
+	vg_matcher_free(plain);
+	block_free(&b);
+	block_free(&b2);
+	block_free(&big);
+	vg_engine_free(e);
+}
+
+static char *slurp(const char *path, size_t *n)
+{
+	FILE *f = fopen(path, "rb");
+	if (f == NULL)
+		return NULL;
+	char *buf = NULL;
+	size_t cap = 0;
+	*n = 0;
+	for (;;) {
+		if (*n + 65536 > cap) {
+			char *nb = realloc(buf, cap = cap * 2 + 65536);
+			if (nb == NULL)
+				break;
+			buf = nb;
+		}
+		size_t got = fread(buf + *n, 1, cap - *n, f);
+		*n += got;
+		if (got == 0)
+			break;
+	}
+	fclose(f);
+	return buf;
+}
+
+/* path's lines as blocks of at most 512 records; returns the matches. */
+static size_t diff_file(vg_matcher *blk, vg_matcher *plain, vg_event *ev, const char *path)
+{
+	size_t n = 0, total = 0;
+	char *buf = slurp(path, &n);
+	assert_non_null(buf);
+	block b = {0};
+	for (size_t i = 0; i < n;) {
+		const char *nl = memchr(buf + i, '\n', n - i);
+		size_t len = (nl != NULL ? (size_t)(nl - buf) : n) - i;
+		if (len > 0 && buf[i + len - 1] == '\r')
+			block_add(&b, buf + i, len - 1);
+		else if (len > 0)
+			block_add(&b, buf + i, len);
+		i += len + 1;
+		if (b.n == 512 || i >= n) {
+			total += run_block(blk, plain, ev, &b, 1);
+			b.n = b.len = 0;
+		}
+	}
+	block_free(&b);
+	free(buf);
+	return total;
+}
+
+static void test_loghub(void **state)
+{
+	(void)state;
+	const char *corpus = getenv("VG_CORPUS"), *src = getenv("VG_SOURCE_DIR");
+	if (corpus == NULL || src == NULL)
+		skip();
+	char p[4096];
+	vg_engine *e = vg_engine_new();
+	assert_non_null(e);
+	snprintf(p, sizeof(p), "%s/sigma/rules/linux", corpus);
+	assert_int_equal(vg_engine_load_path(e, p, on_reject, NULL), 0);
+	snprintf(p, sizeof(p), "%s/rules", src);
+	assert_int_equal(vg_engine_load_path(e, p, on_reject, NULL), 0);
+	assert_int_equal(vg_engine_load_buffer(e, rules, sizeof(rules) - 1, "block.yml", on_reject, NULL), 0);
+	assert_int_equal(vg_engine_compile(e, on_reject, NULL), 0);
+	vg_matcher *blk = vg_matcher_new(e), *plain = vg_matcher_new(e);
+	vg_event *ev = vg_event_new();
+	assert_non_null(blk);
+	assert_non_null(plain);
+	assert_non_null(ev);
+	snprintf(p, sizeof(p), "%s/loghub/OpenSSH_2k.log", corpus);
+	size_t ssh = diff_file(blk, plain, ev, p);
+	snprintf(p, sizeof(p), "%s/loghub/Linux_2k.log", corpus);
+	size_t lin = diff_file(blk, plain, ev, p);
+	assert_true(ssh > 2000);
+	assert_true(lin > 0);
+	vg_event_free(ev);
+	vg_matcher_free(blk);
+	vg_matcher_free(plain);
+	vg_engine_free(e);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_synthetic),
+		cmocka_unit_test(test_loghub),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
