@@ -1,9 +1,7 @@
 /* jsonw.c — streaming JSON writer (see jsonw.h). */
 #include "core/jsonw.h"
 
-#include <inttypes.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "core/err.h"
@@ -38,7 +36,7 @@ static inline void put1(vg_jsonw *w, char c)
 }
 
 /* Separator before a value or key at the current level. */
-static void sep(vg_jsonw *w)
+static inline void sep(vg_jsonw *w)
 {
 	if (w->after_key) {
 		w->after_key = 0;
@@ -101,6 +99,17 @@ static inline int special(unsigned c)
 	return c - 0x20u >= 0x60u || c == '"' || c == '\\';
 }
 
+/* 1 if none of the 8 bytes of x is special (SWAR: a byte < 0x20, >= 0x80,
+ * '"' or '\\' sets its high bit in m; borrows only run upwards from a byte
+ * that is special itself, so the answer is exact). */
+static inline int plain8(uint64_t x)
+{
+	const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+	uint64_t q = x ^ (ones * '"'), b = x ^ (ones * '\\');
+	uint64_t m = x | ((x - ones * 0x20) & ~x) | ((q - ones) & ~q) | ((b - ones) & ~b);
+	return (m & highs) == 0;
+}
+
 static void quoted(vg_jsonw *w, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
@@ -123,15 +132,11 @@ static void quoted(vg_jsonw *w, const char *s, size_t n)
 				break;
 			i += 16;
 		}
-		/* then 8 (SWAR: a byte < 0x20, >= 0x80, '"' or '\\' sets its high
-		 * bit in m) */
+		/* then 8 */
 		while (i + 8 <= n) {
 			uint64_t x;
 			memcpy(&x, u + i, 8);
-			const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
-			uint64_t q = x ^ (ones * '"'), b = x ^ (ones * '\\');
-			uint64_t m = x | ((x - ones * 0x20) & ~x) | ((q - ones) & ~q) | ((b - ones) & ~b);
-			if ((m & highs) != 0)
+			if (!plain8(x))
 				break;
 			i += 8;
 		}
@@ -167,6 +172,43 @@ static void quoted(vg_jsonw *w, const char *s, size_t n)
 	put1(w, '"');
 }
 
+/* 1 if none of k[0..n) is special, n <= 16: two words (or halves),
+ * overlapping, instead of a loop. */
+static inline int plain_short(const char *k, size_t n)
+{
+	uint64_t x, y;
+	uint32_t u, v;
+	if (n >= 8) {
+		memcpy(&x, k, 8);
+		memcpy(&y, k + n - 8, 8);
+		return plain8(x) && plain8(y);
+	}
+	if (n >= 4) {
+		memcpy(&u, k, 4);
+		memcpy(&v, k + n - 4, 4);
+		return plain8((uint64_t)u << 32 | v);
+	}
+	for (size_t i = 0; i < n; i++)
+		if (special((unsigned char)k[i]))
+			return 0;
+	return 1;
+}
+
+/* memcpy(d, k, n) for n <= 16, the same way. */
+static inline void copy_short(char *d, const char *k, size_t n)
+{
+	if (n >= 8) {
+		memcpy(d, k, 8);
+		memcpy(d + n - 8, k + n - 8, 8);
+	} else if (n >= 4) {
+		memcpy(d, k, 4);
+		memcpy(d + n - 4, k + n - 4, 4);
+	} else {
+		for (size_t i = 0; i < n; i++)
+			d[i] = k[i];
+	}
+}
+
 void vg_jsonw_key(vg_jsonw *w, const char *k, size_t n)
 {
 	if (w->depth == 0 || w->after_key) {
@@ -175,21 +217,16 @@ void vg_jsonw_key(vg_jsonw *w, const char *k, size_t n)
 	}
 	sep(w);
 	/* keys are mostly short names that need no escaping: one check, one copy */
-	if (n <= 64 && w->err == 0) {
-		size_t i = 0;
-		while (i < n && !special((unsigned char)k[i]))
-			i++;
-		vg_buf *b = w->out;
-		if (i == n && (b->cap - b->len >= n + 3 || vg_buf_reserve(b, n + 3) == 0)) {
-			char *d = b->data + b->len;
-			d[0] = '"';
-			memcpy(d + 1, k, n);
-			d[n + 1] = '"';
-			d[n + 2] = ':';
-			b->len += n + 3;
-			w->after_key = 1;
-			return;
-		}
+	vg_buf *b = w->out;
+	if (n <= 16 && w->err == 0 && plain_short(k, n) && (b->cap - b->len >= n + 3 || vg_buf_reserve(b, n + 3) == 0)) {
+		char *d = b->data + b->len;
+		d[0] = '"';
+		copy_short(d + 1, k, n);
+		d[n + 1] = '"';
+		d[n + 2] = ':';
+		b->len += n + 3;
+		w->after_key = 1;
+		return;
 	}
 	quoted(w, k, n);
 	put1(w, ':');
@@ -202,12 +239,58 @@ void vg_jsonw_str(vg_jsonw *w, const char *s, size_t n)
 	quoted(w, s, n);
 }
 
+void vg_jsonw_str_at(vg_jsonw *w, const char *s, size_t n, vg_jsonw_span *at)
+{
+	sep(w);
+	at->off = w->out->len;
+	quoted(w, s, n);
+	at->len = w->out->len - at->off;
+}
+
+void vg_jsonw_again(vg_jsonw *w, const vg_jsonw_span *at)
+{
+	vg_buf *b = w->out;
+	sep(w);
+	if (w->err != 0)
+		return;
+	if (at->off > b->len || at->len > b->len - at->off) {
+		w->err = VG_EINVAL; /* not a span of this output */
+		return;
+	}
+	/* reserved before the copy: the source lies in the same buffer */
+	if (b->cap - b->len < at->len && vg_buf_reserve(b, at->len) != 0) {
+		w->err = VG_ENOMEM;
+		return;
+	}
+	memcpy(b->data + b->len, b->data + at->off, at->len);
+	b->len += at->len;
+}
+
+/* As printf's "%" PRId64 writes v, without printf (alerts write one
+ * number per contributing event). */
 void vg_jsonw_int(vg_jsonw *w, int64_t v)
 {
-	char tmp[32];
-	int n = snprintf(tmp, sizeof(tmp), "%" PRId64, v);
+	static const char d2[] = "00010203040506070809101112131415161718192021222324"
+				 "25262728293031323334353637383940414243444546474849"
+				 "50515253545556575859606162636465666768697071727374"
+				 "75767778798081828384858687888990919293949596979899";
+	char tmp[24];
+	size_t i = sizeof(tmp);
+	uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+	for (; u >= 100; u /= 100) { /* two digits a step */
+		i -= 2;
+		memcpy(tmp + i, d2 + 2 * (u % 100), 2);
+	}
+	if (u >= 10) {
+		i -= 2;
+		memcpy(tmp + i, d2 + 2 * u, 2);
+	} else {
+		tmp[--i] = (char)('0' + u);
+	}
+	if (v < 0)
+		tmp[--i] = '-';
 	sep(w);
-	put(w, tmp, (size_t)n);
+	put(w, tmp + i, sizeof(tmp) - i);
 }
 
 void vg_jsonw_bool(vg_jsonw *w, int v)

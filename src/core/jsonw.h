@@ -29,6 +29,16 @@ void vg_jsonw_arr_begin(vg_jsonw *w);
 void vg_jsonw_arr_end(vg_jsonw *w);
 void vg_jsonw_key(vg_jsonw *w, const char *k, size_t n);
 void vg_jsonw_str(vg_jsonw *w, const char *s, size_t n);
+/* A string written many times in one document (a path on every event of
+ * a correlation alert) is escaped once: vg_jsonw_str_at writes it as
+ * vg_jsonw_str does and records where its JSON text lies in the output;
+ * vg_jsonw_again writes that text again, as a further value. The span is
+ * valid while the output below it is unchanged (the same document). */
+typedef struct vg_jsonw_span {
+	size_t off, len;
+} vg_jsonw_span;
+void vg_jsonw_str_at(vg_jsonw *w, const char *s, size_t n, vg_jsonw_span *at);
+void vg_jsonw_again(vg_jsonw *w, const vg_jsonw_span *at);
 void vg_jsonw_int(vg_jsonw *w, int64_t v);
 void vg_jsonw_bool(vg_jsonw *w, int v);
 void vg_jsonw_null(vg_jsonw *w);

@@ -133,7 +133,6 @@ struct vg_corr {
 	size_t norder;
 	vg_hashmap *paths;       /* interned copies of event paths */
 	const char *last_interned; /* hits of one file come in runs: compare before the lookup */
-	size_t last_interned_len;
 	char *key;               /* scratch for group keys */
 	size_t keycap;
 	const char **kv;         /* scratch: a hit's group-by values and lengths */
@@ -667,8 +666,7 @@ static int fire(vg_corr *c, struct cstate *s, struct group *g, uint64_t count, v
 			if (k <= CHAIN_LOCS || i < CHAIN_LOCS / 2 || i >= k - CHAIN_LOCS / 2)
 				chain[nc++] = locs[i];
 		vg_corr_hit h = {.rule_idx = s->idx, .ts = a.last_us, .locs = chain, .nlocs = nc,
-				 .path_len = PATH_LEN_UNKNOWN, .names = s->def->group_by, .vals = g->vals,
-				 .lens = g->vlens, .nf = s->def->ngroup};
+				 .names = s->def->group_by, .vals = g->vals, .lens = g->vlens, .nf = s->def->ngroup};
 		r = feed_rule(c, &h, a.last_us, cb, ud);
 	}
 	free(locs);
@@ -775,8 +773,11 @@ static uint32_t values_slot(const vg_corr *c, const struct cstate *s)
 			h = (h ^ w) * k;
 		}
 		if (i < n) {
-			for (w = 0; i < n; i++)
-				w = w << 8 | (unsigned char)p[i];
+			if (n >= 8) /* the last word, overlapping */
+				memcpy(&w, p + n - 8, 8);
+			else
+				for (w = 0; i < n; i++)
+					w = w << 8 | (unsigned char)p[i];
 			h = (h ^ w) * k;
 		}
 	}
@@ -865,8 +866,9 @@ static struct group *group_new(const vg_corr *c, const struct cstate *s)
 }
 
 /* intern_path past the previous path: the table, or a new copy. */
-static __attribute__((noinline)) const char *intern_path_slow(vg_corr *c, const char *path, size_t n)
+static __attribute__((noinline)) const char *intern_path_slow(vg_corr *c, const char *path)
 {
+	size_t n = strlen(path);
 	char *p = vg_hashmap_get(c->paths, path, n);
 	if (p == NULL) {
 		if ((p = malloc(n + 1)) == NULL)
@@ -878,24 +880,18 @@ static __attribute__((noinline)) const char *intern_path_slow(vg_corr *c, const 
 		}
 	}
 	c->last_interned = p;
-	c->last_interned_len = n;
 	return p;
 }
 
-/* c's copy of path (len: its strlen, or PATH_LEN_UNKNOWN), or NULL on
- * ENOMEM. By content: hit paths are arena copies, so one address serves
- * many paths once the arena is reset; hits of one file come in runs. */
-static inline const char *intern_path(vg_corr *c, const char *path, size_t len)
+/* c's copy of path, or NULL on ENOMEM. By content: hits borrow their
+ * events' paths, so one address may hold other paths over time; hits of
+ * one file come in runs, so the previous copy mostly matches. */
+static inline const char *intern_path(vg_corr *c, const char *path)
 {
 	const char *last = c->last_interned;
-	if (path == last)
+	if (path == last || (last != NULL && strcmp(path, last) == 0))
 		return last;
-	size_t n = len != PATH_LEN_UNKNOWN ? len : strlen(path);
-	/* (paths are mostly long: libc's vector compare beats a word loop) */
-	if (last != NULL && n == c->last_interned_len &&
-	    (n >= 32 ? memcmp(path, last, n) == 0 : vg_bytes_eq(path, last, n)))
-		return last;
-	return intern_path_slow(c, path, n);
+	return intern_path_slow(c, path);
 }
 
 /* The values-table hash of value v of group g. */
@@ -957,7 +953,7 @@ static __attribute__((noinline)) int chain_locs(vg_corr *c, const vg_corr_hit *h
 	if ((v->locs = malloc(nl * sizeof(*v->locs))) == NULL)
 		return VG_ENOMEM;
 	for (size_t i = 0; i < nl; i++) {
-		v->locs[i] = (vg_corr_loc){.path = intern_path(c, h->locs[i].path, PATH_LEN_UNKNOWN), .line = h->locs[i].line};
+		v->locs[i] = (vg_corr_loc){.path = intern_path(c, h->locs[i].path), .line = h->locs[i].line};
 		if (v->locs[i].path == NULL) {
 			free(v->locs);
 			v->locs = NULL;
@@ -1007,7 +1003,7 @@ static int insert(vg_corr *c, struct cstate *s, struct group *g, size_t pos, con
 		return r;
 	struct cev v = {.ts = ts, .pos = (uint32_t)pos};
 	if (h->nlocs == 1) {
-		v.loc = (vg_corr_loc){.path = intern_path(c, h->locs[0].path, h->path_len), .line = h->locs[0].line};
+		v.loc = (vg_corr_loc){.path = intern_path(c, h->locs[0].path), .line = h->locs[0].line};
 		if (v.loc.path == NULL)
 			return VG_ENOMEM;
 		v.nlocs = 1;

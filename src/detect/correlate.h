@@ -75,8 +75,9 @@ typedef void (*vg_corr_alert_fn)(void *ud, const vg_corr_alert *a);
  * carry, with field mappings resolved, so making a hit scans nothing and
  * takes no lock. A plan is immutable: any number of threads may use one.
  * vg_corr_plan_new returns NULL on ENOMEM. vg_corr_plan_hit (any thread): the
- * hit lives in arena a; NULL when no correlation references idx (or, rarely,
- * when arena a is exhausted: the hit is then lost). */
+ * hit lives in arena a and borrows ev->path, which must stay valid and
+ * unchanged until the hit is fed; NULL when no correlation references idx
+ * (or, rarely, when arena a is exhausted: the hit is then lost). */
 typedef struct vg_corr_plan vg_corr_plan;
 vg_corr_plan *vg_corr_plan_new(const vg_engine *e);
 void vg_corr_plan_free(vg_corr_plan *p); /* NULL is a no-op */

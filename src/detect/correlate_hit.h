@@ -2,9 +2,9 @@
  * windows; correlate_plan.c, the hits): what a hit carries and the lookups
  * both halves share. Not an API: use correlate.h.
  *
- * A hit lives in the arena the caller of vg_corr_plan_hit gave; names are the
- * engine's strings (compared by pointer first), values are NUL-terminated
- * with their lengths. */
+ * A hit lives in the arena the caller of vg_corr_plan_hit gave and borrows
+ * its event's path; names are the engine's strings (compared by pointer
+ * first), values are NUL-terminated with their lengths. */
 #ifndef VG_CORRELATE_HIT_H
 #define VG_CORRELATE_HIT_H
 
@@ -18,14 +18,11 @@ struct vg_corr_hit {
 	int64_t ts; /* VG_TS_NONE when the event had none */
 	const vg_corr_loc *locs;
 	size_t nlocs;
-	size_t path_len; /* strlen(locs[0].path) for an event's hit; PATH_LEN_UNKNOWN for a chained one */
 	const char *const *names; /* Sigma field names (engine strings) */
 	const char *const *vals;  /* their values; "" when absent */
 	const size_t *lens;       /* strlen of each value */
 	size_t nf;
 };
-
-#define PATH_LEN_UNKNOWN SIZE_MAX
 
 /* First position of rule idx in d->rules, or d->nrules. */
 size_t vg_corr_first_pos(const vg_corr_def *d, size_t idx);

@@ -1,6 +1,7 @@
 /* correlate_plan.c — correlation hits (see correlate.h, correlate_hit.h):
  * the plan built once per engine, and the hit copied out of a matching
- * event on any thread, with what the correlations referencing its rule read. */
+ * event on any thread, with what the correlations referencing its rule read
+ * (all but the event's path, which the hit borrows). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,22 +35,27 @@ const char *vg_corr_resolve_name(const vg_corr_def *d, const char *name, size_t 
 	return name;
 }
 
+/* An event field name a hit field reads, with its length and vg_field_hash:
+ * looked up on every hit. */
+struct look {
+	const char *name;
+	size_t len;
+	uint32_t hash;
+};
+
 /* A field a hit carries: the Sigma name correlations ask for, and the event
  * fields it reads for the base rule (NULL/0: the name itself). */
 struct pfield {
 	const char *name;
 	const char *const *targets;
 	size_t ntargets;
-	/* the event field names read, in order (targets, or the name itself),
-	 * with their lengths and vg_field_hash: looked up on every hit */
-	const char **look;
-	size_t *look_len;
-	uint32_t *look_hash;
+	struct look *look; /* the event field names read, in order (targets, or the name itself) */
 	size_t nlook;
 };
 
 struct prule {
 	struct pfield *f;
+	const char **names; /* f[i].name: every hit of the rule points here */
 	size_t nf;
 	int used; /* some correlation references the rule */
 };
@@ -106,7 +112,7 @@ static size_t list_fields(const vg_engine *e, size_t idx, struct pfield *f)
 	return nf;
 }
 
-/* f->look*: the names event_field reads, resolved once. */
+/* f->look: the names event_field reads, resolved once. */
 static int plan_lookups(struct pfield *f)
 {
 	const char *const *targets = f->targets;
@@ -115,51 +121,62 @@ static int plan_lookups(struct pfield *f)
 		targets = &f->name;
 		nt = 1;
 	}
-	f->look = calloc(nt, sizeof(*f->look));
-	f->look_len = calloc(nt, sizeof(*f->look_len));
-	f->look_hash = calloc(nt, sizeof(*f->look_hash));
-	if (f->look == NULL || f->look_len == NULL || f->look_hash == NULL)
+	if ((f->look = calloc(nt, sizeof(*f->look))) == NULL)
 		return VG_ENOMEM;
 	for (size_t i = 0; i < nt; i++) {
 		if (targets[i] == NULL)
 			continue;
 		size_t n = strlen(targets[i]);
-		f->look[f->nlook] = targets[i];
-		f->look_len[f->nlook] = n;
-		f->look_hash[f->nlook++] = vg_field_hash(targets[i], n);
+		f->look[f->nlook++] = (struct look){.name = targets[i], .len = n, .hash = vg_field_hash(targets[i], n)};
 	}
 	return VG_OK;
 }
 
-/* The first event field behind one hit field, or NULL: vg_event_next's
- * scan, inline, as it runs for every field of every hit. */
-static const vg_field *event_field(const struct pfield *f, const vg_event *ev)
+/* The first event field named l, or NULL: vg_event_next's scan, inline and
+ * four hashes a step, as it runs for every field of every hit (a match
+ * of the hash alone drops to the field-by-field check from there). */
+static inline const vg_field *field_named(const vg_event *ev, const struct look *l)
 {
-	const vg_field *end = ev->fields + ev->nfields;
+	const vg_field *v = ev->fields, *end = v + ev->nfields;
+	uint32_t hash = l->hash;
+	for (; end - v >= 4; v += 4)
+		if (v[0].hash == hash || v[1].hash == hash || v[2].hash == hash || v[3].hash == hash)
+			break;
+	for (; v < end; v++)
+		if (v->hash == hash && v->name_len == l->len && vg_bytes_eq(v->name, l->name, l->len))
+			return v;
+	return NULL;
+}
+
+/* The first event field behind one hit field, or NULL. */
+static inline const vg_field *event_field(const struct pfield *f, const vg_event *ev)
+{
 	for (size_t i = 0; i < f->nlook; i++) {
-		uint32_t hash = f->look_hash[i];
-		size_t len = f->look_len[i];
-		for (const vg_field *v = ev->fields; v < end; v++)
-			if (v->hash == hash && v->name_len == len && vg_bytes_eq(v->name, f->look[i], len))
-				return v;
+		const vg_field *v = field_named(ev, &f->look[i]);
+		if (v != NULL)
+			return v;
 	}
 	return NULL;
 }
 
 #define HIT_FAST 16 /* hit fields found in one pass (more: looked up twice) */
 
-static vg_corr_hit *build_hit(size_t rule_idx, const struct pfield *f, size_t nf, const vg_event *ev, vg_arena *a)
+/* Out of line: most rules that match feed no correlation, and their
+ * vg_corr_plan_hit returns before this one's setup. */
+static __attribute__((noinline)) vg_corr_hit *build_hit(size_t rule_idx, const struct prule *r, const vg_event *ev,
+							 vg_arena *a)
 {
-	/* one allocation for the hit, its name, value and length arrays, its
-	 * location, the path's copy and the values' copies */
-	const char *path = ev->path != NULL ? ev->path : "-";
-	size_t pl = strlen(path), vbytes = 0;
+	/* one allocation for the hit, its value and length arrays, its
+	 * location and the values' copies (the names are the plan's, the path
+	 * the event's) */
+	const struct pfield *f = r->f;
+	size_t nf = r->nf, vbytes = 0;
 	const vg_field *fv[HIT_FAST];
 	size_t fl[HIT_FAST];
 	struct hitmem {
 		vg_corr_hit h;
 		vg_corr_loc loc;
-		const char *arr[];
+		const char *vals[];
 	} *hm;
 	if (nf > VG_MAX_FIELDS)
 		return NULL;
@@ -173,22 +190,16 @@ static vg_corr_hit *build_hit(size_t rule_idx, const struct pfield *f, size_t nf
 		}
 		vbytes += vl + 1;
 	}
-	size_t arr = 2 * nf * sizeof(char *) + nf * sizeof(size_t);
-	if (vbytes > SIZE_MAX / 2 || pl > SIZE_MAX / 4 ||
-	    (hm = vg_arena_alloc(a, sizeof(*hm) + arr + pl + 1 + vbytes)) == NULL)
+	size_t arr = nf * (sizeof(char *) + sizeof(size_t));
+	if (vbytes > SIZE_MAX / 2 || (hm = vg_arena_alloc(a, sizeof(*hm) + arr + vbytes)) == NULL)
 		return NULL;
-	vg_corr_hit *h = &hm->h;
-	vg_corr_loc *loc = &hm->loc;
-	const char **names = hm->arr, **vals = hm->arr + nf;
-	size_t *lens = (size_t *)(void *)(hm->arr + 2 * nf);
+	const char **vals = hm->vals;
+	size_t *lens = (size_t *)(void *)(hm->vals + nf);
 	char *o = (char *)hm + sizeof(*hm) + arr;
-	memcpy(o, path, pl + 1);
-	loc->path = o;
-	o += pl + 1;
+	hm->loc = (vg_corr_loc){.path = ev->path != NULL ? ev->path : "-", .line = ev->line};
 	for (size_t i = 0; i < nf; i++) {
 		const vg_field *v = i < HIT_FAST ? fv[i] : event_field(&f[i], ev);
 		size_t vl = i < HIT_FAST ? fl[i] : v != NULL ? strnlen(v->val, v->val_len) : 0;
-		names[i] = f[i].name;
 		lens[i] = vl;
 		if (v != NULL)
 			memcpy(o, v->val, vl);
@@ -196,10 +207,9 @@ static vg_corr_hit *build_hit(size_t rule_idx, const struct pfield *f, size_t nf
 		vals[i] = o;
 		o += vl + 1;
 	}
-	loc->line = ev->line;
-	*h = (vg_corr_hit){.rule_idx = rule_idx, .ts = ev->ts_us, .locs = loc, .nlocs = 1, .path_len = pl,
-			   .names = names, .vals = vals, .lens = lens, .nf = nf};
-	return h;
+	hm->h = (vg_corr_hit){.rule_idx = rule_idx, .ts = ev->ts_us, .locs = &hm->loc, .nlocs = 1,
+			      .names = r->names, .vals = vals, .lens = lens, .nf = nf};
+	return &hm->h;
 }
 
 void vg_corr_plan_free(vg_corr_plan *p)
@@ -207,12 +217,10 @@ void vg_corr_plan_free(vg_corr_plan *p)
 	if (p == NULL)
 		return;
 	for (size_t i = 0; p->r != NULL && i < p->nrules; i++) {
-		for (size_t j = 0; p->r[i].f != NULL && j < p->r[i].nf; j++) {
+		for (size_t j = 0; p->r[i].f != NULL && j < p->r[i].nf; j++)
 			free(p->r[i].f[j].look);
-			free(p->r[i].f[j].look_len);
-			free(p->r[i].f[j].look_hash);
-		}
 		free(p->r[i].f);
+		free(p->r[i].names);
 	}
 	free(p->r);
 	free(p);
@@ -233,9 +241,13 @@ vg_corr_plan *vg_corr_plan_new(const vg_engine *e)
 		if ((p->r[i].f = calloc(need + 1, sizeof(*p->r[i].f))) == NULL)
 			goto err;
 		p->r[i].nf = list_fields(e, i, p->r[i].f);
-		for (size_t j = 0; j < p->r[i].nf; j++)
+		if ((p->r[i].names = calloc(p->r[i].nf + 1, sizeof(*p->r[i].names))) == NULL)
+			goto err;
+		for (size_t j = 0; j < p->r[i].nf; j++) {
+			p->r[i].names[j] = p->r[i].f[j].name;
 			if (plan_lookups(&p->r[i].f[j]) != 0)
 				goto err;
+		}
 	}
 	return p;
 err:
@@ -247,7 +259,7 @@ vg_corr_hit *vg_corr_plan_hit(const vg_corr_plan *p, size_t rule_idx, const vg_e
 {
 	if (rule_idx >= p->nrules || !p->r[rule_idx].used)
 		return NULL;
-	return build_hit(rule_idx, p->r[rule_idx].f, p->r[rule_idx].nf, ev, a);
+	return build_hit(rule_idx, &p->r[rule_idx], ev, a);
 }
 
 /* hit_value when the hint misses: addresses first, then text. */

@@ -484,7 +484,7 @@ int vg_event_json_renest(vg_buf *out, const char *doc, size_t len)
 }
 
 /* Decimal text of v, as printf's %llu writes it, into buf (>= 21 bytes);
- * returns its length. (Correlation alerts carry one per event: no printf.) */
+ * returns its length. */
 static size_t fmt_u64(char *buf, uint64_t v)
 {
 	char tmp[24];
@@ -496,20 +496,6 @@ static size_t fmt_u64(char *buf, uint64_t v)
 	for (size_t i = 0; i < n; i++)
 		buf[i] = tmp[n - 1 - i];
 	return n;
-}
-
-/* vg_jsonw_int(w, v), without its snprintf. */
-static void put_int(vg_jsonw *w, int64_t v)
-{
-	char buf[24];
-	size_t n = 0;
-	if (v < 0) {
-		buf[n++] = '-';
-		n += fmt_u64(buf + 1, (uint64_t)0 - (uint64_t)v);
-	} else {
-		n = fmt_u64(buf, (uint64_t)v);
-	}
-	vg_jsonw_num_text(w, buf, n);
 }
 
 static const char *corr_type_name(enum vg_corr_type t)
@@ -568,7 +554,7 @@ int vg_alert_json_corr(vg_buf *out, const vg_engine *e, const vg_corr_alert *a)
 	vg_jsonw_key(&w, "type", 4);
 	vg_jsonw_str(&w, type, strlen(type));
 	vg_jsonw_key(&w, "count", 5);
-	put_int(&w, (int64_t)a->count);
+	vg_jsonw_int(&w, (int64_t)a->count);
 	vg_jsonw_key(&w, "group_by", 8);
 	vg_jsonw_obj_begin(&w);
 	for (size_t i = 0; i < a->ngroup; i++) {
@@ -578,12 +564,21 @@ int vg_alert_json_corr(vg_buf *out, const vg_engine *e, const vg_corr_alert *a)
 	vg_jsonw_obj_end(&w);
 	vg_jsonw_key(&w, "events", 6);
 	vg_jsonw_arr_begin(&w);
+	/* the events mostly share one path (the same interned copy): it is
+	 * escaped once and then copied */
+	const char *path = NULL;
+	vg_jsonw_span path_at = {0};
 	for (size_t i = 0; i < a->nlocs; i++) {
 		vg_jsonw_obj_begin(&w);
 		vg_jsonw_key(&w, "path", 4);
-		vg_jsonw_str(&w, a->locs[i].path, strlen(a->locs[i].path));
+		if (a->locs[i].path == path) {
+			vg_jsonw_again(&w, &path_at);
+		} else {
+			path = a->locs[i].path;
+			vg_jsonw_str_at(&w, path, strlen(path), &path_at);
+		}
 		vg_jsonw_key(&w, "line", 4);
-		put_int(&w, (int64_t)a->locs[i].line);
+		vg_jsonw_int(&w, (int64_t)a->locs[i].line);
 		vg_jsonw_obj_end(&w);
 	}
 	vg_jsonw_arr_end(&w);

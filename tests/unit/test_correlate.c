@@ -685,6 +685,65 @@ static void test_value_with_nul(void **state)
 	ctx_free(x);
 }
 
+/* A hit borrows its event's path until it is fed; the correlation keeps
+ * its own copy by content, so one buffer holding other paths later is no
+ * confusion. */
+static void test_path_buffer_reused(void **state)
+{
+	(void)state;
+	ctx *x = ctx_new(event_count_yaml);
+	char path[32];
+	snprintf(path, sizeof(path), "first.log");
+	feed_path(x, path, 1, S(100), FAIL("10.0.0.7", "root"), NULL);
+	snprintf(path, sizeof(path), "second.log");
+	feed_path(x, path, 2, S(101), FAIL("10.0.0.7", "root"), NULL);
+	snprintf(path, sizeof(path), "first.log");
+	feed_path(x, path, 3, S(102), FAIL("10.0.0.7", "root"), NULL);
+	snprintf(path, sizeof(path), "overwritten");
+	assert_int_equal(x->ngot, 1);
+	assert_int_equal(x->got[0].nlocs, 3);
+	assert_string_equal(x->got[0].paths[0], "first.log");
+	assert_string_equal(x->got[0].paths[1], "second.log");
+	assert_string_equal(x->got[0].paths[2], "first.log");
+	ctx_free(x);
+}
+
+/* The group-by field at every position of events of up to 13 fields (the
+ * plan scans field hashes four at a time), and a repeated name: the first
+ * value counts, as everywhere a field is read. */
+static void test_group_field_position(void **state)
+{
+	(void)state;
+	static const char raw[] = "test record";
+	static const char *const fill[] = {"f0", "f1", "f2", "f3", "f4", "f5", "f6", "f7", "f8", "f9"};
+	for (size_t k = 0; k <= 10; k++) {
+		ctx *x = ctx_new(event_count_yaml);
+		char ip[32];
+		snprintf(ip, sizeof(ip), "10.0.1.%zu", k);
+		for (size_t i = 0; i < 3; i++) {
+			vg_event_reset(x->ev, raw, sizeof(raw) - 1, "auth.log", i + 1);
+			x->ev->ts_us = S(100 + (int64_t)i);
+			x->ev->format = "syslog";
+			x->ev->layer = VG_LAYER_HOST;
+			x->ev->product = VG_PRODUCT_LINUX;
+			x->ev->service = VG_SERVICE_SSHD;
+			assert_int_equal(vg_event_add_str(x->ev, "event.action", "ssh_failed_password", 19), 0);
+			for (size_t f = 0; f < k; f++)
+				assert_int_equal(vg_event_add_str(x->ev, fill[f], "x", 1), 0);
+			assert_int_equal(vg_event_add_str(x->ev, "source.ip", ip, strlen(ip)), 0);
+			assert_int_equal(vg_event_add_str(x->ev, "source.ip", "192.0.2.1", 9), 0);
+			x->nhits = 0;
+			vg_arena_reset(x->a);
+			assert_int_equal(vg_matcher_run(x->m, x->ev, on_match, x), 0);
+			for (size_t h = 0; h < x->nhits; h++)
+				assert_int_equal(vg_corr_feed(x->c, x->hits[h], on_alert, x), 0);
+		}
+		assert_int_equal(x->ngot, 1);
+		assert_string_equal(x->got[0].vals[0], ip);
+		ctx_free(x);
+	}
+}
+
 static void test_event_bound(void **state)
 {
 	(void)state;
@@ -895,6 +954,8 @@ int main(void)
 		cmocka_unit_test(test_value_with_nul),
 		cmocka_unit_test(test_field_mapping),
 		cmocka_unit_test(test_plan_hits),
+		cmocka_unit_test(test_path_buffer_reused),
+		cmocka_unit_test(test_group_field_position),
 		cmocka_unit_test(test_no_hit_for_unreferenced),
 		cmocka_unit_test(test_paths_by_content),
 		cmocka_unit_test(test_lateness),

@@ -1,6 +1,7 @@
-/* test_jsonw.c — the JSON writer's string escaping against a byte-by-byte
- * reference, for every position of every special byte in strings of many
- * lengths (the writer scans 8 bytes at a time; the edges are where it breaks). */
+/* test_jsonw.c — the JSON writer's string and key escaping against a
+ * byte-by-byte reference, for every position of every special byte in
+ * strings of many lengths (the writer scans 8 bytes at a time; the edges are
+ * where it breaks); integers against printf; repeated strings. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include "core/err.h"
 #include "core/jsonw.h"
 
 /* the reference: what a JSON string of s must look like (ASCII inputs only) */
@@ -98,6 +100,113 @@ static void test_keys(void **state)
 	vg_buf_free(&want);
 }
 
+/* keys of up to 16 bytes are checked and copied as overlapping words: every
+ * special byte at every position of every such length */
+static void test_keys_every_position(void **state)
+{
+	(void)state;
+	static const unsigned char specials[] = {'"', '\\', '\n', 0x01, 0x1f, 0x7f, 0x80, 0xff, ' ', '~'};
+	unsigned char k[24];
+	vg_buf got = {0}, want = {0};
+	for (size_t n = 0; n <= sizeof(k); n++) {
+		for (size_t pos = 0; pos <= n; pos++) {
+			for (size_t j = 0; j < sizeof(specials); j++) {
+				for (size_t i = 0; i < n; i++)
+					k[i] = (unsigned char)('a' + i % 26);
+				if (pos < n)
+					k[pos] = specials[j];
+				got.len = 0;
+				vg_jsonw w;
+				vg_jsonw_init(&w, &got);
+				vg_jsonw_obj_begin(&w);
+				vg_jsonw_key(&w, (const char *)k, n);
+				vg_jsonw_null(&w);
+				vg_jsonw_obj_end(&w);
+				assert_int_equal(vg_jsonw_finish(&w), 0);
+				reference(k, n, &want);
+				assert_int_equal(got.len, want.len + 7);
+				assert_memory_equal(got.data + 1, want.data, want.len);
+				assert_memory_equal(got.data + 1 + want.len, ":null}", 6);
+			}
+		}
+	}
+	vg_buf_free(&got);
+	vg_buf_free(&want);
+}
+
+/* integers as printf writes them, at every digit-count edge */
+static void test_ints(void **state)
+{
+	(void)state;
+	int64_t v[64];
+	size_t n = 0;
+	v[n++] = 0;
+	v[n++] = INT64_MIN;
+	v[n++] = INT64_MAX;
+	for (int64_t p = 1; p <= INT64_MAX / 10; p *= 10) {
+		v[n++] = p;
+		v[n++] = p - 1;
+		v[n++] = -p;
+	}
+	for (size_t i = 0; i < n; i++) {
+		char want[32];
+		vg_buf got = {0};
+		vg_jsonw w;
+		vg_jsonw_init(&w, &got);
+		vg_jsonw_int(&w, v[i]);
+		assert_int_equal(vg_jsonw_finish(&w), 0);
+		int wl = snprintf(want, sizeof(want), "%lld", (long long)v[i]);
+		assert_int_equal(got.len, (size_t)wl);
+		assert_memory_equal(got.data, want, (size_t)wl);
+		vg_buf_free(&got);
+	}
+}
+
+/* a string written once and repeated gives what writing it each time gives */
+static void test_again(void **state)
+{
+	(void)state;
+	const char *s = "/var/log/a \"b\"\t\x01\xff.log";
+	vg_buf got = {0}, want = {0};
+	vg_jsonw w;
+	vg_jsonw_span at;
+	vg_jsonw_init(&w, &got);
+	vg_jsonw_arr_begin(&w);
+	vg_jsonw_str_at(&w, s, strlen(s), &at);
+	vg_jsonw_obj_begin(&w);
+	vg_jsonw_key(&w, "p", 1);
+	vg_jsonw_again(&w, &at);
+	vg_jsonw_obj_end(&w);
+	for (int i = 0; i < 100; i++) /* past the buffer's first capacity */
+		vg_jsonw_again(&w, &at);
+	vg_jsonw_arr_end(&w);
+	assert_int_equal(vg_jsonw_finish(&w), 0);
+	vg_jsonw_init(&w, &want);
+	vg_jsonw_arr_begin(&w);
+	vg_jsonw_str(&w, s, strlen(s));
+	vg_jsonw_obj_begin(&w);
+	vg_jsonw_key(&w, "p", 1);
+	vg_jsonw_str(&w, s, strlen(s));
+	vg_jsonw_obj_end(&w);
+	for (int i = 0; i < 100; i++)
+		vg_jsonw_str(&w, s, strlen(s));
+	vg_jsonw_arr_end(&w);
+	assert_int_equal(vg_jsonw_finish(&w), 0);
+	assert_int_equal(got.len, want.len);
+	assert_memory_equal(got.data, want.data, want.len);
+
+	/* a span that is not in the output is an error, not a read past it */
+	got.len = 0;
+	vg_jsonw_init(&w, &got);
+	vg_jsonw_arr_begin(&w);
+	at = (vg_jsonw_span){.off = 1, .len = 1000};
+	vg_jsonw_again(&w, &at);
+	vg_jsonw_arr_end(&w);
+	assert_int_equal(vg_jsonw_finish(&w), VG_EINVAL);
+	vg_buf_free(&got);
+	vg_buf_free(&want);
+}
+
 static void test_valid_utf8_kept(void **state)
 {
 	(void)state;
@@ -118,6 +227,9 @@ int main(void)
 		cmocka_unit_test(test_escaping_every_position),
 		cmocka_unit_test(test_valid_utf8_kept),
 		cmocka_unit_test(test_keys),
+		cmocka_unit_test(test_keys_every_position),
+		cmocka_unit_test(test_ints),
+		cmocka_unit_test(test_again),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
