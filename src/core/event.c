@@ -30,7 +30,6 @@ void vg_event_free(vg_event *ev)
 
 void vg_event_reset(vg_event *ev, const char *raw, size_t raw_len, const char *path, uint64_t line)
 {
-	vg_arena_reset(ev->arena);
 	ev->raw = raw;
 	ev->raw_len = raw_len;
 	ev->path = path;
@@ -41,6 +40,7 @@ void vg_event_reset(vg_event *ev, const char *raw, size_t raw_len, const char *p
 	ev->product = ev->service = ev->category = 0;
 	ev->nfields = 0;
 	ev->dropped = 0;
+	vg_arena_reset(ev->arena); /* last: a tail call, no registers to keep */
 }
 
 int vg_event_add_copy(vg_event *ev, const char *name, size_t name_len, const char *val, size_t val_len, enum vg_vtype type)

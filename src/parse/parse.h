@@ -10,6 +10,8 @@
  * (the caller then keeps the record as a message-only "raw" event, never
  * drops it). A parser must never read outside ev->raw[0..raw_len), must not
  * assume NUL termination, and must bound its work by the limits of limits.h.
+ * It must not change ev->raw, raw_len, path, line or year_hint: when it
+ * fails, the next parser tried (vg_parse_record) reads them as they were.
  * Parsers are stateless and thread-safe; all state is in the event. */
 #ifndef VG_PARSE_H
 #define VG_PARSE_H

@@ -53,13 +53,13 @@ typedef struct tag_parts {
 } tag_parts;
 
 /* "sshd[123]:", "kernel:", "sshd(pam_unix)[19939]:", "/usr/sbin/cron[9]:".
- * 1 when t (a blank-free token) is a TAG followed by ':'. */
+ * 1 and *out set (parts absent empty) when t (a blank-free token) is a TAG
+ * followed by ':', else 0 and *out untouched. */
 static int split_tag_rest(vg_pu_str t, size_t avail, tag_parts *out);
 
 /* avail: bytes readable from t.p (t.n or more: the rest of the record). */
 static inline int split_tag(vg_pu_str t, size_t avail, tag_parts *out)
 {
-	memset(out, 0, sizeof(*out));
 	/* inline: the first word of most lines is a host name, not a TAG */
 	if (t.n < 2 || t.n > MAX_TAG || t.p[t.n - 1] != ':')
 		return 0;
@@ -67,25 +67,49 @@ static inline int split_tag(vg_pu_str t, size_t avail, tag_parts *out)
 }
 
 /* The bytes of a TAG that matter, as bit masks over p[0..n): bad (a control
- * byte, a blank or ':'), '[' and '/'. */
+ * byte, a blank or ':'), '[', '(' and '/'. */
 typedef struct tag_bits {
-	unsigned bad, lb, slash;
+	unsigned bad, lb, lp, slash;
 } tag_bits;
 
-/* The masks of p[0..n) with n <= 16 in one sixteen-byte step, when the
- * target has SSE2 and sixteen bytes are readable: 1, else 0. */
-static inline int tag_scan16(const char *p, size_t n, size_t avail, tag_bits *b)
+#ifdef __SSE2__
+/* The masks of the sixteen bytes at p. */
+static inline void tag_bits16(const char *p, tag_bits *b)
+{
+	__m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+	/* x <= 0x20 unsigned: min(x, 0x20) == x */
+	__m128i ctl = _mm_cmpeq_epi8(_mm_min_epu8(x, _mm_set1_epi8(0x20)), x);
+	__m128i colon = _mm_cmpeq_epi8(x, _mm_set1_epi8(':'));
+	b->bad = (unsigned)_mm_movemask_epi8(_mm_or_si128(ctl, colon));
+	b->lb = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('[')));
+	b->lp = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('(')));
+	b->slash = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('/')));
+}
+#endif
+
+/* The masks of p[0..n) with n <= 32 in one sixteen-byte step or two (the
+ * second one ending at n, overlapping the first), when the target has SSE2
+ * and sixteen bytes are readable: 1, else 0. Two steps cover the long tags
+ * of PAM's old style, "sshd(pam_unix)[19939]:". */
+static inline int tag_scan32(const char *p, size_t n, size_t avail, tag_bits *b)
 {
 #ifdef __SSE2__
-	if (n <= 16 && avail >= 16) {
-		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
-		unsigned keep = (1u << n) - 1;
-		/* x <= 0x20 unsigned: min(x, 0x20) == x */
-		__m128i ctl = _mm_cmpeq_epi8(_mm_min_epu8(x, _mm_set1_epi8(0x20)), x);
-		__m128i colon = _mm_cmpeq_epi8(x, _mm_set1_epi8(':'));
-		b->bad = (unsigned)_mm_movemask_epi8(_mm_or_si128(ctl, colon)) & keep;
-		b->lb = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('['))) & keep;
-		b->slash = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('/'))) & keep;
+	if (n <= 32 && avail >= 16) {
+		unsigned keep = (unsigned)(((uint64_t)1 << n) - 1);
+		tag_bits16(p, b);
+		if (n > 16) {
+			tag_bits hi;
+			unsigned sh = (unsigned)n - 16;
+			tag_bits16(p + n - 16, &hi);
+			b->bad |= hi.bad << sh;
+			b->lb |= hi.lb << sh;
+			b->lp |= hi.lp << sh;
+			b->slash |= hi.slash << sh;
+		}
+		b->bad &= keep;
+		b->lb &= keep;
+		b->lp &= keep;
+		b->slash &= keep;
 		return 1;
 	}
 #endif
@@ -107,8 +131,9 @@ static inline uint64_t tag_word(uint64_t x, uint64_t *slash)
 	return (((x - ones * 0x21) & ~x) | ((co - ones) & ~co)) & highs;
 }
 
-/* The same for any length, eight bytes at a time; b->lb is left 0 (the
- * caller looks for the '[' when it needs it). 0 when there is a bad byte. */
+/* The same for any length, eight bytes at a time; b->lb and b->lp are left 0
+ * (the caller looks for '[' and '(' when it needs them). 0 when there is a
+ * bad byte. */
 static int tag_scan_words(const char *p, size_t n, tag_bits *b)
 {
 	uint64_t x, slash = 0;
@@ -132,6 +157,7 @@ static int tag_scan_words(const char *p, size_t n, tag_bits *b)
 	}
 	b->bad = 0;
 	b->lb = 0;
+	b->lp = 0;
 	b->slash = slash != 0;
 	return 1;
 }
@@ -141,25 +167,35 @@ static int split_tag_rest(vg_pu_str t, size_t avail, tag_parts *out)
 	vg_pu_str s = {t.p, t.n - 1};
 	tag_bits b;
 	/* No control byte, blank or ':' (this runs on every line) */
-	int fast = tag_scan16(s.p, s.n, avail, &b);
+	int fast = tag_scan32(s.p, s.n, avail, &b);
 	if (fast ? b.bad != 0 : !tag_scan_words(s.p, s.n, &b))
 		return 0;
+	vg_pu_str pid = {0}, module = {0};
 	if (s.p[s.n - 1] == ']') {
 		/* the first '[' */
 		const char *lb = fast ? (b.lb != 0 ? s.p + __builtin_ctz(b.lb) : NULL) : memchr(s.p, '[', s.n);
 		if (lb == NULL || lb == s.p)
 			return 0;
-		out->pid = (vg_pu_str){lb + 1, (size_t)(s.p + s.n - 1 - (lb + 1))};
+		pid = (vg_pu_str){lb + 1, (size_t)(s.p + s.n - 1 - (lb + 1))};
 		s.n = (size_t)(lb - s.p);
 	}
 	out->name = s;
+	out->pid = pid;
 	if (s.n > 2 && s.p[s.n - 1] == ')') {
-		const char *lp = memchr(s.p, '(', s.n);
+		/* the first '(' (before the '[' of the pid, if any) */
+		const char *lp;
+		if (fast) {
+			uint64_t lps = b.lp & (((uint64_t)1 << s.n) - 1); /* s.n < 32 here */
+			lp = lps != 0 ? s.p + __builtin_ctzll(lps) : NULL;
+		} else {
+			lp = memchr(s.p, '(', s.n);
+		}
 		if (lp != NULL && lp != s.p) {
-			out->module = (vg_pu_str){lp + 1, (size_t)(s.p + s.n - 1 - (lp + 1))};
+			module = (vg_pu_str){lp + 1, (size_t)(s.p + s.n - 1 - (lp + 1))};
 			s.n = (size_t)(lp - s.p);
 		}
 	}
+	out->module = module;
 	for (size_t k = s.n; b.slash != 0 && k-- > 0;) {
 		if (s.p[k] == '/') {
 			/* a trailing '/' keeps the whole name */
@@ -171,7 +207,7 @@ static int split_tag_rest(vg_pu_str t, size_t avail, tag_parts *out)
 		}
 	}
 	out->prog = s;
-	return s.n != 0;
+	return 1; /* a name cut at '[', '(' or '/' keeps a byte at least */
 }
 
 static void add_pri(vg_event *ev, int pri)
@@ -185,7 +221,7 @@ static void add_pri(vg_event *ev, int pri)
 static void finish(vg_event *ev, vg_pu_str prog, vg_pu_str module, vg_pu_str msg)
 {
 	if (msg.n != 0)
-		(void)vg_event_add_str(ev, "message", msg.p, msg.n);
+		(void)vg_pu_add_slice(ev, "message", msg);
 	ev->product = VG_PRODUCT_LINUX;
 	ev->layer = VG_LAYER_HOST;
 	vg_syslog_msg m = {prog, module, msg};
@@ -197,7 +233,7 @@ static void finish(vg_event *ev, vg_pu_str prog, vg_pu_str module, vg_pu_str msg
 static int parse_3164(vg_event *ev, vg_pu_cur c, int pri)
 {
 	int64_t us;
-	tag_parts tp;
+	tag_parts tp = {0};
 	vg_pu_str t, host = {0};
 
 	size_t tn = take_time(c.p, vg_pu_left(&c), year_for(ev), &us, &ev->bsd_time);
@@ -228,9 +264,9 @@ static int parse_3164(vg_event *ev, vg_pu_cur c, int pri)
 
 	add_pri(ev, pri);
 	if (host.n != 0)
-		(void)vg_event_add_str(ev, "host.hostname", host.p, host.n);
+		(void)vg_pu_add_slice(ev, "host.hostname", host);
 	if (tp.prog.n != 0) {
-		(void)vg_event_add_str(ev, "process.name", tp.prog.p, tp.prog.n);
+		(void)vg_pu_add_slice(ev, "process.name", tp.prog);
 		if (tp.name.p != tp.prog.p && tp.name.p[0] == '/')
 			(void)vg_event_add_str(ev, "process.executable", tp.name.p, (size_t)(tp.prog.p + tp.prog.n - tp.name.p));
 		(void)vg_pu_add_num(ev, "process.pid", tp.pid.p, tp.pid.n);

@@ -27,7 +27,15 @@ struct app_name {
 static inline __attribute__((always_inline)) void add_slice(vg_event *ev, const char *name, vg_pu_str v)
 {
 	if (v.n != 0)
-		(void)vg_event_add_str(ev, name, v.p, v.n);
+		(void)vg_pu_add_slice(ev, name, v);
+}
+
+/* vg_pu_add_host for a slice of the line (a 32-bit length, see
+ * vg_pu_add_slice). */
+static inline __attribute__((always_inline)) void add_host(vg_event *ev, const char *ip_name, const char *domain_name,
+							   vg_pu_str v)
+{
+	(void)vg_pu_add_host(ev, ip_name, domain_name, v.p, (uint32_t)v.n);
 }
 
 /* event.category / event.action / event.outcome (category, outcome optional). */
@@ -51,14 +59,20 @@ static inline __attribute__((always_inline)) int str_eq(vg_pu_str s, const char 
 	return vg_pu_eq(s.p, s.n, lit);
 }
 
-/* An address token: "1.2.3.4", "1.2.3.4:" (before ": 11: Bye"), or a name. */
-static vg_pu_str addr_token(vg_pu_cur *c)
+/* An address token: "1.2.3.4", "1.2.3.4:" (before ": 11: Bye"), or a name.
+ * *is_ip: 1 when the token is known to be an IP address (the ':' case). */
+static vg_pu_str addr_token(vg_pu_cur *c, int *is_ip)
 {
 	vg_pu_str t;
 	vg_pu_token(c, &t);
-	if (t.n > 1 && t.p[t.n - 1] == ':' && !vg_pu_is_ip(t.p, t.n) && vg_pu_is_ip(t.p, t.n - 1)) {
+	*is_ip = 0;
+	/* a dotted quad and a ':' is no IPv6 address (one ':' only), so the
+	 * quad settles the common case with one check */
+	if (t.n > 1 && t.p[t.n - 1] == ':' &&
+	    (vg_pu_is_ipv4(t.p, t.n - 1) || (!vg_pu_is_ip(t.p, t.n) && vg_pu_is_ip(t.p, t.n - 1)))) {
 		t.n--;
 		c->p--; /* leave the ':' for the caller */
+		*is_ip = 1;
 	}
 	return t;
 }
@@ -66,8 +80,12 @@ static vg_pu_str addr_token(vg_pu_cur *c)
 /* "IP[ port N]..." at the cursor → source.ip / source.domain, source.port. */
 static void add_source(vg_event *ev, vg_pu_cur *c)
 {
-	vg_pu_str ip = addr_token(c);
-	(void)vg_pu_add_host(ev, "source.ip", "source.domain", ip.p, ip.n);
+	int is_ip;
+	vg_pu_str ip = addr_token(c, &is_ip);
+	if (is_ip)
+		(void)vg_pu_add_slice(ev, "source.ip", ip);
+	else
+		add_host(ev, "source.ip", "source.domain", ip);
 	if (vg_pu_lit(c, " port ")) {
 		size_t d = vg_pu_ndigits(c->p, vg_pu_left(c));
 		if (d != 0 && d <= 20) /* what vg_pu_add_num checks, already known */
@@ -99,31 +117,101 @@ static inline __attribute__((always_inline)) int svc_is(vg_pu_str svc, const cha
 	return str_eq(svc, a) || str_eq(svc, b);
 }
 
-/* One "key=value" word of pam_auth_kvs (key: a literal with its '='). */
-static inline __attribute__((always_inline)) int pam_kv_word(vg_pu_cur *c, const char *key, vg_pu_str *val)
+/* The words (runs of bytes other than ' ' and '\t') of a slice of 16..126
+ * bytes as bit sets, for pam_auth_kvs to walk them with bit scans: start
+ * has bit i set where a word starts, end where one ends (one past its last
+ * byte); start also has bit 127, past every word. */
+typedef struct word_map {
+	uint64_t start[2], end[2];
+} word_map;
+
+#ifdef __SSE2__
+/* The blanks of p[0..n) (n >= 16) as a bit set: sixteen bytes a step, the
+ * last one overlapping the one before. */
+static inline unsigned blanks16(const char *p)
 {
-	vg_pu_blanks(c);
-	if (!vg_pu_lit(c, key))
+	__m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+	return (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8(' ')),
+							_mm_cmpeq_epi8(x, _mm_set1_epi8('\t'))));
+}
+
+static inline void blank_bits(const char *p, size_t n, uint64_t bits[2])
+{
+	size_t i = 0;
+	for (; i + 16 <= n; i += 16)
+		bits[i / 64] |= (uint64_t)blanks16(p + i) << (i % 64);
+	if (i < n)
+		bits[i / 64] |= (uint64_t)(blanks16(p + n - 16) >> (i + 16 - n)) << (i % 64);
+}
+#else
+static inline void blank_bits(const char *p, size_t n, uint64_t bits[2])
+{
+	for (size_t i = 0; i < n; i++)
+		bits[i / 64] |= (uint64_t)(p[i] == ' ' || p[i] == '\t') << (i % 64);
+}
+#endif
+
+static void word_map_make(const char *p, size_t n, word_map *m)
+{
+	uint64_t b[2] = {0, 0}, w0, w1;
+	blank_bits(p, n, b);
+	/* the other bytes, below n */
+	w0 = ~b[0] & (n >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << n) - 1);
+	w1 = ~b[1] & (n >= 64 ? ((uint64_t)1 << (n - 64)) - 1 : 0);
+	/* w shifted up by one: bit i tells whether byte i - 1 is in a word */
+	uint64_t u0 = w0 << 1, u1 = w1 << 1 | w0 >> 63;
+	m->start[0] = w0 & ~u0;
+	m->start[1] = (w1 & ~u1) | (uint64_t)1 << 63;
+	m->end[0] = ~w0 & u0;
+	m->end[1] = ~w1 & u1;
+}
+
+/* The lowest bit of s (not empty), taken out of it. */
+static inline size_t take_low(uint64_t s[2])
+{
+	/* constant indexes: the sets can stay in registers */
+	if (s[0] != 0) {
+		size_t i = (size_t)__builtin_ctzll(s[0]);
+		s[0] &= s[0] - 1;
+		return i;
+	}
+	size_t i = 64 + (size_t)__builtin_ctzll(s[1]);
+	s[1] &= s[1] - 1;
+	return i;
+}
+
+/* The next word of pam_auth_kvs as "key=value" (key: a literal with its
+ * '='; the value may be empty): 1 and val set, else 0. */
+static inline __attribute__((always_inline)) int pam_kv_word(vg_pu_str s, word_map *m, const char *key,
+							     vg_pu_str *val)
+{
+	size_t i = take_low(m->start), k = __builtin_strlen(key);
+	if (i + k > s.n || !vg_bytes_eq(s.p + i, key, k))
 		return 0;
-	vg_pu_token(c, val); /* may be empty */
+	size_t e = take_low(m->end);
+	*val = (vg_pu_str){s.p + i + k, e - i - k};
 	return 1;
 }
 
 /* The keys of "authentication failure; logname=L uid=N euid=N tty=T ruser=R
  * rhost=H[ user=U]" (s: what follows "; ") as PAM lays them out, word after
- * word: kv = user, ruser, logname, rhost. 0 when s is laid out otherwise:
- * the caller then looks them up anywhere (vg_pu_kvs), which gives the same
- * values for this layout (each key once; nothing else after rhost but user). */
+ * word: kv = user, ruser, logname, rhost. 0 when s is laid out otherwise or
+ * is longer than 126 bytes (the layout takes 38 at least): the caller then
+ * looks them up anywhere (vg_pu_kvs), which gives the same values for this
+ * layout (each key once; nothing else after rhost but user). */
 static int pam_auth_kvs(vg_pu_str s, vg_pu_str kv[4])
 {
-	vg_pu_cur c = vg_pu_cur_make(s.p, s.n);
+	word_map m;
 	vg_pu_str skip;
-	if (!pam_kv_word(&c, "logname=", &kv[2]) || !pam_kv_word(&c, "uid=", &skip) ||
-	    !pam_kv_word(&c, "euid=", &skip) || !pam_kv_word(&c, "tty=", &skip) || !pam_kv_word(&c, "ruser=", &kv[1]) ||
-	    !pam_kv_word(&c, "rhost=", &kv[3]))
+	if (s.n < 38 || s.n > 126)
 		return 0;
-	vg_pu_blanks(&c);
-	return vg_pu_left(&c) == 0 || pam_kv_word(&c, "user=", &kv[0]);
+	word_map_make(s.p, s.n, &m);
+	if (!pam_kv_word(s, &m, "logname=", &kv[2]) || !pam_kv_word(s, &m, "uid=", &skip) ||
+	    !pam_kv_word(s, &m, "euid=", &skip) || !pam_kv_word(s, &m, "tty=", &skip) ||
+	    !pam_kv_word(s, &m, "ruser=", &kv[1]) || !pam_kv_word(s, &m, "rhost=", &kv[3]))
+		return 0;
+	/* no word left (only bit 127 of start), or "user=U" */
+	return (m.start[0] == 0 && m.start[1] == (uint64_t)1 << 63) || pam_kv_word(s, &m, "user=", &kv[0]);
 }
 
 /* The message of a PAM module: the same texts whatever the program, but for
@@ -153,10 +241,14 @@ static void pam_body(vg_event *ev, vg_pu_str svc, vg_pu_str body)
 			add_slice(ev, "user.name", ruser.n != 0 ? ruser : logname);
 			add_slice(ev, "user.target.name", user);
 		} else {
-			tag(ev, "authentication", more ? "pam_more_failures" : "pam_auth_failure", "failure");
+			/* one literal per call: its length is then a constant */
+			if (more)
+				tag(ev, "authentication", "pam_more_failures", "failure");
+			else
+				tag(ev, "authentication", "pam_auth_failure", "failure");
 			add_slice(ev, "user.name", user);
 		}
-		(void)vg_pu_add_host(ev, "source.ip", "source.domain", rhost.p, rhost.n);
+		add_host(ev, "source.ip", "source.domain", rhost);
 	} else if (vg_pu_lit(&c, "check pass; user unknown")) {
 		tag(ev, "authentication", "pam_user_unknown", "failure");
 	} else if (vg_pu_lit(&c, "session opened for user ")) {
@@ -205,25 +297,22 @@ static int pam_generic(vg_event *ev, const vg_syslog_msg *m, vg_pu_str s)
 	} else if (vg_pu_prefix(s.p, s.n, "pam_")) {
 		/* "MODULE(INNER): BODY", neither part holding a ' ': MODULE ends at
 		 * the first '(' (no ' ' before it); then the first ' ' must be the
-		 * one of "): " (any later "): " would leave a ' ' in INNER). One
-		 * pass, also noting INNER's first ':'. */
-		size_t i = 0, k, colon = SIZE_MAX;
-		while (i < s.n && s.p[i] != '(' && s.p[i] != ' ')
-			i++;
+		 * one of "): " (any later "): " would leave a ' ' in INNER). INNER
+		 * is "SERVICE[:TYPE]", split at its first ':'. */
+		size_t i = vg_pu_find2(s.p, s.n, '(', ' '), k;
 		if (i == s.n || s.p[i] != '(')
 			return 0;
-		for (k = i + 1; k < s.n && s.p[k] != ' '; k++)
-			if (s.p[k] == ':' && colon == SIZE_MAX)
-				colon = k;
+		k = i + 1 + vg_pu_find2(s.p + i + 1, s.n - i - 1, ' ', ' ');
 		if (k == s.n || k < i + 3 || s.p[k - 2] != ')' || s.p[k - 1] != ':')
 			return 0;
 		module = (vg_pu_str){s.p, i};
 		vg_pu_str inner = {s.p + i + 1, k - 2 - (i + 1)};
+		size_t colon = vg_pu_find2(inner.p, inner.n, ':', ':');
 		svc = inner;
-		if (colon < k - 2) {
-			svc.n = colon - (i + 1);
-			type.p = s.p + colon + 1;
-			type.n = inner.n - svc.n - 1;
+		if (colon < inner.n) {
+			svc.n = colon;
+			type.p = inner.p + colon + 1;
+			type.n = inner.n - colon - 1;
 		}
 		body = (vg_pu_str){s.p + k + 1, s.n - k - 1};
 	} else {
@@ -274,8 +363,10 @@ static int app_sshd(vg_event *ev, const vg_syslog_msg *m, vg_pu_str s)
 			return 0;
 		if (ok)
 			tag(ev, "authentication", "ssh_login", "success");
+		else if (str_eq(method, "password"))
+			tag(ev, "authentication", "ssh_failed_password", "failure");
 		else
-			tag(ev, "authentication", str_eq(method, "password") ? "ssh_failed_password" : "ssh_failed_auth", "failure");
+			tag(ev, "authentication", "ssh_failed_auth", "failure");
 		add_slice(ev, "user.name", v);
 		add_slice(ev, "ssh.method", method);
 		add_source(ev, &c);
@@ -320,7 +411,7 @@ static int app_sshd(vg_event *ev, const vg_syslog_msg *m, vg_pu_str s)
 		if (!vg_pu_upto(&c, " [", &host) || !vg_pu_upto(&c, "]", &ip))
 			return 0;
 		tag(ev, "network", "ssh_reverse_mapping_failed", NULL);
-		(void)vg_pu_add_host(ev, "source.ip", NULL, ip.p, ip.n);
+		add_host(ev, "source.ip", NULL, ip);
 		add_slice(ev, "source.domain", host);
 	} else if (vg_pu_lit(&c, "Address ")) {
 		/* "Address IP maps to HOST, but this does not map back to the address - POSSIBLE BREAK-IN ATTEMPT!" */
@@ -328,7 +419,7 @@ static int app_sshd(vg_event *ev, const vg_syslog_msg *m, vg_pu_str s)
 		if (!vg_pu_upto(&c, " maps to ", &ip) || !vg_pu_upto(&c, ", but this does not map back", &host))
 			return 0;
 		tag(ev, "network", "ssh_reverse_mapping_failed", NULL);
-		(void)vg_pu_add_host(ev, "source.ip", NULL, ip.p, ip.n);
+		add_host(ev, "source.ip", NULL, ip);
 		add_slice(ev, "source.domain", host);
 	} else if (vg_pu_lit(&c, "Did not receive identification string from ")) {
 		tag(ev, "network", "ssh_no_identification", NULL);

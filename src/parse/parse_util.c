@@ -103,7 +103,7 @@ static int pton(int af, const char *p, size_t n)
 #ifdef __SSE2__
 /* Bit masks of the digits, dots and '0's (bit i: b[i]) settle everything but
  * the value of three-digit octets. */
-static int ipv4_check(const unsigned char b[16], size_t n)
+static inline __attribute__((always_inline)) int ipv4_check(const unsigned char b[16], size_t n)
 {
 	__m128i x = _mm_loadu_si128((const __m128i *)(const void *)b);
 	/* signed compares: bytes >= 0x80 are below '0' */
@@ -136,7 +136,7 @@ static int ipv4_check(const unsigned char b[16], size_t n)
 #else
 /* Octet by octet; b[n] is a NUL, so no bound checks: the loop stops at the
  * first byte that is not what it expects. */
-static int ipv4_check(const unsigned char b[16], size_t n)
+static inline __attribute__((always_inline)) int ipv4_check(const unsigned char b[16], size_t n)
 {
 	const unsigned char *s = b;
 	for (int o = 0; o < 4; o++) {
@@ -166,8 +166,8 @@ static int ipv4_check(const unsigned char b[16], size_t n)
 
 /* Without inet_pton's copy and call: this runs for every address of every
  * auth line. The 7..15 bytes go to a zeroed 16-byte buffer (two overlapping
- * loads). */
-int vg_pu_is_ipv4(const char *p, size_t n)
+ * loads). Inline in both callers: vg_pu_is_ip then calls nothing for a quad. */
+static inline __attribute__((always_inline)) int is_ipv4(const char *p, size_t n)
 {
 	unsigned char b[16] = {0};
 	if (n < 7 || n > 15)
@@ -182,17 +182,27 @@ int vg_pu_is_ipv4(const char *p, size_t n)
 	return ipv4_check(b, n);
 }
 
-int vg_pu_is_ip(const char *p, size_t n)
+int vg_pu_is_ipv4(const char *p, size_t n)
 {
-	/* a string with a ':' is never a dotted quad, nor one without it IPv6 */
-	if (vg_pu_is_ipv4(p, n))
-		return 1;
+	return is_ipv4(p, n);
+}
+
+/* Out of line: the common path of vg_pu_is_ip (a quad) then keeps no
+ * registers across a call. */
+static __attribute__((noinline)) int is_ipv6(const char *p, size_t n)
+{
 	/* every IPv6 text has two ':' at least ("::"): "1.2.3.4:" (an address
 	 * before ": 11: Bye") is settled without inet_pton */
 	const char *c1 = n != 0 ? memchr(p, ':', n) : NULL;
 	if (c1 == NULL || memchr(c1 + 1, ':', (size_t)(p + n - c1 - 1)) == NULL)
 		return 0;
 	return pton(AF_INET6, p, n);
+}
+
+int vg_pu_is_ip(const char *p, size_t n)
+{
+	/* a string with a ':' is never a dotted quad, nor one without it IPv6 */
+	return is_ipv4(p, n) || is_ipv6(p, n);
 }
 
 /* Bit i set when p[base + i] is '=', for base + i < n and i < 16. */

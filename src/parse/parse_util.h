@@ -61,6 +61,60 @@ static inline __attribute__((always_inline)) int vg_pu_lit(vg_pu_cur *c, const c
 const char *vg_pu_find(const char *h, size_t n, const char *needle, size_t m);
 const char *vg_pu_rfind(const char *h, size_t n, const char *needle, size_t m);
 
+/* Offset of the first byte equal to a or b in p[0..n), or n. Sixteen bytes
+ * a step with SSE2, else eight; the rest of the slice in one more step that
+ * overlaps bytes already checked (loads stay inside the slice): tokens and
+ * quoted fields are scanned on every line, and most are short. */
+static inline size_t vg_pu_find2(const char *p, size_t n, char a, char b)
+{
+	const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+	size_t i = 0;
+#ifdef __SSE2__
+	if (n >= 16) {
+		const __m128i va = _mm_set1_epi8(a), vb = _mm_set1_epi8(b);
+		__m128i x;
+		unsigned hit;
+		for (; i + 16 <= n; i += 16) {
+			x = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+			hit = (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(x, va), _mm_cmpeq_epi8(x, vb)));
+			if (hit != 0)
+				return i + (size_t)__builtin_ctz(hit);
+		}
+		if (i == n)
+			return n;
+		/* the last sixteen bytes, those before i dropped */
+		x = _mm_loadu_si128((const __m128i *)(const void *)(p + n - 16));
+		hit = (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(x, va), _mm_cmpeq_epi8(x, vb)));
+		hit >>= i + 16 - n;
+		return hit != 0 ? i + (size_t)__builtin_ctz(hit) : n;
+	}
+#endif
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	if (n >= 8) {
+		uint64_t x, xa, xb, hit;
+		for (;; i += 8) {
+			/* the last step overlaps: a flagged byte there is past i, as
+			 * the lowest flagged byte of a word is always a real one */
+			size_t at = i + 8 <= n ? i : n - 8;
+			memcpy(&x, p + at, 8);
+			xa = x ^ (ones * (unsigned char)a);
+			xb = x ^ (ones * (unsigned char)b);
+			hit = (((xa - ones) & ~xa) | ((xb - ones) & ~xb)) & highs;
+			if (hit != 0)
+				return at + (size_t)__builtin_ctzll(hit) / 8;
+			if (i + 8 >= n)
+				return n;
+		}
+	}
+#else
+	(void)ones;
+	(void)highs;
+#endif
+	while (i < n && p[i] != a && p[i] != b)
+		i++;
+	return i;
+}
+
 /* out = text before the first (or, for _last, the last) occurrence of lit;
  * the cursor moves past lit. 0 (cursor unchanged) when lit does not occur.
  * (Inline so that the length of a literal is a constant.) vg_pu_upto_at:
@@ -76,50 +130,19 @@ static inline int vg_pu_upto_at(vg_pu_cur *c, const char *q, size_t m, vg_pu_str
 }
 static inline __attribute__((always_inline)) int vg_pu_upto(vg_pu_cur *c, const char *lit, vg_pu_str *out)
 {
-	size_t m = strlen(lit);
-	return vg_pu_upto_at(c, vg_pu_find(c->p, vg_pu_left(c), lit, m), m, out);
+	size_t m = strlen(lit), left = vg_pu_left(c);
+	if (m == 1) {
+		/* one byte ("]", ")"), mostly a few bytes on: an inline scan
+		 * costs less than the call */
+		size_t k = vg_pu_find2(c->p, left, lit[0], lit[0]);
+		return vg_pu_upto_at(c, k < left ? c->p + k : NULL, 1, out);
+	}
+	return vg_pu_upto_at(c, vg_pu_find(c->p, left, lit, m), m, out);
 }
 static inline __attribute__((always_inline)) int vg_pu_upto_last(vg_pu_cur *c, const char *lit, vg_pu_str *out)
 {
 	size_t m = strlen(lit);
 	return vg_pu_upto_at(c, vg_pu_rfind(c->p, vg_pu_left(c), lit, m), m, out);
-}
-
-/* Offset of the first byte equal to a or b in p[0..n), or n. Eight bytes at
- * a time (whole words inside the slice only): tokens and quoted fields are
- * scanned on every line. */
-static inline size_t vg_pu_find2(const char *p, size_t n, char a, char b)
-{
-	const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
-	size_t i = 0;
-#ifdef __SSE2__
-	/* sixteen bytes a step where the target has SSE2 (every x86-64) */
-	const __m128i va = _mm_set1_epi8(a), vb = _mm_set1_epi8(b);
-	for (; i + 16 <= n; i += 16) {
-		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
-		unsigned hit = (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(x, va), _mm_cmpeq_epi8(x, vb)));
-		if (hit != 0)
-			return i + (size_t)__builtin_ctz(hit);
-	}
-#endif
-	for (; i + 8 <= n; i += 8) {
-		uint64_t x, xa, xb;
-		memcpy(&x, p + i, 8);
-		xa = x ^ (ones * (unsigned char)a);
-		xb = x ^ (ones * (unsigned char)b);
-		/* exact for the lowest flagged byte (borrows only flag higher ones) */
-		uint64_t hit = (((xa - ones) & ~xa) | ((xb - ones) & ~xb)) & highs;
-		if (hit != 0) {
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-			return i + (size_t)__builtin_ctzll(hit) / 8;
-#else
-			break; /* the byte loop below finds it */
-#endif
-		}
-	}
-	while (i < n && p[i] != a && p[i] != b)
-		i++;
-	return i;
 }
 
 /* Offset of the first blank (' ', '\t') in p[0..n), or n. */
@@ -171,6 +194,38 @@ static inline size_t vg_pu_ndigits(const char *p, size_t n)
 		i++;
 	return i;
 }
+/* Whether the eight bytes of x are all ASCII digits: their high nibbles are
+ * all 3 and adding 6 to each keeps them so (no carry across bytes then). */
+static inline int vg_pu_digits_word(uint64_t x)
+{
+	const uint64_t hi = 0xF0F0F0F0F0F0F0F0u, d = 0x3030303030303030u;
+	return (x & hi) == d && ((x + 0x0606060606060606u) & hi) == d;
+}
+/* Whether p[0..n) is all ASCII digits (1 for n == 0): a word at a time, the
+ * last one overlapping, for the numbers (pids, ports) of every line. */
+static inline int vg_pu_all_digits(const char *p, size_t n)
+{
+	uint64_t x;
+	if (n >= 8) {
+		for (size_t i = 0; i + 8 < n; i += 8) {
+			memcpy(&x, p + i, 8);
+			if (!vg_pu_digits_word(x))
+				return 0;
+		}
+		memcpy(&x, p + n - 8, 8);
+		return vg_pu_digits_word(x);
+	}
+	if (n >= 4) {
+		uint32_t u, v;
+		memcpy(&u, p, 4);
+		memcpy(&v, p + n - 4, 4);
+		return vg_pu_digits_word((uint64_t)u << 32 | v);
+	}
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned)(unsigned char)p[i] - '0' > 9)
+			return 0;
+	return 1;
+}
 /* p[0..n) is 1..20 digits whose value is <= max: 1 and *out set, else 0. */
 int vg_pu_uint(const char *p, size_t n, uint64_t max, uint64_t *out);
 /* Whole slice is a textual IPv4 / IPv6 address (inet_pton rules). */
@@ -196,13 +251,14 @@ vg_pu_str vg_pu_trim(vg_pu_str s);
 
 /* Add name = p[0..n) as a number when it is 1..20 digits; VG_EPARSE (nothing
  * added) otherwise. (Inline so that a literal name's length is a constant.) */
-static inline int vg_pu_add_num_n(vg_event *ev, const char *name, size_t name_len, const char *p, size_t n)
+static inline __attribute__((always_inline)) int vg_pu_add_num_n(vg_event *ev, const char *name, size_t name_len,
+								 const char *p, size_t n)
 {
-	if (n == 0 || n > 20 || vg_pu_ndigits(p, n) != n)
+	if (n == 0 || n > 20 || !vg_pu_all_digits(p, n))
 		return VG_EPARSE;
 	return vg_event_add(ev, name, name_len, p, n, VG_V_NUM);
 }
-static inline int vg_pu_add_num(vg_event *ev, const char *name, const char *p, size_t n)
+static inline __attribute__((always_inline)) int vg_pu_add_num(vg_event *ev, const char *name, const char *p, size_t n)
 {
 	return vg_pu_add_num_n(ev, name, __builtin_strlen(name), p, n);
 }
@@ -220,6 +276,14 @@ static inline int vg_pu_add_host(vg_event *ev, const char *ip_name, const char *
 	if (domain_name == NULL)
 		return 0;
 	return vg_event_add_str(ev, domain_name, p, n);
+}
+/* Add the slice v of a line-framed record as a string field. The line
+ * parsers cut records to VG_MAX_LINE bytes, so the length fits the field's
+ * 32 bits and vg_event_add's check of that folds away. */
+_Static_assert(VG_MAX_LINE <= UINT32_MAX, "a line's slices have 32-bit lengths");
+static inline __attribute__((always_inline)) int vg_pu_add_slice(vg_event *ev, const char *name, vg_pu_str v)
+{
+	return vg_event_add_str(ev, name, v.p, (uint32_t)v.n);
 }
 /* Add a static string value (event.action, event.outcome, ...). Inline: the
  * lengths of literal names and values are then constants. */

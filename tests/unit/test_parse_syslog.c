@@ -757,7 +757,12 @@ static void test_tag_fast_slow(void **state)
 		"sshd[123]:", "sshd:", "sshd(pam_unix)[19939]:", "/usr/sbin/cron[9]:", "a/b/:", "/x[1]:", "x[y[1]:",
 		"[1]:", "sshd[]:", "s(x)[1]:", "()[1]:", "x():", "sshd(pam_unix):", "su(pam_unix)[1]:", "a:b[1]:",
 		"in.ftpd[3]:", "sshd-session[77]:", "verylongprogramname[12345]:", "exactly16bytes[]:", "fifteen_bytes[:",
-		"p[1]x:", "x]:", "\x01sshd[1]:", "ss\303\251d[1]:", "a/:", "/:", "a//b[2]:", "k(m)(n)[3]:"};
+		"p[1]x:", "x]:", "\x01sshd[1]:", "ss\303\251d[1]:", "a/:", "/:", "a//b[2]:", "k(m)(n)[3]:",
+		/* 17 to 33 bytes: two overlapping sixteen-byte steps, or the slow path */
+		"sshd(pam_unix)[19939999]:", "abcdefghijklmnop(q)[1]:", "a[b(c)]:", "abcdefghijklmnopq[1(2)]:",
+		"/usr/local/sbin/sshd[123]:", "abcdefghijklmno(pam_unix)[1234]:", "abcdefghijklmnop(pam_unix)[1234]:",
+		"x(abcdefghijklmnopqrstuvw)[1]:", "abcdefghijklmnopq(r:s)[1]:", "abcdefghijklmnopqr/s(t)[1]:",
+		"abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz0123456789(pam_unix)[1]:"};
 	static const char *const names[] = {"process.name", "process.pid", "process.executable", "pam.module", "host.hostname"};
 	char fast[5][160], slow[5][160], line[256];
 	for (size_t i = 0; i < sizeof(tags) / sizeof(tags[0]); i++) {
@@ -807,6 +812,19 @@ static void test_pam_fast_slow(void **state)
 		"",
 		"=",
 		"user=only",
+		/* words across the 64-bit halves of the word map, and the length
+		 * limits of the word-by-word read (126 bytes) */
+		"logname= uid=0 euid=0 tty=ssh ruser= rhost=a-very-long-host-name-that-crosses.example.org  user=someone",
+		"logname=0123456789abcdef uid=0 euid=0 tty=ssh ruser=fedcba9876543210 rhost=host-0123456789.example.net "
+		"user=u12345678901234567",
+		"logname=0123456789abcdef uid=0 euid=0 tty=ssh ruser=fedcba9876543210 rhost=host-0123456789.example.net "
+		"user=u123456789012345678",
+		"logname=0123456789abcdef uid=0 euid=0 tty=ssh ruser=fedcba9876543210 rhost=host-0123456789.example.net "
+		"user=u1234567890123456789",
+		"logname= uid=0 euid=0 tty=ssh ruser= rhost=1.2.3.4 user=a-user-name-long-enough-for-a-body-of-more-than-"
+		"one-hundred-and-twenty-eight-bytes",
+		"logname= uid=0 euid=0 tty= ruser= rhost=",
+		"logname= uid=0 euid=0 tty=\t ruser= rhost=",
 	};
 	static const char *const names[] = {"user.name", "source.ip", "source.domain"};
 	char fast[3][160], slow[3][160], line[512];

@@ -3,8 +3,9 @@
  * 70, the wanted bytes at every offset (inside, at and across the 8- and
  * 16-byte boundaries), with high-bit bytes around them, and slices that end
  * just before a wanted byte (nothing past n may be read as a match); and the
- * fast paths of vg_pu_is_ipv4, vg_pu_kvs, vg_pu_find/rfind against plain
- * references (inet_pton, a word-by-word loop, a byte-by-byte search) on
+ * fast paths of vg_pu_is_ipv4, vg_pu_is_ip, vg_pu_all_digits, vg_pu_kvs,
+ * vg_pu_find/rfind and vg_pu_upto against plain references (inet_pton, a
+ * byte loop, a word-by-word loop, a byte-by-byte search) on
  * random and tricky inputs, each in an exact-size heap copy so that a read
  * past the slice shows under ASan. */
 #include <setjmp.h>
@@ -92,6 +93,16 @@ static int ipv4_heap(const char *p, size_t n)
 	assert_non_null(h);
 	memcpy(h, p, n);
 	int r = vg_pu_is_ipv4(h, n);
+	/* vg_pu_is_ip: a quad, or what inet_pton(AF_INET6) takes */
+	char buf[64];
+	unsigned char a6[16];
+	int v6 = 0;
+	if (n < sizeof(buf)) {
+		memcpy(buf, p, n);
+		buf[n] = '\0';
+		v6 = memchr(p, '\0', n) == NULL && inet_pton(AF_INET6, buf, a6) == 1;
+	}
+	assert_int_equal(vg_pu_is_ip(h, n), r || v6);
 	free(h);
 	return r;
 }
@@ -223,6 +234,59 @@ static void test_find_rfind(void **state)
 	}
 }
 
+/* vg_pu_all_digits (words of eight and four bytes, overlapping) against a
+ * byte loop: every length to 24, one byte at every offset replaced by each
+ * neighbour of the digits' range and by bytes whose high nibble is 3. */
+static void test_all_digits(void **state)
+{
+	(void)state;
+	static const char odd[] = {'/', ':', '0' - 16, '9' + 16, ';', '?', (char)0xb0, (char)0xb9, '\0', ' '};
+	for (size_t n = 0; n <= 24; n++) {
+		char *h = malloc(n != 0 ? n : 1);
+		assert_non_null(h);
+		for (size_t i = 0; i < n; i++)
+			h[i] = (char)('0' + (i * 7) % 10);
+		assert_true(vg_pu_all_digits(h, n));
+		for (size_t at = 0; at < n; at++)
+			for (size_t k = 0; k < sizeof(odd); k++) {
+				char keep = h[at];
+				h[at] = odd[k];
+				if (vg_pu_all_digits(h, n))
+					fail_msg("n %zu: byte %02x at %zu taken for a digit", n, (unsigned char)odd[k], at);
+				h[at] = keep;
+			}
+		free(h);
+	}
+}
+
+/* vg_pu_upto with a one-byte literal (an inline scan) against vg_pu_find. */
+static void test_upto_one_byte(void **state)
+{
+	(void)state;
+	uint32_t st = 11;
+	char buf[80];
+	for (int it = 0; it < 20000; it++) {
+		size_t n = rnd(&st) % sizeof(buf);
+		for (size_t i = 0; i < n; i++)
+			buf[i] = "ab ])"[rnd(&st) % 5];
+		char *h = malloc(n != 0 ? n : 1);
+		assert_non_null(h);
+		memcpy(h, buf, n);
+		vg_pu_cur c = vg_pu_cur_make(h, n);
+		vg_pu_str out = {0};
+		const char *q = vg_pu_find(h, n, "]", 1);
+		assert_int_equal(vg_pu_upto(&c, "]", &out), q != NULL);
+		if (q != NULL) {
+			assert_ptr_equal(out.p, h);
+			assert_int_equal(out.n, (size_t)(q - h));
+			assert_ptr_equal(c.p, q + 1);
+		} else {
+			assert_ptr_equal(c.p, h);
+		}
+		free(h);
+	}
+}
+
 static void test_lit_prefix(void **state)
 {
 	(void)state;
@@ -246,6 +310,8 @@ int main(void)
 		cmocka_unit_test(test_is_ipv4),
 		cmocka_unit_test(test_kvs),
 		cmocka_unit_test(test_find_rfind),
+		cmocka_unit_test(test_all_digits),
+		cmocka_unit_test(test_upto_one_byte),
 		cmocka_unit_test(test_lit_prefix),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
