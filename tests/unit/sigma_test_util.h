@@ -1,7 +1,7 @@
-/* sigma_test_util.h — helpers shared by the tests/unit/test_sigma_*.c files:
- * build an engine from YAML text, build an event by hand, run a matcher and
- * collect the matching rule indices. Header-only (static) so each test stays
- * one executable. */
+/* sigma_test_util.h — helpers shared by the tests/unit/test_sigma_*.c and
+ * test_matcher_*.c files: build an engine from YAML text, build an event by
+ * hand, run a matcher and collect the matching rule indices, read an input
+ * file. Header-only (static) so each test stays one executable. */
 #ifndef VG_SIGMA_TEST_UTIL_H
 #define VG_SIGMA_TEST_UTIL_H
 
@@ -121,6 +121,31 @@ static __attribute__((unused)) const char *st_reject1(const char *yaml, char *bu
 	vg_engine *e = st_engine(yaml, &rj);
 	snprintf(buf, n, "%s", rj.n ? rj.last : "");
 	vg_engine_free(e);
+	return buf;
+}
+
+/* path's bytes (malloc'd, *n of them), or NULL when it cannot be opened. */
+static __attribute__((unused)) char *st_slurp(const char *path, size_t *n)
+{
+	FILE *f = fopen(path, "rb");
+	if (f == NULL)
+		return NULL;
+	char *buf = NULL;
+	size_t cap = 0;
+	*n = 0;
+	for (;;) {
+		if (*n + 65536 > cap) {
+			char *nb = realloc(buf, cap = cap * 2 + 65536);
+			if (nb == NULL)
+				break;
+			buf = nb;
+		}
+		size_t got = fread(buf + *n, 1, cap - *n, f);
+		*n += got;
+		if (got == 0)
+			break;
+	}
+	fclose(f);
 	return buf;
 }
 

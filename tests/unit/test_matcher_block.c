@@ -22,6 +22,7 @@
 #include "detect/engine.h"
 #include "detect/sigma_compile.h"
 #include "parse/parse.h"
+#include "sigma_test_util.h"
 
 extern const vg_parser vg_parser_syslog;
 
@@ -247,35 +248,11 @@ static void test_synthetic(void **state)
 	vg_engine_free(e);
 }
 
-static char *slurp(const char *path, size_t *n)
-{
-	FILE *f = fopen(path, "rb");
-	if (f == NULL)
-		return NULL;
-	char *buf = NULL;
-	size_t cap = 0;
-	*n = 0;
-	for (;;) {
-		if (*n + 65536 > cap) {
-			char *nb = realloc(buf, cap = cap * 2 + 65536);
-			if (nb == NULL)
-				break;
-			buf = nb;
-		}
-		size_t got = fread(buf + *n, 1, cap - *n, f);
-		*n += got;
-		if (got == 0)
-			break;
-	}
-	fclose(f);
-	return buf;
-}
-
 /* path's lines as blocks of at most 512 records; returns the matches. */
 static size_t diff_file(vg_matcher *blk, vg_matcher *plain, vg_event *ev, const char *path)
 {
 	size_t n = 0, total = 0;
-	char *buf = slurp(path, &n);
+	char *buf = st_slurp(path, &n);
 	assert_non_null(buf);
 	block b = {0};
 	for (size_t i = 0; i < n;) {

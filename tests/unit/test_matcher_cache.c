@@ -17,6 +17,7 @@
 #include "core/event.h"
 #include "detect/engine.h"
 #include "parse/parse.h"
+#include "sigma_test_util.h"
 
 extern const vg_parser vg_parser_syslog;
 
@@ -74,35 +75,11 @@ static void on_match(void *ud, size_t idx, const vg_rule_info *r)
 		h->idx[h->n++] = idx;
 }
 
-static char *slurp(const char *path, size_t *n)
-{
-	FILE *f = fopen(path, "rb");
-	if (f == NULL)
-		return NULL;
-	char *buf = NULL;
-	size_t cap = 0;
-	*n = 0;
-	for (;;) {
-		if (*n + 65536 > cap) {
-			char *nb = realloc(buf, cap = cap * 2 + 65536);
-			if (nb == NULL)
-				break;
-			buf = nb;
-		}
-		size_t got = fread(buf + *n, 1, cap - *n, f);
-		*n += got;
-		if (got == 0)
-			break;
-	}
-	fclose(f);
-	return buf;
-}
-
 /* Every line of path matched warm and cold; returns the number of matches. */
 static size_t diff_file(const vg_engine *e, const char *path)
 {
 	size_t n = 0, total = 0, lines = 0;
-	char *buf = slurp(path, &n);
+	char *buf = st_slurp(path, &n);
 	assert_non_null(buf);
 	vg_matcher *warm = vg_matcher_new(e);
 	vg_event *ev = vg_event_new();
