@@ -31,6 +31,14 @@ static const vg_share_keys *keys(void)
 		char dir[] = "/tmp/vigil-fuzz-policy-XXXXXX", why[256];
 		if (mkdtemp(dir) == NULL || vg_share_keys_load(dir, 1, &k, why, sizeof(why)) != 0)
 			__builtin_trap();
+		/* the keys are in memory now: leave nothing behind in /tmp */
+		static const char *const files[] = {"lock", "pseudonym.key", "signing.key", ""};
+		char path[sizeof(dir) + 32];
+		for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+			snprintf(path, sizeof(path), "%s/" VG_SHARE_DIR "/%s", dir, files[i]);
+			(void)remove(path);
+		}
+		(void)remove(dir);
 	}
 	return k;
 }
