@@ -1,6 +1,7 @@
 /* reader.c — input framing (see reader.h): a line source over zlib's gzread
  * (which reads plain files transparently), and three framers that copy whole
- * records into a batch buffer. */
+ * records into a batch buffer. Lines are framed in place where they can be:
+ * the batch then takes the read buffer itself (see frame_lines_inplace). */
 #include "scan/reader.h"
 
 #include <errno.h>
@@ -15,7 +16,10 @@
 #include "core/limits.h"
 #include "core/timeparse.h"
 
-#define READ_CHUNK (1024 * 1024)
+/* One read is one batch of lines when the batch's record cap is not reached
+ * first (scan.c: 8192 records; ~4,000 lines of ~130 bytes fill a read): the
+ * batch takes the read buffer whole and nothing is copied into the next. */
+#define READ_CHUNK (512 * 1024)
 #define DETECT_LINES 20
 
 struct vg_reader {
@@ -23,6 +27,7 @@ struct vg_reader {
 	char *buf;
 	size_t cap, start, end;
 	int eof;
+	uint64_t nread;   /* bytes read from the input (after decompression) */
 	uint64_t lineno;  /* number of the next line to come */
 	int skipping;     /* dropping the tail of an over-long line */
 	uint64_t truncated;
@@ -63,6 +68,7 @@ static int fill(vg_reader *r)
 			break;
 		}
 		r->end += (size_t)n;
+		r->nread += (size_t)n;
 		if ((size_t)n < want)
 			break; /* a pipe: hand on what we have */
 	}
@@ -185,7 +191,10 @@ vg_reader *vg_reader_open(const char *path, const vg_parser *forced, int *err)
 		*err = VG_ENOMEM;
 		goto fail;
 	}
-	gzbuffer(r->gz, 256 * 1024);
+	/* zlib copies a plain file through this buffer for reads shorter than
+	 * twice its size and reads straight into ours for longer ones: fill's
+	 * reads are longer (at least half of READ_CHUNK) */
+	gzbuffer(r->gz, 64 * 1024);
 	r->cap = READ_CHUNK + VG_MAX_LINE;
 	if ((r->buf = malloc(r->cap)) == NULL) {
 		*err = VG_ENOMEM;
@@ -291,7 +300,7 @@ static void frame_lines_fast(vg_reader *r, vg_batch *b, size_t max_records, size
 	vg_record *const recs = b->recs;
 	const size_t end = r->end, cap = b->cap, cap_recs = b->cap_recs, first = r->start;
 	size_t start = first, prev = first, len = b->len, nrecs = b->nrecs;
-	uint64_t lineno = r->lineno, bytes_in = b->bytes_in;
+	uint64_t lineno = r->lineno;
 	while (nrecs < max_records && len < max_bytes) {
 		const char *s = buf + start, *nl = memchr(s, '\n', end - start);
 		if (nl == NULL)
@@ -302,7 +311,6 @@ static void frame_lines_fast(vg_reader *r, vg_batch *b, size_t max_records, size
 			break; /* cut, or the batch grows: next_line and append */
 		prev = start;
 		start += n + 1;
-		bytes_in += k + 1;
 		/* most lines start with a byte that is not blank */
 		if (k == 0 || ((s[0] == ' ' || s[0] == '\t' || s[0] == '\r') && is_blank(s, k))) {
 			lineno++;
@@ -322,7 +330,78 @@ static void frame_lines_fast(vg_reader *r, vg_batch *b, size_t max_records, size
 	r->lineno = lineno;
 	b->len = len;
 	b->nrecs = nrecs;
-	b->bytes_in = bytes_in;
+}
+
+/* Lines framed where they were read, for a batch that starts empty: records
+ * point into the read buffer, which the batch then takes (the buffers are
+ * swapped; the bytes not framed yet move to the start of the reader's new
+ * one). The bytes are not copied, and a batch's bytes are written by the read
+ * of the thread that then processes them, not by another thread's earlier
+ * read. Handles whole lines up to VG_MAX_LINE; it stops at anything else (an
+ * over-long line, a line longer than the buffer) and leaves it to
+ * frame_lines. Returns 1 when the batch holds records, 0 when it holds none
+ * (blank lines may have been passed), <0 on error. */
+static int frame_lines_inplace(vg_reader *r, vg_batch *b, size_t max_records, size_t max_bytes)
+{
+	if (r->skipping || b->len != 0 || b->nrecs != 0)
+		return 0;
+	if (!r->eof && r->end - r->start < r->cap / 2 && fill(r) != 0)
+		return VG_EIO;
+	const char *const buf = r->buf;
+	const size_t end = r->end, first = r->start;
+	size_t start = first, nrecs = 0;
+	uint64_t lineno = r->lineno;
+	while (nrecs < max_records && start - first < max_bytes && start < end) {
+		const char *s = buf + start, *nl = memchr(s, '\n', end - start);
+		if (nl == NULL && !r->eof)
+			break; /* the rest of this line is still to be read */
+		size_t n = nl != NULL ? (size_t)(nl - s) : end - start;
+		size_t k = n > 0 && s[n - 1] == '\r' ? n - 1 : n;
+		if (k > VG_MAX_LINE)
+			break; /* cut: frame_lines */
+		if (nrecs == b->cap_recs) {
+			size_t nc = b->cap_recs ? b->cap_recs * 2 : 1024;
+			vg_record *nr = realloc(b->recs, nc * sizeof(*nr));
+			if (nr == NULL)
+				return VG_ENOMEM;
+			b->recs = nr;
+			b->cap_recs = nc;
+		}
+		start += nl != NULL ? n + 1 : n;
+		if (k == 0 || ((s[0] == ' ' || s[0] == '\t' || s[0] == '\r') && is_blank(s, k))) {
+			lineno++;
+			continue;
+		}
+		b->recs[nrecs++] = (vg_record){.off = (size_t)(s - buf), .len = k, .line = lineno++};
+	}
+	r->start = start;
+	r->lineno = lineno;
+	if (nrecs == 0)
+		return 0;
+	/* the batch takes the read buffer; the reader the batch's, as large */
+	if (b->cap < r->cap) {
+		free(b->buf);
+		if ((b->buf = malloc(r->cap)) == NULL) {
+			b->cap = 0;
+			return VG_ENOMEM;
+		}
+		b->cap = r->cap;
+	}
+	size_t rest = end - start;
+	memcpy(b->buf, buf + start, rest);
+	char *nb = b->buf;
+	size_t ncap = b->cap;
+	b->buf = r->buf;
+	b->cap = r->cap;
+	b->len = start;
+	b->nrecs = nrecs;
+	r->buf = nb;
+	r->cap = ncap;
+	r->start = r->prev_start = 0;
+	r->end = rest;
+	r->prev_lineno = lineno;
+	r->prev_skipping = 0;
+	return 1;
 }
 
 static int frame_lines(vg_reader *r, vg_batch *b, size_t max_records, size_t max_bytes)
@@ -335,7 +414,6 @@ static int frame_lines(vg_reader *r, vg_batch *b, size_t max_records, size_t max
 		frame_lines_fast(r, b, max_records, max_bytes);
 		if (!(b->nrecs < max_records && b->len < max_bytes && (rc = next_line(r, &p, &n, &line)) == 1))
 			break;
-		b->bytes_in += n + 1;
 		if (is_blank(p, n))
 			continue;
 		size_t off = b->len;
@@ -354,10 +432,8 @@ static int frame_audit(vg_reader *r, vg_batch *b, size_t max_records, size_t max
 	size_t off = 0, nlines = 0;
 	int rc;
 	while ((rc = next_line(r, &p, &n, &line)) == 1) {
-		if (is_blank(p, n)) {
-			b->bytes_in += n + 1;
+		if (is_blank(p, n))
 			continue;
-		}
 		int has = vg_audit_serial(p, n, &s) == 0;
 		if (nlines > 0 && (!has || s != cur || nlines >= VG_MAX_AUDIT_LINES || b->len - off + n > VG_MAX_RECORD)) {
 			if (add_record(b, off, first) != 0)
@@ -368,7 +444,6 @@ static int frame_audit(vg_reader *r, vg_batch *b, size_t max_records, size_t max
 				return 0;
 			}
 		}
-		b->bytes_in += n + 1;
 		if (nlines == 0) {
 			off = b->len;
 			first = line;
@@ -419,7 +494,6 @@ static int frame_json(vg_reader *r, vg_batch *b, size_t max_records, size_t max_
 		} else {
 			if ((rc = next_line(r, &p, &n, &line)) != 1)
 				break;
-			b->bytes_in += n + 1;
 			if (j.depth > 0 && j.copying && append(b, "\n", 1) != 0)
 				return VG_ENOMEM;
 		}
@@ -501,7 +575,8 @@ int vg_reader_next(vg_reader *r, vg_batch *b, size_t max_records, size_t max_byt
 {
 	b->len = 0;
 	b->nrecs = 0;
-	b->bytes_in = 0;
+	/* input consumed: read, less what waits in the buffer */
+	uint64_t before = r->nread - (r->end - r->start);
 	b->parser = r->parser;
 	b->year_hint = r->year_hint;
 	enum vg_framing fr = r->parser != NULL ? r->parser->framing : VG_FRAME_LINE;
@@ -509,8 +584,12 @@ int vg_reader_next(vg_reader *r, vg_batch *b, size_t max_records, size_t max_byt
 	switch (fr) {
 	case VG_FRAME_JSON: rc = frame_json(r, b, max_records, max_bytes); break;
 	case VG_FRAME_AUDIT: rc = frame_audit(r, b, max_records, max_bytes); break;
-	default: rc = frame_lines(r, b, max_records, max_bytes); break;
+	default:
+		if ((rc = frame_lines_inplace(r, b, max_records, max_bytes)) == 0)
+			rc = frame_lines(r, b, max_records, max_bytes);
+		break;
 	}
+	b->bytes_in = r->nread - (r->end - r->start) - before;
 	if (rc < 0)
 		return rc;
 	return b->nrecs > 0;

@@ -8,6 +8,10 @@
  * vg_reader_truncated) and never dropped. Empty lines are skipped.
  *
  * Ownership: the reader owns its file; a batch owns its buffers and is reused.
+ * Lines are framed where they were read: vg_reader_next then gives the batch
+ * the read buffer and takes the batch's old one in exchange (nothing is
+ * copied). Either way a batch's records stay valid until that batch is passed
+ * to vg_reader_next again or cleared, whatever other batches are read.
  * Errors: open and read failures return VG_EIO with errno set. Not
  * thread-safe: one reader per thread at a time (batches may be handed on). */
 #ifndef VG_READER_H
@@ -33,7 +37,8 @@ typedef struct vg_batch {
 	const char *path;         /* as given on the command line; "-" for stdin */
 	const vg_parser *parser;  /* detected or forced; NULL = unknown, records stay raw */
 	int year_hint;
-	uint64_t bytes_in;        /* input bytes this batch covers (after decompression) */
+	uint64_t bytes_in;        /* input bytes this batch consumed (after decompression; blank
+	                           * lines and cut tails too: a file's batches add up to its size) */
 } vg_batch;
 
 typedef struct vg_reader vg_reader;

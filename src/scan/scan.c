@@ -17,7 +17,7 @@
 #include "scan/alert_json.h"
 #include "scan/reader.h"
 
-#define BATCH_RECORDS 4096
+#define BATCH_RECORDS 8192
 #define BATCH_BYTES (1024 * 1024)
 
 enum slot_state { SLOT_FREE, SLOT_BUSY, SLOT_DONE };

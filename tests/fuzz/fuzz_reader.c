@@ -1,6 +1,7 @@
 /* fuzz_reader.c — the input framing (lines, JSON documents, auditd groups,
  * gzip detection) on arbitrary bytes, then every record through the parser
- * fallback chain, as `vigil scan` does. */
+ * fallback chain, as `vigil scan` does. Oracles: records lie inside their
+ * batch; the batches' bytes_in add up to the whole input (plain input). */
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/mman.h>
@@ -31,7 +32,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			continue;
 		vg_batch b;
 		vg_batch_init(&b);
-		while (vg_reader_next(r, &b, 3, 4096) == 1) {
+		uint64_t in = 0;
+		int rc;
+		while ((rc = vg_reader_next(r, &b, 3, 4096)) == 1) {
+			in += b.bytes_in;
 			for (size_t i = 0; i < b.nrecs; i++) {
 				if (b.recs[i].off + b.recs[i].len > b.len)
 					__builtin_trap();
@@ -39,6 +43,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				vg_parse_record(b.parser, ev);
 			}
 		}
+		in += b.bytes_in;
+		if (rc == 0 && !(size >= 2 && data[0] == 0x1f && data[1] == 0x8b) && in != size)
+			__builtin_trap();
 		vg_batch_clear(&b);
 		vg_reader_close(r);
 	}

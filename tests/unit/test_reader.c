@@ -182,6 +182,121 @@ static void test_gzip(void **state)
 	vg_batch_clear(&b);
 }
 
+/* Lines over several read buffers, framed in place (the batch takes the read
+ * buffer): every record and line number equals a plain split of the data, for
+ * a plain and a gzip file and for several batch limits, while earlier batches
+ * are still held (as the scan's ring holds them) and must stay intact. Blank
+ * and CRLF lines, lines cut at VG_MAX_LINE (the copying framer's cases, in
+ * the middle of in-place batches) and a last line without a newline. */
+#define RING 3
+static uint64_t batch_sum(const vg_batch *b)
+{
+	uint64_t h = 1469598103934665603u;
+	for (size_t i = 0; i < b->nrecs; i++)
+		for (size_t j = 0; j < b->recs[i].len; j++)
+			h = (h ^ (unsigned char)b->buf[b->recs[i].off + j]) * 1099511628211u;
+	return h;
+}
+
+static void check_lines_inplace(const char *path, const char *data, size_t n, size_t max_recs, size_t max_bytes)
+{
+	int err = 0;
+	vg_reader *r = vg_reader_open(path, vg_parser_find("syslog"), &err);
+	assert_non_null(r);
+	vg_batch ring[RING];
+	uint64_t sum[RING] = {0};
+	size_t k = 0;
+	for (size_t i = 0; i < RING; i++)
+		vg_batch_init(&ring[i]);
+	/* the reference: split at '\n', drop one '\r' before it, skip blank
+	 * lines, cut at VG_MAX_LINE; ref[i] is the i-th record's start in data */
+	const char *p = data, *end = data + n;
+	uint64_t line = 1, in = 0;
+	for (;; k = (k + 1) % RING) {
+		vg_batch *b = &ring[k];
+		/* held while RING - 1 more were read: its records are intact */
+		if (b->nrecs > 0)
+			assert_true(batch_sum(b) == sum[k]);
+		int rc = vg_reader_next(r, b, max_recs, max_bytes);
+		assert_true(rc == 0 || rc == 1);
+		if (rc == 0)
+			break;
+		assert_true(b->nrecs <= max_recs);
+		in += b->bytes_in;
+		sum[k] = batch_sum(b);
+		for (size_t i = 0; i < b->nrecs; i++) {
+			const char *nl, *s;
+			size_t len;
+			for (;;) { /* the next non-blank reference line */
+				assert_true(p < end);
+				nl = memchr(p, '\n', (size_t)(end - p));
+				s = p;
+				len = nl != NULL ? (size_t)(nl - p) : (size_t)(end - p);
+				p = nl != NULL ? nl + 1 : end;
+				if (len > 0 && s[len - 1] == '\r')
+					len--;
+				size_t j = 0;
+				while (j < len && (s[j] == ' ' || s[j] == '\t' || s[j] == '\r'))
+					j++;
+				if (j < len)
+					break;
+				line++;
+			}
+			if (len > VG_MAX_LINE)
+				len = VG_MAX_LINE;
+			assert_int_equal(b->recs[i].line, line++);
+			assert_int_equal(b->recs[i].len, len);
+			assert_memory_equal(b->buf + b->recs[i].off, s, len);
+		}
+	}
+	while (p < end) { /* only blank lines may be left */
+		assert_true(*p == '\n' || *p == '\r' || *p == ' ' || *p == '\t');
+		p++;
+	}
+	assert_int_equal(in, n); /* every byte of the input, blank lines and cut tails too */
+	vg_reader_close(r);
+	for (size_t i = 0; i < RING; i++)
+		vg_batch_clear(&ring[i]);
+}
+
+static void test_lines_inplace(void **state)
+{
+	(void)state;
+	size_t cap = 3 * 1024 * 1024, n = 0;
+	char *data = malloc(cap);
+	assert_non_null(data);
+	unsigned x = 12345;
+	while (n < cap - 200 * 1024) {
+		x = x * 1103515245u + 12345u;
+		unsigned kind = (x >> 16) % 1000;
+		if (kind == 0) { /* over-long: cut at VG_MAX_LINE */
+			size_t len = VG_MAX_LINE + 1 + (x >> 8) % 3000;
+			memset(data + n, 'L', len);
+			n += len;
+			data[n++] = '\n';
+		} else if (kind < 20) {
+			n += (size_t)sprintf(data + n, kind < 10 ? "\n" : "  \t \r\n");
+		} else {
+			n += (size_t)sprintf(data + n, "Dec 10 06:55:46 LabSZ sshd[%u]: Failed password for root from 1.2.3.%u port %u ssh2%s\n",
+					     x % 99999, x % 250, (x >> 4) % 65536, kind < 100 ? "\r" : "");
+		}
+	}
+	n += (size_t)sprintf(data + n, "Dec 10 06:55:47 LabSZ sshd[1]: last line, no newline");
+	const char *plain = write_file("inplace.log", data, n);
+	char gzpath[256];
+	snprintf(gzpath, sizeof(gzpath), "%s/inplace.log.gz", dir);
+	gzFile gz = gzopen(gzpath, "wb");
+	assert_non_null(gz);
+	assert_int_equal(gzwrite(gz, data, (unsigned)n), (int)n);
+	gzclose(gz);
+	const size_t limits[][2] = {{8192, 1 << 20}, {4096, 1 << 20}, {1000, 64 * 1024}, {3, 1 << 20}};
+	for (size_t i = 0; i < sizeof(limits) / sizeof(limits[0]); i++) {
+		check_lines_inplace(plain, data, n, limits[i][0], limits[i][1]);
+		check_lines_inplace(gzpath, data, n, limits[i][0], limits[i][1]);
+	}
+	free(data);
+}
+
 static void test_missing(void **state)
 {
 	(void)state;
@@ -199,7 +314,7 @@ int main(void)
 		cmocka_unit_test(test_lines),		  cmocka_unit_test(test_long_line),
 		cmocka_unit_test(test_json_framing),	  cmocka_unit_test(test_json_small_batches),
 		cmocka_unit_test(test_audit_grouping), cmocka_unit_test(test_gzip),
-		cmocka_unit_test(test_missing),
+		cmocka_unit_test(test_missing),		  cmocka_unit_test(test_lines_inplace),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	char cmd[300];
