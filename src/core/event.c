@@ -53,19 +53,6 @@ int vg_event_add_copy(vg_event *ev, const char *name, size_t name_len, const cha
 	return vg_event_add(ev, name, name_len, v, val_len, type);
 }
 
-const vg_field *vg_event_next(const vg_event *ev, const char *name, size_t name_len, uint32_t hash, size_t *pos)
-{
-	const vg_field *f = ev->fields + *pos, *end = ev->fields + ev->nfields;
-	for (; f < end; f++) {
-		if (f->hash == hash && f->name_len == name_len && vg_bytes_eq(f->name, name, name_len)) {
-			*pos = (size_t)(f - ev->fields) + 1;
-			return f;
-		}
-	}
-	*pos = ev->nfields;
-	return NULL;
-}
-
 const vg_field *vg_event_get(const vg_event *ev, const char *name)
 {
 	size_t n = strlen(name), pos = 0;

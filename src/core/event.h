@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "core/arena.h"
+#include "core/bytes.h"
 #include "core/err.h"
 #include "core/limits.h"
 #include "core/timeparse.h"
@@ -123,8 +124,25 @@ static inline int vg_event_add_str(vg_event *ev, const char *name, const char *v
 int vg_event_add_copy(vg_event *ev, const char *name, size_t name_len, const char *val, size_t val_len, enum vg_vtype type);
 
 /* First field named name at index >= *pos; sets *pos past it. NULL when none.
- * Loop: for (size_t i = 0; (f = vg_event_next(ev, n, len, h, &i));) */
-const vg_field *vg_event_next(const vg_event *ev, const char *name, size_t name_len, uint32_t hash, size_t *pos);
+ * Loop: for (size_t i = 0; (f = vg_event_next(ev, n, len, h, &i));)
+ * Inline, four hashes a step: matching and correlation look fields up for
+ * every hit (a hash match drops to the field-by-field check from there). */
+static inline const vg_field *vg_event_next(const vg_event *ev, const char *name, size_t name_len, uint32_t hash,
+					    size_t *pos)
+{
+	const vg_field *f = ev->fields + *pos, *end = ev->fields + ev->nfields;
+	for (; end - f >= 4; f += 4)
+		if (f[0].hash == hash || f[1].hash == hash || f[2].hash == hash || f[3].hash == hash)
+			break;
+	for (; f < end; f++) {
+		if (f->hash == hash && f->name_len == name_len && vg_bytes_eq(f->name, name, name_len)) {
+			*pos = (size_t)(f - ev->fields) + 1;
+			return f;
+		}
+	}
+	*pos = ev->nfields;
+	return NULL;
+}
 /* First value of a field by NUL-terminated name, or NULL. */
 const vg_field *vg_event_get(const vg_event *ev, const char *name);
 

@@ -132,27 +132,12 @@ static int plan_lookups(struct pfield *f)
 	return VG_OK;
 }
 
-/* The first event field named l, or NULL: vg_event_next's scan, inline and
- * four hashes a step, as it runs for every field of every hit (a match
- * of the hash alone drops to the field-by-field check from there). */
-static inline const vg_field *field_named(const vg_event *ev, const struct look *l)
-{
-	const vg_field *v = ev->fields, *end = v + ev->nfields;
-	uint32_t hash = l->hash;
-	for (; end - v >= 4; v += 4)
-		if (v[0].hash == hash || v[1].hash == hash || v[2].hash == hash || v[3].hash == hash)
-			break;
-	for (; v < end; v++)
-		if (v->hash == hash && v->name_len == l->len && vg_bytes_eq(v->name, l->name, l->len))
-			return v;
-	return NULL;
-}
-
 /* The first event field behind one hit field, or NULL. */
 static inline const vg_field *event_field(const struct pfield *f, const vg_event *ev)
 {
 	for (size_t i = 0; i < f->nlook; i++) {
-		const vg_field *v = field_named(ev, &f->look[i]);
+		size_t pos = 0;
+		const vg_field *v = vg_event_next(ev, f->look[i].name, f->look[i].len, f->look[i].hash, &pos);
 		if (v != NULL)
 			return v;
 	}
