@@ -3,10 +3,13 @@
  *
  *   build/vigil_matcher_ablation [-r RULES]... FILE...
  *
- * Each FILE's records are parsed once into memory-resident batches, then for
- * every mode a fresh engine is compiled (databases built before timing) and
- * every event is matched; printed: ns/event of matching alone, events/s and
- * matches (identical across modes, or the program fails). */
+ * Each FILE's records are read once into memory, an engine is compiled for
+ * every mode (databases built before timing), and then, in ABL_ROUNDS
+ * interleaved rounds (default 5), every mode parses every event once and
+ * parses and matches it once (the two modes without Hyperscan, ~100x
+ * slower, in the first round only). Printed per mode, medians over its rounds:
+ * ns/event of matching alone (the difference), events/s of parse+match, and
+ * matches (identical across modes and rounds, or the program fails). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +31,19 @@ static double now(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* sorts v */
+static double median(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 static void count(void *ud, size_t idx, const vg_rule_info *r)
@@ -107,37 +123,72 @@ int main(int argc, char **argv)
 	static const char *const names[] = {"Hyperscan + PCRE2-JIT (shipped)", "no Hyperscan, PCRE2-JIT",
 					    "Hyperscan, PCRE2 without JIT", "no Hyperscan, no JIT"};
 	printf("%zu events, %.1f MB, rules: %s\n", n, (double)bytes / 1e6, nrules ? "given with -r" : "built-in pack");
-	printf("| matcher | ns/event (match only) | events/s (parse+match) | matches | slowdown |\n|---|--:|--:|--:|--:|\n");
+	/* every mode's engine and matcher at once, timed in interleaved rounds
+	 * (each round: every mode once) and reported as medians, so that a slow
+	 * spell of a shared machine hits every mode alike */
+	enum { MODES = 4 };
+	int rounds = getenv("ABL_ROUNDS") != NULL ? atoi(getenv("ABL_ROUNDS")) : 5;
+	if (rounds < 1 || rounds > 100)
+		rounds = 5;
+	vg_engine *e[MODES];
+	vg_matcher *m[MODES];
+	double *t_parse = calloc((size_t)rounds * MODES, sizeof(double));
+	double *t_all = calloc((size_t)rounds * MODES, sizeof(double));
+	size_t matches[MODES] = {0};
 	vg_event *ev = vg_event_new();
-	double base = 0;
-	size_t base_matches = 0;
-	for (int mode = 0; mode < 4; mode++) {
-		vg_engine *e = engine(rules, nrules, mode);
-		vg_matcher *m = vg_matcher_new(e);
-		double t_parse = 0, t_all = 0;
-		size_t matches = 0;
-		for (int pass = 0; pass < 2; pass++) {
-			double t0 = now();
-			for (size_t k = 0; k < n; k++) {
-				vg_event_reset(ev, recs[k].raw, recs[k].len, "bench", k + 1);
-				vg_parse_record(recs[k].p, ev);
-				if (pass == 1 && vg_matcher_run(m, ev, count, &matches) != 0)
-					return 2;
+	if (t_parse == NULL || t_all == NULL || ev == NULL)
+		return 2;
+	for (int mode = 0; mode < MODES; mode++)
+		if ((m[mode] = vg_matcher_new(e[mode] = engine(rules, nrules, mode))) == NULL)
+			return 2;
+	/* the modes without Hyperscan are ~100x slower, far beyond any noise:
+	 * they run in the first round only */
+	static const int slow[MODES] = {0, 1, 0, 1};
+	for (int round = 0; round < rounds; round++) {
+		for (int mode = 0; mode < MODES; mode++) {
+			if (round > 0 && slow[mode])
+				continue;
+			size_t got = 0;
+			for (int pass = 0; pass < 2; pass++) {
+				double t0 = now();
+				for (size_t k = 0; k < n; k++) {
+					vg_event_reset(ev, recs[k].raw, recs[k].len, "bench", k + 1);
+					vg_parse_record(recs[k].p, ev);
+					if (pass == 1 && vg_matcher_run(m[mode], ev, count, &got) != 0)
+						return 2;
+				}
+				(pass == 0 ? t_parse : t_all)[round * MODES + mode] = now() - t0;
 			}
-			*(pass == 0 ? &t_parse : &t_all) = now() - t0;
+			if (round == 0)
+				matches[mode] = got;
+			if (got != matches[0] || got != matches[mode]) {
+				fprintf(stderr, "mode %d, round %d: %zu matches, shipped matcher %zu\n", mode, round, got,
+					matches[0]);
+				return 1;
+			}
 		}
-		double ns = (t_all - t_parse) * 1e9 / (double)n;
-		if (mode == 0) {
-			base = ns;
-			base_matches = matches;
-		} else if (matches != base_matches) {
-			fprintf(stderr, "mode %d: %zu matches, shipped matcher %zu\n", mode, matches, base_matches);
-			return 1;
-		}
-		printf("| %s | %.0f | %.0f | %zu | %.1fx |\n", names[mode], ns, (double)n / t_all, matches, ns / base);
-		vg_matcher_free(m);
-		vg_engine_free(e);
 	}
+	printf("%d interleaved rounds, medians (the modes without Hyperscan: one round)\n", rounds);
+	printf("| matcher | ns/event (match only) | events/s (parse+match) | matches | slowdown |\n|---|--:|--:|--:|--:|\n");
+	double base = 0;
+	for (int mode = 0; mode < MODES; mode++) {
+		double ns[100], all[100];
+		int nr = slow[mode] ? 1 : rounds;
+		for (int round = 0; round < nr; round++) {
+			double tp = t_parse[round * MODES + mode], ta = t_all[round * MODES + mode];
+			ns[round] = (ta - tp) * 1e9 / (double)n;
+			all[round] = ta;
+		}
+		double ns_med = median(ns, nr), all_med = median(all, nr);
+		if (mode == 0)
+			base = ns_med;
+		printf("| %s | %.0f | %.0f | %zu | %.1fx |\n", names[mode], ns_med, (double)n / all_med, matches[mode],
+		       ns_med / base);
+		vg_matcher_free(m[mode]);
+		vg_engine_free(e[mode]);
+	}
+	free(t_parse);
+	free(t_all);
 	vg_event_free(ev);
 	for (size_t k = 0; k < n; k++)
 		free((void *)recs[k].raw);
