@@ -1,7 +1,7 @@
 /* reader.c — input framing (see reader.h): a line source over zlib's gzread
  * (which reads plain files transparently), and three framers that copy whole
  * records into a batch buffer. Lines are framed in place where they can be:
- * the batch then takes the read buffer itself (see frame_lines_inplace). */
+ * read into the batch's own buffer (see frame_lines_inplace). */
 #include "scan/reader.h"
 
 #include <errno.h>
@@ -17,8 +17,8 @@
 #include "core/timeparse.h"
 
 /* One read is one batch of lines when the batch's record cap is not reached
- * first (scan.c: 8192 records; ~4,000 lines of ~130 bytes fill a read): the
- * batch takes the read buffer whole and nothing is copied into the next. */
+ * first (scan.c: 8192 records; ~4,000 lines of ~130 bytes fill a read): only
+ * the unfinished last line is copied into the next batch. */
 #define READ_CHUNK (512 * 1024)
 #define DETECT_LINES 20
 
@@ -332,26 +332,44 @@ static void frame_lines_fast(vg_reader *r, vg_batch *b, size_t max_records, size
 	b->nrecs = nrecs;
 }
 
-/* Lines framed where they were read, for a batch that starts empty: records
- * point into the read buffer, which the batch then takes (the buffers are
- * swapped; the bytes not framed yet move to the start of the reader's new
- * one). The bytes are not copied, and a batch's bytes are written by the read
- * of the thread that then processes them, not by another thread's earlier
- * read. Handles whole lines up to VG_MAX_LINE; it stops at anything else (an
- * over-long line, a line longer than the buffer) and leaves it to
- * frame_lines. Returns 1 when the batch holds records, 0 when it holds none
- * (blank lines may have been passed), <0 on error. */
+/* Lines framed where they were read, for a batch that starts empty: the
+ * batch's own buffer becomes the read buffer for the batch (what the reader
+ * has not framed yet, normally part of a line, is moved into it), the read
+ * fills it and the records point into it; then what is left is moved back
+ * into the reader's buffer. The bytes are not copied, and a batch's buffer is
+ * always its own: written by the read of the thread that then processes it,
+ * into memory that thread used before. Handles whole lines up to VG_MAX_LINE;
+ * it stops at anything else (an over-long line, a line longer than the
+ * buffer) and leaves it to frame_lines. Returns 1 when the batch holds
+ * records, 0 when it holds none (blank lines may have been passed), <0 on
+ * error. */
 static int frame_lines_inplace(vg_reader *r, vg_batch *b, size_t max_records, size_t max_bytes)
 {
 	if (r->skipping || b->len != 0 || b->nrecs != 0)
 		return 0;
-	if (!r->eof && r->end - r->start < r->cap / 2 && fill(r) != 0)
-		return VG_EIO;
+	if (b->cap < r->cap) {
+		free(b->buf);
+		if ((b->buf = malloc(r->cap)) == NULL) {
+			b->cap = 0;
+			return VG_ENOMEM;
+		}
+		b->cap = r->cap;
+	}
+	/* the batch's buffer in, the reader's out; reads stop at the reader's
+	 * capacity, so what is left fits back into its buffer */
+	char *const own = r->buf;
+	memcpy(b->buf, own + r->start, r->end - r->start);
+	r->buf = b->buf;
+	r->end -= r->start;
+	r->start = r->prev_start = 0;
+	int rc = 0;
+	if (!r->eof && r->end < r->cap / 2)
+		rc = fill(r);
 	const char *const buf = r->buf;
-	const size_t end = r->end, first = r->start;
-	size_t start = first, nrecs = 0;
+	const size_t end = r->end;
+	size_t start = 0, nrecs = 0;
 	uint64_t lineno = r->lineno;
-	while (nrecs < max_records && start - first < max_bytes && start < end) {
+	while (rc == 0 && nrecs < max_records && start < max_bytes && start < end) {
 		const char *s = buf + start, *nl = memchr(s, '\n', end - start);
 		if (nl == NULL && !r->eof)
 			break; /* the rest of this line is still to be read */
@@ -362,8 +380,10 @@ static int frame_lines_inplace(vg_reader *r, vg_batch *b, size_t max_records, si
 		if (nrecs == b->cap_recs) {
 			size_t nc = b->cap_recs ? b->cap_recs * 2 : 1024;
 			vg_record *nr = realloc(b->recs, nc * sizeof(*nr));
-			if (nr == NULL)
-				return VG_ENOMEM;
+			if (nr == NULL) {
+				rc = VG_ENOMEM;
+				break;
+			}
 			b->recs = nr;
 			b->cap_recs = nc;
 		}
@@ -374,34 +394,19 @@ static int frame_lines_inplace(vg_reader *r, vg_batch *b, size_t max_records, si
 		}
 		b->recs[nrecs++] = (vg_record){.off = (size_t)(s - buf), .len = k, .line = lineno++};
 	}
-	r->start = start;
-	r->lineno = lineno;
-	if (nrecs == 0)
-		return 0;
-	/* the batch takes the read buffer; the reader the batch's, as large */
-	if (b->cap < r->cap) {
-		free(b->buf);
-		if ((b->buf = malloc(r->cap)) == NULL) {
-			b->cap = 0;
-			return VG_ENOMEM;
-		}
-		b->cap = r->cap;
-	}
+	/* the rest back into the reader's buffer; the batch keeps its own */
 	size_t rest = end - start;
-	memcpy(b->buf, buf + start, rest);
-	char *nb = b->buf;
-	size_t ncap = b->cap;
-	b->buf = r->buf;
-	b->cap = r->cap;
-	b->len = start;
-	b->nrecs = nrecs;
-	r->buf = nb;
-	r->cap = ncap;
+	memcpy(own, buf + start, rest);
+	r->buf = own;
 	r->start = r->prev_start = 0;
 	r->end = rest;
-	r->prev_lineno = lineno;
+	r->lineno = r->prev_lineno = lineno;
 	r->prev_skipping = 0;
-	return 1;
+	if (rc != 0)
+		return rc;
+	b->len = nrecs > 0 ? start : 0;
+	b->nrecs = nrecs;
+	return nrecs > 0;
 }
 
 static int frame_lines(vg_reader *r, vg_batch *b, size_t max_records, size_t max_bytes)

@@ -1,6 +1,6 @@
-/* scan.c — the offline pipeline (see scan.h): input expansion, the batch
- * ring whose slots every thread reads, processes and commits in turn, and
- * the in-order commit. */
+/* scan.c — the offline pipeline (see scan.h): input expansion, the ring of
+ * batches in input order that every thread reads, processes and commits in
+ * turn (each into slots of its own), and the in-order commit. */
 #include "scan/scan.h"
 
 #include <dirent.h>
@@ -34,6 +34,7 @@ typedef struct slot {
 } slot;
 
 typedef struct worker {
+	int id;
 	vg_event *ev;
 	vg_matcher *m;
 	slot *cur; /* the slot being processed, for the match callback */
@@ -41,14 +42,20 @@ typedef struct worker {
 } worker;
 
 /* Every thread runs the same loop and takes whichever role is free, in this
- * order: commit the oldest finished slot (in input order: output and
- * correlation), or read the next batch into a free slot and process it. A
- * batch is read and processed by one thread, so its bytes stay in that
- * core's cache, and there is no thread that only hands work around. */
+ * order: commit the oldest finished batch (in input order: output and
+ * correlation), or read the next batch into a free slot of its own and
+ * process it. A batch is read and processed by one thread, into slots only
+ * that thread uses, so its bytes, records, arena and alerts stay in that
+ * core's cache; and there is no thread that only hands work around. */
+#define SLOTS_PER_THREAD 5 /* with several: slack for uneven batches, so that a thread
+                            * seldom waits for the in-order commit of a slow one */
+
 typedef struct pipeline {
 	const vg_scan_opts *o;
-	slot *ring;
-	size_t nslots, head, tail; /* head: next to commit; tail: next to fill */
+	slot *slots;               /* worker i's: [i * per_worker, (i + 1) * per_worker) */
+	size_t per_worker;
+	slot **ring;               /* the batches read, in input order */
+	size_t nslots, head, tail, queued; /* head: next to commit; tail: next to fill */
 	pthread_mutex_t mu;
 	pthread_cond_t cv;         /* a slot changed state, or a role was released */
 	int reading, committing;   /* the roles, one thread each */
@@ -272,26 +279,33 @@ static int read_batch(pipeline *p, slot *s)
 static int run_worker(pipeline *p, worker *w)
 {
 	int rc = 0;
+	slot *own = p->slots + (size_t)w->id * p->per_worker;
 	pthread_mutex_lock(&p->mu);
 	for (;;) {
-		slot *s = &p->ring[p->head];
-		if (!p->committing && s->state == SLOT_DONE) {
+		slot *s = p->queued > 0 ? p->ring[p->head] : NULL;
+		if (!p->committing && s != NULL && s->state == SLOT_DONE) {
 			p->committing = 1;
 			pthread_mutex_unlock(&p->mu);
 			commit(p, s);
 			pthread_mutex_lock(&p->mu);
 			s->state = SLOT_FREE;
 			p->head = (p->head + 1) % p->nslots;
+			p->queued--;
 			p->committing = 0;
 			pthread_cond_broadcast(&p->cv);
 			continue;
 		}
-		s = &p->ring[p->tail];
-		if (!p->reading && !p->input_done && s->state == SLOT_FREE) {
+		s = NULL;
+		for (size_t i = 0; i < p->per_worker && s == NULL; i++)
+			if (own[i].state == SLOT_FREE)
+				s = &own[i];
+		if (!p->reading && !p->input_done && s != NULL) {
 			size_t at = p->tail;
 			p->reading = 1;
 			s->state = SLOT_BUSY;
-			p->tail = (p->tail + 1) % p->nslots;
+			p->ring[at] = s;
+			p->tail = (at + 1) % p->nslots;
+			p->queued++;
 			pthread_mutex_unlock(&p->mu);
 			int got = read_batch(p, s);
 			pthread_mutex_lock(&p->mu);
@@ -300,6 +314,7 @@ static int run_worker(pipeline *p, worker *w)
 				/* nothing was read: the slot goes back (only the reader moves tail) */
 				s->state = SLOT_FREE;
 				p->tail = at;
+				p->queued--;
 				p->input_done = 1;
 				if (got < 0 && rc == 0)
 					rc = got;
@@ -313,8 +328,7 @@ static int run_worker(pipeline *p, worker *w)
 			s->state = SLOT_DONE;
 			continue;
 		}
-		if (p->input_done && !p->reading && !p->committing && p->head == p->tail &&
-		    p->ring[p->head].state == SLOT_FREE)
+		if (p->input_done && !p->reading && !p->committing && p->queued == 0)
 			break; /* everything read was committed */
 		pthread_cond_wait(&p->cv, &p->mu);
 	}
@@ -351,13 +365,13 @@ int vg_scan_run(const vg_scan_opts *o, vg_scan_stats *st)
 	int rc = VG_ENOMEM, sync = 0;
 	pthread_t *tids = NULL;
 	int started = 0;
-	/* One thread: read, process and commit one slot at a time. Several:
-	 * slack for uneven batches, so that a thread seldom waits for the
-	 * in-order commit of a slow one. */
-	p.nslots = threads > 1 ? (size_t)threads * 4 + 2 : 1;
+	/* one thread: read, process and commit one slot at a time */
+	p.per_worker = threads > 1 ? SLOTS_PER_THREAD : 1;
+	p.nslots = (size_t)threads * p.per_worker;
+	p.slots = calloc(p.nslots, sizeof(*p.slots));
 	p.ring = calloc(p.nslots, sizeof(*p.ring));
 	p.workers = calloc((size_t)threads, sizeof(*p.workers));
-	if (p.ring == NULL || p.workers == NULL || (p.corr = vg_corr_new(o->engine)) == NULL ||
+	if (p.slots == NULL || p.ring == NULL || p.workers == NULL || (p.corr = vg_corr_new(o->engine)) == NULL ||
 	    (p.plan = vg_corr_plan_new(o->engine)) == NULL)
 		goto out;
 	if (pthread_mutex_init(&p.mu, NULL) != 0)
@@ -368,11 +382,12 @@ int vg_scan_run(const vg_scan_opts *o, vg_scan_stats *st)
 	}
 	sync = 1;
 	for (size_t i = 0; i < p.nslots; i++) {
-		vg_batch_init(&p.ring[i].batch);
-		if ((p.ring[i].arena = vg_arena_new(0)) == NULL)
+		vg_batch_init(&p.slots[i].batch);
+		if ((p.slots[i].arena = vg_arena_new(0)) == NULL)
 			goto out;
 	}
 	for (int i = 0; i < threads; i++) {
+		p.workers[i].id = i;
 		p.workers[i].plan = p.plan;
 		if ((p.workers[i].ev = vg_event_new()) == NULL || (p.workers[i].m = vg_matcher_new(o->engine)) == NULL)
 			goto out;
@@ -429,11 +444,11 @@ out:
 	vg_corr_free(p.corr);
 	vg_corr_plan_free(p.plan);
 	vg_buf_free(&p.corr_out);
-	for (size_t i = 0; p.ring != NULL && i < p.nslots; i++) {
-		vg_batch_clear(&p.ring[i].batch);
-		vg_buf_free(&p.ring[i].out);
-		vg_buf_free(&p.ring[i].hits);
-		vg_arena_free(p.ring[i].arena);
+	for (size_t i = 0; p.slots != NULL && i < p.nslots; i++) {
+		vg_batch_clear(&p.slots[i].batch);
+		vg_buf_free(&p.slots[i].out);
+		vg_buf_free(&p.slots[i].hits);
+		vg_arena_free(p.slots[i].arena);
 	}
 	for (int i = 0; p.workers != NULL && i < threads; i++) {
 		/* builds serialise on the engine's lock: the slowest worker's share is
@@ -445,6 +460,7 @@ out:
 		vg_matcher_free(p.workers[i].m);
 	}
 	vg_engine_db_counts(o->engine, &st->dbs_compiled, &st->dbs_cached);
+	free(p.slots);
 	free(p.ring);
 	free(p.workers);
 	for (size_t i = 0; i < p.names.len / sizeof(char *); i++)
