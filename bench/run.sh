@@ -136,9 +136,9 @@ own_secs() {
 # stderr to $RUN/KEY.err; the wall time, own timer, peak RSS and CPU time
 # (user + sys) kept. The runs go in rounds (every measurement once, then
 # again, REPEAT times) so that a slow spell of this shared machine hits all of
-# them alike; summarise then gives the medians of wall time and own timer,
-# the largest peak RSS and the CPU time of the last run.
-declare -A WALLS OWNS
+# them alike; summarise then gives the medians of wall time, own timer and CPU
+# time, and the largest peak RSS.
+declare -A WALLS OWNS CPUS
 WARM=() # the files the next measurements read
 measure() {
 	local key=$1 lines=$2 bytes=$3 t0 t1 rc=0 r u s
@@ -161,7 +161,7 @@ measure() {
 	OWNS[$key]+="$(own_secs "$key") "
 	read -r r u s < <(tail -1 "$RUN/$key.time")
 	if ((r > ${M[$key]})); then M[$key]=$r; fi
-	C[$key]=$(awk -v u="$u" -v s="$s" 'BEGIN { printf "%.2f", u + s }')
+	CPUS[$key]+="$(awk -v u="$u" -v s="$s" 'BEGIN { printf "%.2f", u + s }') "
 	L[$key]=$lines B[$key]=$bytes RC[$key]=$rc
 	CMD[$key]=$(quote "$@")
 }
@@ -169,6 +169,7 @@ summarise() {
 	local key
 	for key in "${KEYS[@]}"; do
 		W[$key]=$(printf '%s\n' ${WALLS[$key]} | median)
+		C[$key]=$(printf '%s\n' ${CPUS[$key]} | median)
 		T[$key]=$(printf '%s\n' ${OWNS[$key]} | grep . | median || true)
 	done
 }
@@ -313,7 +314,7 @@ speedup=$(div "${W[$j1]}" "${W[$j2]}")
 # the pair's throughput over -j 1's: what two cores give with nothing shared
 ceiling=$(div "$(div "$((2 * CL))" "${W[vigil-pair]}" %.0f)" "$j1_lps")
 of_ceiling=$(div "$(div "$speedup" "$ceiling" %.4f)" 0.01 %.0f)
-busy=$(div "${C[$j2]}" "${W[$j2]}") # cores -j 2 keeps busy: last run's CPU time / median wall
+busy=$(div "${C[$j2]}" "${W[$j2]}") # cores -j 2 keeps busy: median CPU time / median wall
 inflate2=$(div "${C[$j2]}" "${C[$j1]}") inflatep=$(div "${C[vigil-pair]}" "$(awk -v c="${C[$j1]}" 'BEGIN { print 2 * c }')")
 speedup_scan=$(div "$(vsum $j1 elapsed)" "$(vsum $j2 elapsed)")
 same_alerts=no
@@ -405,7 +406,7 @@ $(f2b_corpus_rows)
 EOF
 	cat <<EOF
 
-Where -j 2's gain goes (CPU time: user + sys of the last round; cores busy: CPU time / median wall):
+Where -j 2's gain goes (CPU time: user + sys, median of the rounds; cores busy: CPU time / wall):
 -j 2 keeps ${busy} of 2 cores busy and spends ${inflate2}x the CPU time of -j 1 on the same work;
 two independent -j 1 processes at once spend ${inflatep}x it. CPU time that grows when both
 cores run, with nothing shared between the processes, is the machine's: the two vCPUs share
