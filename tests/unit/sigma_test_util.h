@@ -50,7 +50,7 @@ static __attribute__((unused)) vg_engine *st_engine(const char *yaml, st_rejects
 }
 
 typedef struct st_hits {
-	size_t idx[64];
+	size_t idx[256];
 	size_t n;
 } st_hits;
 
@@ -58,7 +58,7 @@ static __attribute__((unused)) void st_on_match(void *ud, size_t idx, const vg_r
 {
 	(void)r;
 	st_hits *h = ud;
-	if (h->n < 64)
+	if (h->n < sizeof(h->idx) / sizeof(h->idx[0]))
 		h->idx[h->n++] = idx;
 }
 

@@ -72,26 +72,6 @@ static const char rules[] =
 	"  plain: [chmod]\n"
 	"  condition: re or plain\n";
 
-static void on_reject(void *ud, const char *path, const char *id, const char *reason)
-{
-	(void)ud;
-	(void)path;
-	(void)id;
-	(void)reason;
-}
-
-typedef struct hits {
-	size_t idx[256];
-	size_t n;
-} hits;
-
-static void on_match(void *ud, size_t idx, const vg_rule_info *r)
-{
-	(void)r;
-	hits *h = ud;
-	if (h->n < 256)
-		h->idx[h->n++] = idx;
-}
 
 /* Records laid out as a batch: bytes back to back, offsets and lengths. */
 typedef struct block {
@@ -129,7 +109,7 @@ static void block_free(block *b)
  * both matchers; returns the number of matches. */
 static size_t run_one(vg_matcher *blk, vg_matcher *plain, vg_event *ev, const char *raw, size_t n, int syslog)
 {
-	hits hb = {0}, hp = {0};
+	st_hits hb = {0}, hp = {0};
 	vg_event_reset(ev, raw, n, "-", 1);
 	if (syslog) {
 		ev->year_hint = 2024;
@@ -138,8 +118,8 @@ static size_t run_one(vg_matcher *blk, vg_matcher *plain, vg_event *ev, const ch
 		ev->product = VG_PRODUCT_LINUX;
 		ev->category = VG_CATEGORY_PROCESS_CREATION;
 	}
-	assert_int_equal(vg_matcher_run(blk, ev, on_match, &hb), 0);
-	assert_int_equal(vg_matcher_run(plain, ev, on_match, &hp), 0);
+	assert_int_equal(vg_matcher_run(blk, ev, st_on_match, &hb), 0);
+	assert_int_equal(vg_matcher_run(plain, ev, st_on_match, &hp), 0);
 	if (hb.n != hp.n || memcmp(hb.idx, hp.idx, hb.n * sizeof(hb.idx[0])) != 0)
 		fail_msg("block scan %zu matches, record scan %zu: %.*s", hb.n, hp.n, (int)n, raw);
 	return hb.n;
@@ -177,10 +157,12 @@ static size_t matches_of(const vg_engine *e, const char *raw, size_t n)
 static void test_synthetic(void **state)
 {
 	(void)state;
+	st_rejects rj = {0};
 	vg_engine *e = vg_engine_new();
 	assert_non_null(e);
-	assert_int_equal(vg_engine_load_buffer(e, rules, sizeof(rules) - 1, "block.yml", on_reject, NULL), 0);
-	assert_int_equal(vg_engine_compile(e, on_reject, NULL), 0);
+	assert_int_equal(vg_engine_load_buffer(e, rules, sizeof(rules) - 1, "block.yml", st_on_reject, &rj), 0);
+	assert_int_equal(vg_engine_compile(e, st_on_reject, &rj), 0);
+	assert_int_equal(rj.n, 0);
 	assert_int_equal(vg_engine_rule_count(e), 6);
 	/* one partition scans blocks, the regex one does not */
 	int with = 0, without = 0;
@@ -280,14 +262,15 @@ static void test_loghub(void **state)
 	if (corpus == NULL || src == NULL)
 		skip();
 	char p[4096];
+	st_rejects rj = {0};
 	vg_engine *e = vg_engine_new();
 	assert_non_null(e);
 	snprintf(p, sizeof(p), "%s/sigma/rules/linux", corpus);
-	assert_int_equal(vg_engine_load_path(e, p, on_reject, NULL), 0);
+	assert_int_equal(vg_engine_load_path(e, p, st_on_reject, &rj), 0);
 	snprintf(p, sizeof(p), "%s/rules", src);
-	assert_int_equal(vg_engine_load_path(e, p, on_reject, NULL), 0);
-	assert_int_equal(vg_engine_load_buffer(e, rules, sizeof(rules) - 1, "block.yml", on_reject, NULL), 0);
-	assert_int_equal(vg_engine_compile(e, on_reject, NULL), 0);
+	assert_int_equal(vg_engine_load_path(e, p, st_on_reject, &rj), 0);
+	assert_int_equal(vg_engine_load_buffer(e, rules, sizeof(rules) - 1, "block.yml", st_on_reject, &rj), 0);
+	assert_int_equal(vg_engine_compile(e, st_on_reject, &rj), 0);
 	vg_matcher *blk = vg_matcher_new(e), *plain = vg_matcher_new(e);
 	vg_event *ev = vg_event_new();
 	assert_non_null(blk);

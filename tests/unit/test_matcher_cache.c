@@ -54,26 +54,6 @@ static const char stress_rules[] =
 	"  condition: sel\n"
 	"level: low\n";
 
-static void on_reject(void *ud, const char *path, const char *id, const char *reason)
-{
-	(void)ud;
-	(void)path;
-	(void)id;
-	(void)reason;
-}
-
-typedef struct hits {
-	size_t idx[256];
-	size_t n;
-} hits;
-
-static void on_match(void *ud, size_t idx, const vg_rule_info *r)
-{
-	(void)r;
-	hits *h = ud;
-	if (h->n < 256)
-		h->idx[h->n++] = idx;
-}
 
 /* Every line of path matched warm and cold; returns the number of matches. */
 static size_t diff_file(const vg_engine *e, const char *path)
@@ -94,11 +74,11 @@ static size_t diff_file(const vg_engine *e, const char *path)
 				vg_event_reset(ev, buf + i, len, path, ++lines);
 				ev->year_hint = 2024;
 				(void)vg_parser_syslog.parse(ev);
-				hits hw = {0}, hc = {0};
+				st_hits hw = {0}, hc = {0};
 				vg_matcher *cold = vg_matcher_new(e);
 				assert_non_null(cold);
-				assert_int_equal(vg_matcher_run(warm, ev, on_match, &hw), 0);
-				assert_int_equal(vg_matcher_run(cold, ev, on_match, &hc), 0);
+				assert_int_equal(vg_matcher_run(warm, ev, st_on_match, &hw), 0);
+				assert_int_equal(vg_matcher_run(cold, ev, st_on_match, &hc), 0);
 				vg_matcher_free(cold);
 				if (hw.n != hc.n || memcmp(hw.idx, hc.idx, hw.n * sizeof(hw.idx[0])) != 0)
 					fail_msg("%s:%zu: warm cache %zu matches, cold %zu: %.*s", path, lines, hw.n, hc.n,
@@ -121,14 +101,15 @@ static void test_warm_equals_cold(void **state)
 	if (corpus == NULL || src == NULL)
 		skip();
 	char p[4096];
+	st_rejects rj = {0};
 	vg_engine *e = vg_engine_new();
 	assert_non_null(e);
 	snprintf(p, sizeof(p), "%s/sigma/rules/linux", corpus);
-	assert_int_equal(vg_engine_load_path(e, p, on_reject, NULL), 0);
+	assert_int_equal(vg_engine_load_path(e, p, st_on_reject, &rj), 0);
 	snprintf(p, sizeof(p), "%s/rules", src);
-	assert_int_equal(vg_engine_load_path(e, p, on_reject, NULL), 0);
-	assert_int_equal(vg_engine_load_buffer(e, stress_rules, sizeof(stress_rules) - 1, "stress.yml", on_reject, NULL), 0);
-	assert_int_equal(vg_engine_compile(e, on_reject, NULL), 0);
+	assert_int_equal(vg_engine_load_path(e, p, st_on_reject, &rj), 0);
+	assert_int_equal(vg_engine_load_buffer(e, stress_rules, sizeof(stress_rules) - 1, "stress.yml", st_on_reject, &rj), 0);
+	assert_int_equal(vg_engine_compile(e, st_on_reject, &rj), 0);
 	size_t stress = 0;
 	for (size_t i = 0; i < vg_engine_rule_count(e); i++)
 		stress += strncmp(vg_engine_rule(e, i)->id, "7d0c8e51-0000-4000-8000-", 24) == 0;
