@@ -1,7 +1,7 @@
-/* cli.h — the subcommand table of the `vigil` binary and helpers shared by
- * the commands. Each command is a row: name, one-line summary, usage text and
- * its entry point, which returns the process exit status (0 ok, 1 findings
- * such as rejected rules, 2 usage or I/O error). */
+/* cli.h — the subcommands and helpers shared by them. Each command is a row:
+ * name, usage text and its entry point, which returns the process exit status
+ * (0 ok, 1 findings such as rejected rules, 2 usage or I/O error). Which
+ * executable runs which command, and the one-line summaries, are main.c's. */
 #ifndef VG_CLI_H
 #define VG_CLI_H
 
@@ -14,7 +14,6 @@
 
 typedef struct vg_command {
 	const char *name;
-	const char *summary;
 	const char *usage;
 	int (*run)(int argc, char **argv); /* argv[0] is the command name */
 } vg_command;

@@ -49,34 +49,8 @@ static void on_signal(int sig)
 
 #define MAX_TAIL_FLAGS 64
 
-/* In `vigil`: run the lean `vigil-agent` next to this executable instead,
- * when it is there (same arguments); returns only if that is not possible. */
-static void exec_lean(int argc, char **argv)
-{
-	char self[4096];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 32);
-	if (n <= 0)
-		return;
-	self[n] = '\0';
-	char *slash = strrchr(self, '/');
-	if (slash == NULL || strcmp(slash + 1, "vigil-agent") == 0)
-		return; /* we are the lean one */
-	strcpy(slash + 1, "vigil-agent");
-	if (access(self, X_OK) != 0)
-		return;
-	char **av = calloc((size_t)argc + 1, sizeof(*av));
-	if (av == NULL)
-		return;
-	av[0] = "vigil-agent";
-	for (int i = 1; i < argc; i++)
-		av[i] = argv[i];
-	execv(self, av);
-	free(av); /* exec failed: run here */
-}
-
 static int run(int argc, char **argv)
 {
-	exec_lean(argc, argv);
 	static const struct option longopts[] = {
 		{"server", required_argument, NULL, 's'},  {"enroll", required_argument, NULL, 'e'},
 		{"data", required_argument, NULL, 'd'},    {"config", required_argument, NULL, 'c'},
@@ -196,7 +170,6 @@ static int run(int argc, char **argv)
 
 const vg_command vg_cmd_agent = {
 	.name = "agent",
-	.summary = "ship this host's logs to vigil server (enrol, tail, journal)",
 	.usage = "vigil agent --server HOST:PORT [--enroll TOKEN] [--data DIR] [-c FILE] [--tail GLOB]... [--journal]",
 	.run = run,
 };

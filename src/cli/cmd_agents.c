@@ -202,7 +202,6 @@ static int run(int argc, char **argv)
 
 const vg_command vg_cmd_agents = {
 	.name = "agents",
-	.summary = "agent enrolment on the server: one-time tokens, certificate revocation",
 	.usage = "vigil agents token [--data DIR] [--ttl SECONDS] | vigil agents revoke [--data DIR] AGENT_ID",
 	.run = run,
 };

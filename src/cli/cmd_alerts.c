@@ -123,7 +123,6 @@ static int run(int argc, char **argv)
 
 const vg_command vg_cmd_alerts = {
 	.name = "alerts",
-	.summary = "export stored alerts (time range, rule, level, host) as NDJSON",
 	.usage = "vigil alerts export [--data DIR] [--from T] [--to T] [--rule ID] [--level L] [--host H]",
 	.run = run,
 };

@@ -685,21 +685,18 @@ static int notify_run(int argc, char **argv)
 
 const vg_command vg_cmd_roster = {
 	.name = "roster",
-	.summary = "the 24/7 on-duty roster: shifts, who is on duty, gaps",
 	.usage = roster_help,
 	.run = roster_run,
 };
 
 const vg_command vg_cmd_assessments = {
 	.name = "assessments",
-	.summary = "layer-3 assessment schedule and findings",
 	.usage = assess_help,
 	.run = assess_run,
 };
 
 const vg_command vg_cmd_notify = {
 	.name = "notify",
-	.summary = "notifications of the person on duty: settings, test, outbox",
 	.usage = notify_help,
 	.run = notify_run,
 };

@@ -455,7 +455,6 @@ static int run(int argc, char **argv)
 
 const vg_command vg_cmd_events = {
 	.name = "events",
-	.summary = "export archived events (time range, host, FIELD=VALUE) as NDJSON",
 	.usage = "vigil events export [--data DIR] [--from T] [--to T] [--host H] [--query FIELD=VALUE]...",
 	.run = run,
 };

@@ -671,7 +671,6 @@ static int run(int argc, char **argv)
 
 const vg_command vg_cmd_incidents = {
 	.name = "incidents",
-	.summary = "incidents and their reporting deadlines: list, show, create, update, transition, report, export",
 	.usage = "vigil incidents list [--state S] [--deadline D] [--serious] | show ID | create --title T |"
 		 " update ID ... | assign ID USER | comment ID TEXT | transition ID STATE |"
 		 " report ID initial|closure --to R | attach ID NAME CONTENT | export [--format csv|json] |"

@@ -239,7 +239,6 @@ static int run(int argc, char **argv)
 
 const vg_command vg_cmd_report = {
 	.name = "report",
-	.summary = "official reports: daily/weekly monitoring, monthly coverage, six-monthly incidents, Mẫu 03/04",
 	.usage = "vigil report daily|weekly|monthly|semiannual [--period P] [--unit U] [--format html|pdf|json]"
 		 " [--lang vi|en] [-o FILE] | vigil report incident ID --form initial|closure [--format ...]",
 	.run = run,

@@ -67,7 +67,6 @@ static int run(int argc, char **argv)
 
 const vg_command vg_cmd_rules = {
 	.name = "rules",
-	.summary = "check Sigma rules: report every rule that cannot be loaded, and why",
 	.usage = "vigil rules check [PATH...]",
 	.run = run,
 };

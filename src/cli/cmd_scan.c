@@ -178,7 +178,6 @@ out:
 
 const vg_command vg_cmd_scan = {
 	.name = "scan",
-	.summary = "offline: parse logs, run Sigma rules, print alerts as NDJSON",
 	.usage = "vigil scan [-r RULES]... [-j THREADS] [--format FMT] [-o FILE] PATH...",
 	.run = run,
 };

@@ -172,7 +172,6 @@ out:
 
 const vg_command vg_cmd_server = {
 	.name = "server",
-	.summary = "collect from agents, syslog and the API; detect; archive events and alerts",
 	.usage = "vigil server [-c FILE] [--data DIR] [--listen-agents ADDR:PORT] [--listen-syslog ADDR:PORT] "
 		 "[--listen-syslog-tls ADDR:PORT] [--listen-api ADDR:PORT] [-r RULES]...",
 	.run = run,

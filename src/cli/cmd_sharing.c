@@ -372,7 +372,6 @@ static int run(int argc, char **argv)
 
 const vg_command vg_cmd_sharing = {
 	.name = "sharing",
-	.summary = "share alerts with the national monitoring centre (keys, destinations, status)",
 	.usage = "vigil sharing pubkey|status|flush [--data DIR] | vigil sharing dest add|list|remove ... | "
 		 "vigil sharing policy show|set ...",
 	.run = run,

@@ -548,7 +548,6 @@ static int systems_main(int argc, char **argv)
 
 const vg_command vg_cmd_systems = {
 	.name = "systems",
-	.summary = "information systems: list, show, add, set, delete, hosts, attribution rules",
 	.usage = "vigil systems list|show|add|set|delete|hosts|host-add|host-delete|rules|rule-add|rule-delete ...",
 	.run = systems_main,
 };
@@ -608,7 +607,6 @@ static int units_main(int argc, char **argv)
 
 const vg_command vg_cmd_units = {
 	.name = "units",
-	.summary = "the organisation tree: list, add, rename, delete units",
 	.usage = "vigil units list|add PATH NAME|rename PATH NAME|delete PATH",
 	.run = units_main,
 };
@@ -727,7 +725,6 @@ static int coverage_main(int argc, char **argv)
 
 const vg_command vg_cmd_coverage = {
 	.name = "coverage",
-	.summary = "4-layer monitoring coverage per system, gaps, thresholds",
 	.usage = "vigil coverage [--unit U] [--json] [--check] | vigil coverage thresholds [LAYER STALE_S MISSING_S]",
 	.run = coverage_main,
 };

@@ -672,7 +672,6 @@ static int run(int argc, char **argv)
 
 const vg_command vg_cmd_users = {
 	.name = "users",
-	.summary = "console users and API tokens: add, list, passwd, disable, token, revoke-token",
 	.usage = "vigil users add NAME --role admin|analyst|auditor [--unit U] [--generate-password] | list [--json] |"
 		 " passwd NAME | disable NAME | enable NAME | token NAME [--scope all|ingest] [--ttl D] | tokens NAME |"
 		 " revoke-token ID  [--data DIR]",

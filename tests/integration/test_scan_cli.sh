@@ -54,6 +54,25 @@ check "help scan exit 0" test "$(status "$VIGIL" help scan)" = 0
 check "help scan usage" grep -q 'usage: vigil scan' "$T/out"
 check "help unknown exit 2" test "$(status "$VIGIL" help nosuch)" = 2
 
+# `vigil` runs scan and rules itself and every other command through the
+# executable next to it; help and usage errors come from the command either way
+check "help exit 0" test "$(status "$VIGIL" help)" = 0
+check "help lists every command" test "$(grep -cE '^  (scan|rules|events|alerts|server|agents|agent|users|systems|units|coverage|incidents|report|roster|assessments|notify|sharing) ' "$T/out")" = 17
+check "help server (vigil-ops)" test "$(status "$VIGIL" help server)" = 0
+check "help server usage" grep -q 'usage: vigil server' "$T/out"
+check "help agent (vigil-agent)" test "$(status "$VIGIL" help agent)" = 0
+check "help agent usage" grep -q 'usage: vigil agent' "$T/out"
+check "vigil-ops usage error exit 2" test "$(status "$VIGIL" alerts --nosuch)" = 2
+check "vigil-ops usage error named" grep -q 'nosuch' "$T/err"
+# the scan executable links none of the server's libraries (start-up cost)
+check "scan links no server library" test -z "$(readelf -d "$VIGIL" | grep -E 'NEEDED.*(curl|microhttpd|sqlite|pango|cairo|argon2|systemd)')"
+# without its sibling, a handed-on command fails clearly; scan still runs
+mkdir -p "$T/alone"
+cp "$VIGIL" "$T/alone/vigil"
+check "no vigil-ops: exit 2" test "$(status "$T/alone/vigil" server --help)" = 2
+check "no vigil-ops: named" grep -q "cannot run $T/alone/vigil-ops" "$T/err"
+check "no vigil-ops: scan runs" test "$(status "$T/alone/vigil" scan -q -r "$T/rules" "$LOGHUB/OpenSSH_2k.log")" = 0
+
 # usage errors: exit 2 with a message
 check "scan no path" test "$(status "$VIGIL" scan)" = 2
 check "scan -j 0" test "$(status "$VIGIL" scan -j 0 "$LOGHUB/OpenSSH_2k.log")" = 2
