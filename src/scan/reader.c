@@ -286,52 +286,6 @@ static inline int add_record(vg_batch *b, size_t off, uint64_t line)
 	return 0;
 }
 
-/* The common case of frame_lines with the state in locals (per line, the
- * stores to r and b cost more than the framing): whole lines in the read
- * buffer, no line being skipped, none longer than VG_MAX_LINE, room in the
- * batch. Does what next_line and frame_lines do for such lines and stops,
- * with the state stored back, at anything else. */
-static void frame_lines_fast(vg_reader *r, vg_batch *b, size_t max_records, size_t max_bytes)
-{
-	if (r->skipping)
-		return;
-	const char *const buf = r->buf;
-	char *const out = b->buf;
-	vg_record *const recs = b->recs;
-	const size_t end = r->end, cap = b->cap, cap_recs = b->cap_recs, first = r->start;
-	size_t start = first, prev = first, len = b->len, nrecs = b->nrecs;
-	uint64_t lineno = r->lineno;
-	while (nrecs < max_records && len < max_bytes) {
-		const char *s = buf + start, *nl = memchr(s, '\n', end - start);
-		if (nl == NULL)
-			break;
-		size_t n = (size_t)(nl - s);
-		size_t k = n > 0 && s[n - 1] == '\r' ? n - 1 : n;
-		if (k > VG_MAX_LINE || cap - len < k || nrecs == cap_recs)
-			break; /* cut, or the batch grows: next_line and append */
-		prev = start;
-		start += n + 1;
-		/* most lines start with a byte that is not blank */
-		if (k == 0 || ((s[0] == ' ' || s[0] == '\t' || s[0] == '\r') && is_blank(s, k))) {
-			lineno++;
-			continue;
-		}
-		memcpy(out + len, s, k);
-		recs[nrecs++] = (vg_record){.off = len, .len = k, .line = lineno++};
-		len += k;
-	}
-	if (start != first) {
-		/* as next_line leaves them after the last line */
-		r->prev_start = prev;
-		r->prev_lineno = lineno - 1;
-		r->prev_skipping = 0;
-	}
-	r->start = start;
-	r->lineno = lineno;
-	b->len = len;
-	b->nrecs = nrecs;
-}
-
 /* Lines framed where they were read, for a batch that starts empty: the
  * batch's own buffer becomes the read buffer for the batch (what the reader
  * has not framed yet, normally part of a line, is moved into it), the read
@@ -409,16 +363,17 @@ static int frame_lines_inplace(vg_reader *r, vg_batch *b, size_t max_records, si
 	return nrecs > 0;
 }
 
+/* Lines copied one at a time, for a batch frame_lines_inplace framed no
+ * record of: it starts at an over-long line or at a line not yet whole in the
+ * buffer (a pipe), the read held only blank lines, or the input has ended.
+ * Rare, so next_line's cost per line does not matter here. */
 static int frame_lines(vg_reader *r, vg_batch *b, size_t max_records, size_t max_bytes)
 {
 	const char *p;
 	size_t n;
 	uint64_t line;
 	int rc = 0;
-	for (;;) {
-		frame_lines_fast(r, b, max_records, max_bytes);
-		if (!(b->nrecs < max_records && b->len < max_bytes && (rc = next_line(r, &p, &n, &line)) == 1))
-			break;
+	while (b->nrecs < max_records && b->len < max_bytes && (rc = next_line(r, &p, &n, &line)) == 1) {
 		if (is_blank(p, n))
 			continue;
 		size_t off = b->len;

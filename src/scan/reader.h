@@ -10,7 +10,7 @@
  * Ownership: the reader owns its file; a batch owns its buffers and is reused.
  * Lines are framed where they are read: vg_reader_next reads into the
  * batch's own buffer (only an unfinished last line is copied, into the next
- * batch). Either way a batch's records stay valid until that batch is passed
+ * batch). A batch's records stay valid until that batch is passed
  * to vg_reader_next again or cleared, whatever other batches are read.
  * Errors: open and read failures return VG_EIO with errno set. Not
  * thread-safe: one reader per thread at a time (batches may be handed on). */

@@ -187,7 +187,8 @@ static void test_gzip(void **state)
  * a plain and a gzip file and for several batch limits, while earlier batches
  * are still held (as the scan's ring holds them) and must stay intact. Blank
  * and CRLF lines, lines cut at VG_MAX_LINE (the copying framer's cases, in
- * the middle of in-place batches) and a last line without a newline. */
+ * the middle of in-place batches; one longer than the reader's buffer, whose
+ * tail is skipped as it is read) and a last line without a newline. */
 #define RING 3
 static uint64_t batch_sum(const vg_batch *b)
 {
@@ -266,10 +267,16 @@ static void test_lines_inplace(void **state)
 	char *data = malloc(cap);
 	assert_non_null(data);
 	unsigned x = 12345;
+	int huge = 0;
 	while (n < cap - 200 * 1024) {
 		x = x * 1103515245u + 12345u;
 		unsigned kind = (x >> 16) % 1000;
-		if (kind == 0) { /* over-long: cut at VG_MAX_LINE */
+		if (!huge && n > 1024 * 1024) { /* over the reader's 576 KB buffer */
+			huge = 1;
+			memset(data + n, 'H', 1024 * 1024);
+			n += 1024 * 1024;
+			data[n++] = '\n';
+		} else if (kind == 0) { /* over-long: cut at VG_MAX_LINE */
 			size_t len = VG_MAX_LINE + 1 + (x >> 8) % 3000;
 			memset(data + n, 'L', len);
 			n += len;
