@@ -23,7 +23,6 @@
 #include "cli/client.h"
 #include "net/pki.h"
 #include "server/api.h"
-#include "server/audit.h"
 #include "share/api_share.h"
 #include "share/outbox.h"
 #include "share/sign.h"
@@ -56,6 +55,8 @@ static void on_flush(void *ud)
 
 /* ---- helpers ---- */
 
+#include "rest_fx_test_util.h"
+
 static long call(const char *token, const char *method, const char *path, const char *body, json_t **out)
 {
 	char why[512] = "";
@@ -79,12 +80,6 @@ static long call(const char *token, const char *method, const char *path, const 
 	return st;
 }
 
-static const char *err_msg(json_t *a)
-{
-	const char *m = json_string_value(json_object_get(json_object_get(a, "error"), "message"));
-	return m != NULL ? m : "";
-}
-
 /* status of a call whose error message must start with prefix. */
 static void refused(const char *token, const char *method, const char *path, const char *body, long want,
 		    const char *prefix)
@@ -95,23 +90,6 @@ static void refused(const char *token, const char *method, const char *path, con
 		fail_msg("%s %s %s: %ld '%s', want %ld '%s...'", method, path, body ? body : "", st, err_msg(a), want,
 			 prefix);
 	json_decref(a);
-}
-
-static int count_cb(void *ud, const vg_audit_entry *e)
-{
-	(void)e;
-	(*(int *)ud)++;
-	return 0;
-}
-
-static int audit_count(const char *action)
-{
-	int n = 0;
-	vg_audit_filter f = {.action = action};
-	vg_api_lock(fx.api);
-	assert_int_equal(vg_audit_list(fx.db, &f, count_cb, &n), 0);
-	vg_api_unlock(fx.api);
-	return n;
 }
 
 static void add_dest(const char *name, const char *policy)
@@ -418,11 +396,6 @@ static void test_flush(void **state)
 }
 
 /* ---- the public key ---- */
-
-static size_t on_bytes(char *p, size_t sz, size_t n, void *ud)
-{
-	return vg_buf_append(ud, p, sz * n) == 0 ? sz * n : 0;
-}
 
 static long raw_get(const char *path, const char *token, vg_buf *body, char *ctype, size_t cap)
 {

@@ -23,7 +23,6 @@
 #include "net/pki.h"
 #include "server/api.h"
 #include "server/assess.h"
-#include "server/audit.h"
 
 #define P 600
 #define DAY (86400LL * 1000000)
@@ -65,73 +64,7 @@ static int each_system(void *ud, vg_assess_system_fn fn, void *ud2)
 }
 
 /* ---- HTTP helpers ---- */
-
-typedef struct reply {
-	long status;
-	vg_buf body;
-	json_t *json;
-} reply;
-
-static size_t on_bytes(char *p, size_t sz, size_t n, void *ud)
-{
-	return vg_buf_append(ud, p, sz * n) == 0 ? sz * n : 0;
-}
-
-static void request(const char *tok, const char *method, const char *path, const char *body, reply *out)
-{
-	char url[P], auth[128];
-	memset(out, 0, sizeof(*out));
-	snprintf(url, sizeof(url), "%s/api/v1%s", fx.url, path);
-	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", tok);
-	CURL *c = curl_easy_init();
-	assert_non_null(c);
-	struct curl_slist *hl = curl_slist_append(NULL, auth);
-	hl = curl_slist_append(hl, "Content-Type: application/json");
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_CAINFO, fx.ca);
-	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-	if (body != NULL)
-		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_bytes);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &out->body);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
-	assert_int_equal(curl_easy_perform(c), CURLE_OK);
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out->status);
-	curl_slist_free_all(hl);
-	curl_easy_cleanup(c);
-	assert_int_equal(vg_buf_append(&out->body, "", 1), 0);
-	out->json = json_loads(out->body.data, 0, NULL);
-}
-
-static void reply_free(reply *r)
-{
-	vg_buf_free(&r->body);
-	json_decref(r->json);
-}
-
-static const char *err_msg(const reply *r)
-{
-	const char *m = json_string_value(json_object_get(json_object_get(r->json, "error"), "message"));
-	return m != NULL ? m : "";
-}
-
-static int count_cb(void *ud, const vg_audit_entry *e)
-{
-	(void)e;
-	(*(int *)ud)++;
-	return 0;
-}
-
-static int audit_count(const char *action)
-{
-	int n = 0;
-	vg_audit_filter f = {.action = action};
-	vg_api_lock(fx.api);
-	assert_int_equal(vg_audit_list(fx.db, &f, count_cb, &n), 0);
-	vg_api_unlock(fx.api);
-	return n;
-}
+#include "rest_fx_test_util.h"
 
 /* ---- fixture ---- */
 
@@ -488,7 +421,7 @@ static void test_api(void **state)
 	reply_free(&r);
 	request(fx.tok_aud, "GET", "/assessments?state=late", NULL, &r);
 	assert_int_equal(r.status, 400);
-	assert_non_null(strstr(err_msg(&r), "state"));
+	assert_non_null(strstr(err_msg(r.json), "state"));
 	reply_free(&r);
 
 	/* an analyst of hq/web sees the organisation and systems 1 and 3 only */
@@ -531,8 +464,8 @@ static void test_api(void **state)
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		request(fx.tok_admin, "POST", "/assessments", bad[i].body, &r);
 		assert_int_equal(r.status, bad[i].status);
-		if (strstr(err_msg(&r), bad[i].word) == NULL)
-			fail_msg("case %zu: '%s' does not name %s", i, err_msg(&r), bad[i].word);
+		if (strstr(err_msg(r.json), bad[i].word) == NULL)
+			fail_msg("case %zu: '%s' does not name %s", i, err_msg(r.json), bad[i].word);
 		reply_free(&r);
 	}
 	assert_int_equal(audit_count("assessment.record"), 1);
@@ -557,12 +490,12 @@ static void test_api(void **state)
 	request(fx.tok_ana, "POST", "/assessments/findings", "{\"system_id\":1,\"title\":\"x\",\"severity\":\"huge\"}",
 		&r);
 	assert_int_equal(r.status, 400);
-	assert_non_null(strstr(err_msg(&r), "severity"));
+	assert_non_null(strstr(err_msg(r.json), "severity"));
 	reply_free(&r);
 	snprintf(path, sizeof(path), "/assessments/findings/%lld", (long long)fid);
 	request(fx.tok_ana, "PATCH", path, "{\"state\":\"in_progress\"}", &r);
 	assert_int_equal(r.status, 400);
-	assert_non_null(strstr(err_msg(&r), "owner"));
+	assert_non_null(strstr(err_msg(r.json), "owner"));
 	reply_free(&r);
 	request(fx.tok_ana, "PATCH", path, "{\"state\":\"in_progress\",\"owner\":\"lan\"}", &r);
 	assert_int_equal(r.status, 200);
@@ -574,7 +507,7 @@ static void test_api(void **state)
 	reply_free(&r);
 	request(fx.tok_ana, "PATCH", path, "{\"state\":\"in_progress\"}", &r);
 	assert_int_equal(r.status, 409);
-	assert_non_null(strstr(err_msg(&r), "state"));
+	assert_non_null(strstr(err_msg(r.json), "state"));
 	reply_free(&r);
 	request(fx.tok_ana, "GET", "/assessments/findings?state=closed", NULL, &r);
 	assert_int_equal(r.status, 200);

@@ -24,10 +24,8 @@
 #include <curl/curl.h>
 #include <sqlite3.h>
 
-#include "core/buf.h"
 #include "core/event.h"
 #include "net/pki.h"
-#include "server/audit.h"
 #include "server/coverage.h"
 #include "server/systems.h"
 
@@ -118,45 +116,19 @@ static int teardown(void **state)
 
 /* ---- HTTP ---- */
 
-static size_t on_bytes(char *p, size_t sz, size_t n, void *ud)
-{
-	return vg_buf_append(ud, p, sz * n) == 0 ? sz * n : 0;
-}
+#include "rest_fx_test_util.h"
 
 /* METHOD path with a bearer token and an optional raw JSON body; the
  * status, and the parsed answer in *out (NULL: dropped). */
 static long api(const char *tok, const char *method, const char *path, const char *body, json_t **out)
 {
-	char url[P], auth[128];
-	snprintf(url, sizeof(url), "%s/api/v1%s", fx.url, path);
-	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", tok);
-	vg_buf b = {0};
-	CURL *c = curl_easy_init();
-	assert_non_null(c);
-	struct curl_slist *hl = curl_slist_append(NULL, auth);
-	hl = curl_slist_append(hl, "Content-Type: application/json");
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_CAINFO, fx.ca);
-	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-	if (body != NULL)
-		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_bytes);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, 120L);
-	CURLcode rc = curl_easy_perform(c);
-	long st = 0;
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &st);
-	curl_slist_free_all(hl);
-	curl_easy_cleanup(c);
-	if (rc != CURLE_OK)
-		fail_msg("%s %s: %s", method, path, curl_easy_strerror(rc));
-	json_t *j = b.len > 0 ? json_loadb(b.data, b.len, 0, NULL) : NULL;
-	vg_buf_free(&b);
-	if (out != NULL)
-		*out = j;
-	else
-		json_decref(j);
+	reply r;
+	long st = request(tok, method, path, body, &r);
+	if (out != NULL) {
+		*out = r.json;
+		r.json = NULL;
+	}
+	reply_free(&r);
 	return st;
 }
 
@@ -181,23 +153,6 @@ static int64_t post_id(const char *tok, const char *path, const char *body)
 	int64_t id = json_integer_value(json_object_get(a, "id"));
 	json_decref(a);
 	return id;
-}
-
-static int cb_count(void *ud, const vg_audit_entry *e)
-{
-	(void)e;
-	(*(int *)ud)++;
-	return 0;
-}
-
-static int audits(const char *action)
-{
-	int n = 0;
-	vg_audit_filter f = {.action = action};
-	vg_api_lock(fx.api);
-	assert_int_equal(vg_audit_list(fx.db, &f, cb_count, &n), 0);
-	vg_api_unlock(fx.api);
-	return n;
 }
 
 static long long q(const char *sql)
@@ -387,7 +342,7 @@ static void test_api_registry(void **state)
 	expect(R, "PATCH", "/units/bo-x/cuc-z", "{\"name\":\"Cục Zê\"}", 200, NULL);
 
 	long long before = q("SELECT count(*) FROM systems");
-	int audits_before = audits("system.create");
+	int audits_before = audit_count("system.create");
 	expect(R, "POST", "/systems", "{\"name\":\"Hệ thống A\",\"unit\":\"bo-x/cuc-y\",\"level\":7}", 400, "level");
 	expect(R, "POST", "/systems", "{\"name\":\"Hệ thống A\",\"unit\":\"bo-x/cuc-y\",\"level\":", 400, NULL);
 	expect(R, "POST", "/systems", "[1,2]", 400, NULL);
@@ -396,13 +351,13 @@ static void test_api_registry(void **state)
 	expect(U, "POST", "/systems", "{\"name\":\"Aud\",\"unit\":\"bo-x/cuc-y\",\"level\":3}", 403, NULL);
 	expect(A, "POST", "/systems", "{\"name\":\"Foreign\",\"unit\":\"bo-x/cuc-z\",\"level\":3}", 403, "unit");
 	assert_int_equal(q("SELECT count(*) FROM systems"), before);
-	assert_int_equal(audits("system.create"), audits_before);
+	assert_int_equal(audit_count("system.create"), audits_before);
 
 	int64_t a = post_id(A, "/systems", "{\"name\":\"Hệ thống A\",\"unit\":\"bo-x/cuc-y\",\"level\":3,"
 					   "\"level_reason\":\"Dịch vụ công trực tuyến\"}");
 	int64_t b = post_id(R, "/systems", "{\"name\":\"Hệ thống B\",\"unit\":\"bo-x/cuc-z\",\"level\":4,"
 					   "\"plan_approved\":true,\"plan_approved_date\":\"2026-01-15\"}");
-	assert_int_equal(audits("system.create"), audits_before + 2);
+	assert_int_equal(audit_count("system.create"), audits_before + 2);
 	expect(R, "POST", "/systems", "{\"name\":\"Hệ thống B\",\"unit\":\"bo-x\",\"level\":1}", 409, "exists");
 
 	char path[128];
@@ -418,7 +373,7 @@ static void test_api_registry(void **state)
 	expect(U, "PATCH", path, "{\"level\":2}", 403, NULL);
 	expect(A, "PATCH", path, "{\"level\":5,\"nationally_important\":true}", 200, NULL);
 	assert_int_equal(q("SELECT level FROM systems WHERE name = 'Hệ thống A'"), 5);
-	assert_int_equal(audits("system.update"), 1);
+	assert_int_equal(audit_count("system.update"), 1);
 	expect(R, "GET", "/systems/424242", NULL, 404, "no system 424242");
 	expect(R, "PATCH", "/systems/424242", "{\"level\":2}", 404, NULL);
 	expect(R, "GET", "/systems/abc", NULL, 404, NULL);
@@ -464,7 +419,7 @@ static void test_api_registry(void **state)
 	json_decref(d);
 	snprintf(path, sizeof(path), "/attribution-rules/%lld", (long long)r1);
 	expect(A, "DELETE", path, NULL, 404, NULL);
-	assert_int_equal(audits("attribution_rule.create"), 2);
+	assert_int_equal(audit_count("attribution_rule.create"), 2);
 
 	/* activity arrives; coverage per layer through the API */
 	vg_activity act[] = {
@@ -514,7 +469,7 @@ static void test_api_registry(void **state)
 	assert_int_equal(api(R, "GET", "/coverage?unit=bo-x/cuc-z", NULL, &rep), 200);
 	assert_string_equal(state_of(rep, b, "network"), "covered");
 	json_decref(rep);
-	assert_int_equal(audits("coverage.thresholds"), 1);
+	assert_int_equal(audit_count("coverage.thresholds"), 1);
 
 	/* deletes: host by a writer, system by an admin only */
 	snprintf(path, sizeof(path), "/systems/%lld/hosts/%lld", (long long)a, (long long)h);
@@ -527,9 +482,9 @@ static void test_api_registry(void **state)
 	expect(R, "DELETE", path, NULL, 200, NULL);
 	expect(R, "GET", path, NULL, 404, NULL);
 	expect(R, "DELETE", "/units/bo-x/cuc-y", NULL, 200, NULL);
-	assert_int_equal(audits("system.delete"), 1);
-	assert_int_equal(audits("unit.delete"), 1);
-	assert_int_equal(audits("host.delete"), 1);
+	assert_int_equal(audit_count("system.delete"), 1);
+	assert_int_equal(audit_count("unit.delete"), 1);
+	assert_int_equal(audit_count("host.delete"), 1);
 }
 
 int main(void)

@@ -24,7 +24,6 @@
 
 #include "net/pki.h"
 #include "server/api.h"
-#include "server/audit.h"
 #include "server/incidents.h"
 #include "store/db.h"
 
@@ -649,53 +648,13 @@ static struct {
 		tok_aud[VG_AUTH_TOKEN_BUF];
 } ax;
 
-typedef struct reply {
-	long status;
-	vg_buf body, hdrs;
-	json_t *json;
-} reply;
-
-static size_t on_bytes(char *p, size_t sz, size_t n, void *ud)
-{
-	return vg_buf_append(ud, p, sz * n) == 0 ? sz * n : 0;
-}
+#include "rest_test_util.h"
 
 static long req(const char *tok, const char *method, const char *path, const char *body, reply *out)
 {
-	char url[P], auth[VG_AUTH_TOKEN_BUF + 32];
-	memset(out, 0, sizeof(*out));
+	char url[P];
 	snprintf(url, sizeof(url), "%s%s", ax.url, path);
-	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", tok);
-	CURL *c = curl_easy_init();
-	assert_non_null(c);
-	struct curl_slist *hl = curl_slist_append(NULL, auth);
-	hl = curl_slist_append(hl, "Content-Type: application/json");
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_CAINFO, ax.ca);
-	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-	if (body != NULL)
-		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_bytes);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &out->body);
-	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_bytes);
-	curl_easy_setopt(c, CURLOPT_HEADERDATA, &out->hdrs);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, 120L);
-	assert_int_equal(curl_easy_perform(c), CURLE_OK);
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out->status);
-	curl_slist_free_all(hl);
-	curl_easy_cleanup(c);
-	assert_int_equal(vg_buf_append(&out->body, "", 1), 0);
-	assert_int_equal(vg_buf_append(&out->hdrs, "", 1), 0);
-	out->json = json_loads(out->body.data, 0, NULL);
-	return out->status;
-}
-
-static void reply_free(reply *r)
-{
-	vg_buf_free(&r->body);
-	vg_buf_free(&r->hdrs);
-	json_decref(r->json);
+	return rest_call(url, ax.ca, tok, method, body, out);
 }
 
 /* status, and for an error that its message contains `word` */
@@ -794,21 +753,9 @@ static int api_teardown(void **state)
 	return 0;
 }
 
-static int audit_cb(void *ud, const vg_audit_entry *e)
-{
-	(void)e;
-	(*(int *)ud)++;
-	return 0;
-}
-
 static int audits(const char *action)
 {
-	int n = 0;
-	vg_audit_filter f = {.action = action};
-	vg_api_lock(ax.api);
-	assert_int_equal(vg_audit_list(ax.db, &f, audit_cb, &n), 0);
-	vg_api_unlock(ax.api);
-	return n;
+	return audit_entries(ax.api, ax.db, action);
 }
 
 static void test_api_workflow(void **state)

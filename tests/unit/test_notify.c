@@ -724,56 +724,7 @@ static void test_auth_utf8_min_level(void **state)
 }
 
 /* ---- REST ---- */
-
-typedef struct reply {
-	long status;
-	vg_buf body;
-	json_t *json;
-} reply;
-
-static size_t on_bytes(char *p, size_t sz, size_t n, void *ud)
-{
-	return vg_buf_append(ud, p, sz * n) == 0 ? sz * n : 0;
-}
-
-static void request(const char *tok, const char *method, const char *path, const char *body, reply *out)
-{
-	char url[P], auth[128];
-	memset(out, 0, sizeof(*out));
-	snprintf(url, sizeof(url), "%s/api/v1%s", fx.url, path);
-	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", tok);
-	CURL *c = curl_easy_init();
-	assert_non_null(c);
-	struct curl_slist *hl = curl_slist_append(NULL, auth);
-	hl = curl_slist_append(hl, "Content-Type: application/json");
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_CAINFO, fx.ca);
-	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-	if (body != NULL)
-		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_bytes);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &out->body);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
-	assert_int_equal(curl_easy_perform(c), CURLE_OK);
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out->status);
-	curl_slist_free_all(hl);
-	curl_easy_cleanup(c);
-	assert_int_equal(vg_buf_append(&out->body, "", 1), 0);
-	out->json = json_loads(out->body.data, 0, NULL);
-}
-
-static void reply_free(reply *r)
-{
-	vg_buf_free(&r->body);
-	json_decref(r->json);
-}
-
-static const char *err_msg(const reply *r)
-{
-	const char *m = json_string_value(json_object_get(json_object_get(r->json, "error"), "message"));
-	return m != NULL ? m : "";
-}
+#include "rest_fx_test_util.h"
 
 typedef struct audit_scan {
 	int n, leaked;
@@ -823,8 +774,8 @@ static void test_api(void **state)
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		request(fx.tok_admin, "PUT", "/notify/settings", bad[i].body, &r);
 		assert_int_equal(r.status, 400);
-		if (strstr(err_msg(&r), bad[i].word) == NULL)
-			fail_msg("case %zu: '%s' does not name %s", i, err_msg(&r), bad[i].word);
+		if (strstr(err_msg(r.json), bad[i].word) == NULL)
+			fail_msg("case %zu: '%s' does not name %s", i, err_msg(r.json), bad[i].word);
 		reply_free(&r);
 	}
 	audit_scan as = {0};
@@ -843,7 +794,7 @@ static void test_api(void **state)
 	reply_free(&r);
 	request(fx.tok_admin, "POST", "/notify/test", "{\"email\":\"ops\"}", &r);
 	assert_int_equal(r.status, 400);
-	assert_non_null(strstr(err_msg(&r), "email"));
+	assert_non_null(strstr(err_msg(r.json), "email"));
 	reply_free(&r);
 	request(fx.tok_ana, "POST", "/notify/test", "{}", &r);
 	assert_int_equal(r.status, 403);

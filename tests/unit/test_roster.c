@@ -21,7 +21,6 @@
 
 #include "net/pki.h"
 #include "server/api.h"
-#include "server/audit.h"
 #include "server/roster.h"
 
 #define P 600
@@ -41,73 +40,7 @@ static struct {
 } fx;
 
 /* ---- HTTP helpers ---- */
-
-typedef struct reply {
-	long status;
-	vg_buf body;
-	json_t *json;
-} reply;
-
-static size_t on_bytes(char *p, size_t sz, size_t n, void *ud)
-{
-	return vg_buf_append(ud, p, sz * n) == 0 ? sz * n : 0;
-}
-
-static void request(const char *tok, const char *method, const char *path, const char *body, reply *out)
-{
-	char url[P], auth[128];
-	memset(out, 0, sizeof(*out));
-	snprintf(url, sizeof(url), "%s/api/v1%s", fx.url, path);
-	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", tok);
-	CURL *c = curl_easy_init();
-	assert_non_null(c);
-	struct curl_slist *hl = curl_slist_append(NULL, auth);
-	hl = curl_slist_append(hl, "Content-Type: application/json");
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_CAINFO, fx.ca);
-	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-	if (body != NULL)
-		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_bytes);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &out->body);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
-	assert_int_equal(curl_easy_perform(c), CURLE_OK);
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out->status);
-	curl_slist_free_all(hl);
-	curl_easy_cleanup(c);
-	assert_int_equal(vg_buf_append(&out->body, "", 1), 0);
-	out->json = json_loads(out->body.data, 0, NULL);
-}
-
-static void reply_free(reply *r)
-{
-	vg_buf_free(&r->body);
-	json_decref(r->json);
-}
-
-static const char *err_msg(const reply *r)
-{
-	const char *m = json_string_value(json_object_get(json_object_get(r->json, "error"), "message"));
-	return m != NULL ? m : "";
-}
-
-static int count_cb(void *ud, const vg_audit_entry *e)
-{
-	(void)e;
-	(*(int *)ud)++;
-	return 0;
-}
-
-static int audit_count(const char *action)
-{
-	int n = 0;
-	vg_audit_filter f = {.action = action};
-	vg_api_lock(fx.api);
-	assert_int_equal(vg_audit_list(fx.db, &f, count_cb, &n), 0);
-	vg_api_unlock(fx.api);
-	return n;
-}
+#include "rest_fx_test_util.h"
 
 /* ---- fixture ---- */
 
@@ -363,8 +296,8 @@ static void test_api(void **state)
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		request(fx.tok_admin, "POST", "/roster", bad[i].body, &r);
 		assert_int_equal(r.status, bad[i].status);
-		if (strstr(err_msg(&r), bad[i].word) == NULL)
-			fail_msg("case %zu: '%s' does not name %s", i, err_msg(&r), bad[i].word);
+		if (strstr(err_msg(r.json), bad[i].word) == NULL)
+			fail_msg("case %zu: '%s' does not name %s", i, err_msg(r.json), bad[i].word);
 		reply_free(&r);
 	}
 	assert_int_equal(audit_count("roster.add"), 2);
@@ -404,7 +337,7 @@ static void test_api(void **state)
 	reply_free(&r);
 	request(fx.tok_aud, "GET", "/roster?from=garbage", NULL, &r);
 	assert_int_equal(r.status, 400);
-	assert_non_null(strstr(err_msg(&r), "from"));
+	assert_non_null(strstr(err_msg(r.json), "from"));
 	reply_free(&r);
 
 	/* delete */
