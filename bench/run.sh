@@ -271,10 +271,14 @@ for ((g = 0; g < GAIN_ROUNDS; g++)); do
 	GAINS+=("$(div "${pair[0]}" "${pair[2]}" %.3f)") GCPUS+=("$(div "${pair[3]}" "${pair[1]}" %.3f)")
 done
 gain_med=n/a gain_range="" gcpu_med=n/a
+gain_row() { # the pairs' row of the targets table, when there were pairs
+	((GAIN_ROUNDS > 0)) || return 0
+	echo "| near-linear gain from -j 2, pair by pair (-j 1 then at once -j 2, $GAIN_ROUNDS pairs) | ${gain_med}x median (range ${gain_range}; CPU time over -j 1's: ${gcpu_med}x) | $(verdict "$gain_med" 1.8 ">=") | | | | |"
+}
 if ((GAIN_ROUNDS > 0)); then
 	gain_med=$(printf '%s\n' "${GAINS[@]}" | median | xargs printf %.2f)
 	gcpu_med=$(printf '%s\n' "${GCPUS[@]}" | median | xargs printf %.2f)
-	gain_range=$(printf '%s\n' "${GAINS[@]}" | sort -g | sed -n '1p;$p' | xargs printf '%.2f–%.2f' | sed 's/–$//')
+	gain_range=$(printf '%s\n' "${GAINS[@]}" | sort -g | sed -n '1p;$p' | xargs printf '%.2f–%.2f')
 fi
 
 # matcher ablation, on the sample: the same parsed events matched with the
@@ -430,7 +434,7 @@ words it; fail2ban-regex is slower on its web lines).
 | ≥ 100x fail2ban-regex's lines/s (syslog prefix), vigil -j 2 (the machine's 2 cores) | ${ratio2_wall}x ($(num "$vp2_lps") lines/s; $(div "$vp2_lps" "$f2b_all_lps" %.0f)x its default mode) | $(verdict "$ratio2_wall" 100 ">=") | | | ${ratio2_steady}x | $(verdict "$ratio2_steady" 100 ">=") |
 $(f2b_corpus_rows)
 | near-linear gain from -j 2 (taken as ≥ 1.8x) | ${speedup}x | $(verdict "$speedup" 1.8 ">=") | ${speedup_cold}x | $(verdict "$speedup_cold" 1.8 ">=") | ${speedup_scan}x | $(verdict "$speedup_scan" 1.8 ">=") |
-| near-linear gain from -j 2, pair by pair (-j 1 then at once -j 2, $GAIN_ROUNDS pairs) | ${gain_med}x median (range ${gain_range}; CPU time over -j 1's: ${gcpu_med}x) | $(verdict "$gain_med" 1.8 ">=") | | | | |
+$(gain_row)
 | -j 2 against this machine's own ceiling (two independent -j 1 at once: ${ceiling}x) | ${of_ceiling}% of it | | | | | |
 | peak RSS < 256 MB with the entire SigmaHQ set loaded | $all_rss MB (-j 2 scan of the sample, largest of the runs, the first one cold) | $(verdict "$all_rss" 256 "<") | | | | |
 EOF
@@ -464,8 +468,9 @@ EOF
 	for k in "${KEYS[@]}"; do
 		printf '/usr/bin/time -f "%%M %%U %%S" %s >%s/%s.out 2>%s/%s.err\n' "${CMD[$k]}" "$r" "$k" "$r" "$k"
 	done
-	printf '# then, %s pairs of (the -j 2 gain pair by pair):\n' "$GAIN_ROUNDS"
+	((GAIN_ROUNDS > 0)) && printf '# then, %s pairs of (the -j 2 gain pair by pair):\n' "$GAIN_ROUNDS"
 	for k in 1 2; do
+		((GAIN_ROUNDS > 0)) || break
 		printf '/usr/bin/time -f "%%U %%S" %s scan -q -j %s %s >/dev/null\n' "$(quote "$VIGIL")" "$k" "$(quote "${RULES[@]}" "${CFILES[@]}")"
 	done
 	printf '```\n'

@@ -1,7 +1,7 @@
 /* agent_main.c — `vigil-agent`: the agent alone, linked with only what it
  * uses (-Wl,--as-needed), so that a host runs a small process: `vigil
- * agent ...` executes it when it sits next to `vigil` (cmd_agent.c), with
- * the same arguments and behaviour. */
+ * agent ARGS...` executes it as `vigil-agent ARGS...` from the directory
+ * `vigil` is in (main.c), with the same arguments and behaviour. */
 #include "cli/cli.h"
 
 int main(int argc, char **argv)

@@ -19,27 +19,28 @@ typedef struct entry {
 	const char *name;
 	const char *summary;
 	const vg_command *cmd; /* run here, or */
-	const char *exe;       /* run by this executable next to `vigil` */
+	const char *exe;       /* run by this executable next to `vigil`, */
+	int only;              /* which runs this command only (not given its name) */
 } entry;
 
 static const entry commands[] = {
-	{"scan", "offline: parse logs, run Sigma rules, print alerts as NDJSON", &vg_cmd_scan, NULL},
-	{"rules", "check Sigma rules: report every rule that cannot be loaded, and why", &vg_cmd_rules, NULL},
-	{"events", "export archived events (time range, host, FIELD=VALUE) as NDJSON", NULL, "vigil-ops"},
-	{"alerts", "export stored alerts (time range, rule, level, host) as NDJSON", NULL, "vigil-ops"},
-	{"server", "collect from agents, syslog and the API; detect; archive events and alerts", NULL, "vigil-ops"},
-	{"agents", "agent enrolment on the server: one-time tokens, certificate revocation", NULL, "vigil-ops"},
-	{"agent", "ship this host's logs to vigil server (enrol, tail, journal)", NULL, "vigil-agent"},
-	{"users", "console users and API tokens: add, list, passwd, disable, token, revoke-token", NULL, "vigil-ops"},
-	{"systems", "information systems: list, show, add, set, delete, hosts, attribution rules", NULL, "vigil-ops"},
-	{"units", "the organisation tree: list, add, rename, delete units", NULL, "vigil-ops"},
-	{"coverage", "4-layer monitoring coverage per system, gaps, thresholds", NULL, "vigil-ops"},
-	{"incidents", "incidents and their reporting deadlines: list, show, create, update, transition, report, export", NULL, "vigil-ops"},
-	{"report", "official reports: daily/weekly monitoring, monthly coverage, six-monthly incidents, Mẫu 03/04", NULL, "vigil-ops"},
-	{"roster", "the 24/7 on-duty roster: shifts, who is on duty, gaps", NULL, "vigil-ops"},
-	{"assessments", "layer-3 assessment schedule and findings", NULL, "vigil-ops"},
-	{"notify", "notifications of the person on duty: settings, test, outbox", NULL, "vigil-ops"},
-	{"sharing", "share alerts with the national monitoring centre (keys, destinations, status)", NULL, "vigil-ops"},
+	{"scan", "offline: parse logs, run Sigma rules, print alerts as NDJSON", &vg_cmd_scan, NULL, 0},
+	{"rules", "check Sigma rules: report every rule that cannot be loaded, and why", &vg_cmd_rules, NULL, 0},
+	{"events", "export archived events (time range, host, FIELD=VALUE) as NDJSON", NULL, "vigil-ops", 0},
+	{"alerts", "export stored alerts (time range, rule, level, host) as NDJSON", NULL, "vigil-ops", 0},
+	{"server", "collect from agents, syslog and the API; detect; archive events and alerts", NULL, "vigil-ops", 0},
+	{"agents", "agent enrolment on the server: one-time tokens, certificate revocation", NULL, "vigil-ops", 0},
+	{"agent", "ship this host's logs to vigil server (enrol, tail, journal)", NULL, "vigil-agent", 1},
+	{"users", "console users and API tokens: add, list, passwd, disable, token, revoke-token", NULL, "vigil-ops", 0},
+	{"systems", "information systems: list, show, add, set, delete, hosts, attribution rules", NULL, "vigil-ops", 0},
+	{"units", "the organisation tree: list, add, rename, delete units", NULL, "vigil-ops", 0},
+	{"coverage", "4-layer monitoring coverage per system, gaps, thresholds", NULL, "vigil-ops", 0},
+	{"incidents", "incidents and their reporting deadlines: list, show, create, update, transition, report, export", NULL, "vigil-ops", 0},
+	{"report", "official reports: daily/weekly monitoring, monthly coverage, six-monthly incidents, Mẫu 03/04", NULL, "vigil-ops", 0},
+	{"roster", "the 24/7 on-duty roster: shifts, who is on duty, gaps", NULL, "vigil-ops", 0},
+	{"assessments", "layer-3 assessment schedule and findings", NULL, "vigil-ops", 0},
+	{"notify", "notifications of the person on duty: settings, test, outbox", NULL, "vigil-ops", 0},
+	{"sharing", "share alerts with the national monitoring centre (keys, destinations, status)", NULL, "vigil-ops", 0},
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
@@ -61,9 +62,9 @@ static const entry *find(const char *name)
 	return NULL;
 }
 
-/* Run c->exe, found next to this executable, as "EXE COMMAND ARGS..." for
- * vigil-ops and "EXE ARGS..." for vigil-agent (which runs one command).
- * Returns only on failure, with 2. */
+/* Run c->exe, found next to this executable, as "EXE COMMAND ARGS...", or
+ * "EXE ARGS..." when it runs this command only. Returns only on failure,
+ * with 2. */
 static int run_sibling(const entry *c, int argc, char **argv)
 {
 	char path[4096];
@@ -75,7 +76,6 @@ static int run_sibling(const entry *c, int argc, char **argv)
 		return 2;
 	}
 	memcpy(slash + 1, c->exe, el + 1);
-	int agent = strcmp(c->exe, "vigil-agent") == 0;
 	char **av = calloc((size_t)argc + 2, sizeof(*av));
 	if (av == NULL) {
 		fprintf(stderr, "vigil: %s: out of memory\n", c->name);
@@ -83,7 +83,7 @@ static int run_sibling(const entry *c, int argc, char **argv)
 	}
 	int k = 0;
 	av[k++] = (char *)c->exe;
-	for (int i = agent ? 1 : 0; i < argc; i++)
+	for (int i = c->only ? 1 : 0; i < argc; i++)
 		av[k++] = argv[i];
 	execv(path, av);
 	fprintf(stderr, "vigil: %s: cannot run %s: %s (it is installed next to vigil)\n", c->name, path, strerror(errno));

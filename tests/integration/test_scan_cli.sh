@@ -58,6 +58,12 @@ check "help unknown exit 2" test "$(status "$VIGIL" help nosuch)" = 2
 # executable next to it; help and usage errors come from the command either way
 check "help exit 0" test "$(status "$VIGIL" help)" = 0
 check "help lists every command" test "$(grep -cE '^  (scan|rules|events|alerts|server|agents|agent|users|systems|units|coverage|incidents|report|roster|assessments|notify|sharing) ' "$T/out")" = 17
+# every command listed reaches the executable that runs it (main.c's table
+# and vigil-ops' must name the same commands)
+for c in $(sed -n 's/^  \([a-z]*\) .*/\1/p' "$T/out" | grep -vx help); do
+	check "help $c exit 0" test "$(status "$VIGIL" help "$c")" = 0
+	check "help $c usage" grep -q "usage: vigil $c" "$T/out"
+done
 check "help server (vigil-ops)" test "$(status "$VIGIL" help server)" = 0
 check "help server usage" grep -q 'usage: vigil server' "$T/out"
 check "help agent (vigil-agent)" test "$(status "$VIGIL" help agent)" = 0
