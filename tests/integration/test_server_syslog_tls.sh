@@ -165,7 +165,12 @@ if command -v rsyslogd >/dev/null && [ -n "$GTLS" ]; then
 			logger --rfc3164 --tcp -n 127.0.0.1 -P "$rp" -t sshd "$m"
 			expect "$m"
 		done
-		sleep 1.5 # rsyslog connects when it has something to send
+		# rsyslog connects when it has something to send, and drops what it
+		# has not sent when stopped: wait (up to 30 s) until both are archived
+		for _ in $(seq 1 300); do
+			[ "$("$VIGIL" events export --data "$D" 2>/dev/null | grep -c via-rsyslog-tls)" -ge 2 ] && break
+			sleep 0.1
+		done
 		kill -TERM "$RS"
 		wait "$RS" 2>/dev/null || true
 		RS=
