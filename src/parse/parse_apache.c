@@ -12,39 +12,49 @@
 
 /* ---- shared -------------------------------------------------------------- */
 
+/* The closing quote of a double-quoted field whose text starts at p (just
+ * past the opening quote), p <= end: NULL when unterminated. Sets *esc when
+ * a backslash escapes a byte of the field (leaves it alone otherwise).
+ * Always inlined: the three fields of every access line then share the
+ * search's constants and need no call. */
+static inline __attribute__((always_inline)) const char *quoted_end(const char *p, const char *end, int *esc)
+{
+	for (;;) {
+		/* to the next quote or backslash, a word at a time */
+		p += vg_pu_find2(p, (size_t)(end - p), '"', '\\');
+		if (p >= end)
+			return NULL;
+		if (*p == '"')
+			return p;
+		if (p + 1 < end) {
+			*esc = 1;
+			p++; /* the escaped byte */
+		}
+		p++;
+	}
+}
+
 /* A double-quoted field at the cursor; out = the text between the quotes,
  * still escaped; *esc set when it holds a backslash. 0 if unterminated. */
 static int take_quoted(vg_pu_cur *c, vg_pu_str *out, int *esc)
 {
 	if (vg_pu_left(c) == 0 || c->p[0] != '"')
 		return 0;
-	const char *s = ++c->p;
 	*esc = 0;
-	for (;;) {
-		/* to the next quote or backslash, a word at a time */
-		c->p += vg_pu_find2(c->p, vg_pu_left(c), '"', '\\');
-		if (c->p >= c->end)
-			return 0;
-		if (*c->p == '"')
-			break;
-		if (c->p + 1 < c->end) {
-			*esc = 1;
-			c->p++; /* the escaped byte */
-		}
-		c->p++;
-	}
-	out->p = s;
-	out->n = (size_t)(c->p - s);
-	c->p++;
+	const char *q = quoted_end(c->p + 1, c->end, esc);
+	if (q == NULL)
+		return 0;
+	out->p = c->p + 1;
+	out->n = (size_t)(q - out->p);
+	c->p = q + 1;
 	return 1;
 }
 
 /* Undo \" and \\ (the quoting); other escapes (\xhh, \n) stay as logged, so
- * values stay printable and match what an analyst reads in the file. */
-static vg_pu_str unescape(vg_event *ev, vg_pu_str s, int esc)
+ * values stay printable and match what an analyst reads in the file.
+ * Out of line: few fields hold a backslash (unescape below). */
+static __attribute__((noinline)) vg_pu_str unescape_copy(vg_event *ev, vg_pu_str s)
 {
-	if (!esc)
-		return s;
 	char *d = vg_arena_alloc(ev->arena, s.n + 1);
 	if (d == NULL)
 		return s;
@@ -58,10 +68,17 @@ static vg_pu_str unescape(vg_event *ev, vg_pu_str s, int esc)
 	return (vg_pu_str){d, k};
 }
 
+static inline vg_pu_str unescape(vg_event *ev, vg_pu_str s, int esc)
+{
+	return esc ? unescape_copy(ev, s) : s;
+}
+
+/* Every slice here is of a line of at most VG_MAX_LINE bytes (both parsers
+ * check), or an unescaped copy of one. */
 static inline __attribute__((always_inline)) void add_slice(vg_event *ev, const char *name, vg_pu_str v)
 {
 	if (v.n != 0)
-		(void)vg_event_add_str(ev, name, v.p, v.n);
+		(void)vg_pu_add_slice(ev, name, v);
 }
 
 static int dash(vg_pu_str s)
@@ -69,26 +86,30 @@ static int dash(vg_pu_str s)
 	return s.n == 1 && s.p[0] == '-';
 }
 
+/* A byte of an HTTP method as accepted here: A-Z, '-', '_'. */
+static inline int method_byte(char ch)
+{
+	return (unsigned)(unsigned char)ch - 'A' <= 'Z' - 'A' || ch == '-' || ch == '_';
+}
+
 /* "GET /a?b HTTP/1.1" → method, url.original/path/query, http.version.
  * Anything else (scanner garbage, "-") is kept whole as url.original. */
 static void add_request(vg_event *ev, vg_pu_str r, int set_domain)
 {
-	const char *sp1 = memchr(r.p, ' ', r.n);
-	const char *sp2 = vg_pu_rfind(r.p, r.n, VG_PU_LIT(" "));
 	vg_pu_str method = {0}, target = r;
-	if (sp1 != NULL && sp1 != r.p && sp1 - r.p <= 32) {
-		int ok = 1;
-		for (const char *q = r.p; q < sp1; q++)
-			if (!((*q >= 'A' && *q <= 'Z') || *q == '-' || *q == '_'))
-				ok = 0;
-		if (ok) {
-			method = (vg_pu_str){r.p, (size_t)(sp1 - r.p)};
-			target = (vg_pu_str){sp1 + 1, (size_t)(r.p + r.n - sp1 - 1)};
-			if (sp2 != sp1 && vg_pu_prefix(sp2 + 1, (size_t)(r.p + r.n - sp2 - 1), "HTTP/")) {
-				target.n = (size_t)(sp2 - target.p);
-				vg_pu_str ver = {sp2 + 6, (size_t)(r.p + r.n - sp2 - 6)};
-				add_slice(ev, "http.version", ver);
-			}
+	/* A method is 1..32 method bytes followed by the request's first ' ':
+	 * the run of method bytes at the start, then a ' '. */
+	size_t m = 0, lim = r.n < 33 ? r.n : 33;
+	while (m < lim && method_byte(r.p[m]))
+		m++;
+	if (m != 0 && m <= 32 && m < r.n && r.p[m] == ' ') {
+		const char *sp1 = r.p + m, *sp2 = memrchr(r.p, ' ', r.n);
+		method = (vg_pu_str){r.p, m};
+		target = (vg_pu_str){sp1 + 1, r.n - m - 1};
+		if (sp2 != sp1 && vg_pu_prefix(sp2 + 1, (size_t)(r.p + r.n - sp2 - 1), "HTTP/")) {
+			target.n = (size_t)(sp2 - target.p);
+			vg_pu_str ver = {sp2 + 6, (size_t)(r.p + r.n - sp2 - 6)};
+			add_slice(ev, "http.version", ver);
 		}
 	}
 	add_slice(ev, "http.request.method", method);
@@ -108,13 +129,16 @@ static void add_request(vg_event *ev, vg_pu_str r, int set_domain)
 	} else if (target.p[0] != '/') {
 		return; /* "*", "host:443" (CONNECT): no path */
 	}
-	const char *hash = memchr(path.p, '#', path.n);
-	if (hash != NULL)
-		path.n = (size_t)(hash - path.p);
-	const char *q = memchr(path.p, '?', path.n);
-	if (q != NULL) {
-		add_slice(ev, "url.query", (vg_pu_str){q + 1, (size_t)(path.p + path.n - q - 1)});
-		path.n = (size_t)(q - path.p);
+	/* The path ends at the first '?' or '#'; the query (after a '?') at the
+	 * first '#' after it. */
+	size_t i = vg_pu_find2(path.p, path.n, '?', '#');
+	if (i < path.n) {
+		if (path.p[i] == '?') {
+			vg_pu_str query = {path.p + i + 1, path.n - i - 1};
+			query.n = vg_pu_find2(query.p, query.n, '#', '#');
+			add_slice(ev, "url.query", query);
+		}
+		path.n = i;
 	}
 	add_slice(ev, "url.path", path);
 }
@@ -127,26 +151,39 @@ typedef struct access_parts {
 	int64_t ts;
 } access_parts;
 
-/* " DDD " (status) right after a request's closing quote. */
-static int status_follows(const vg_pu_cur *c)
+/* " DDD" (status) at p, followed by ' ' or the end e: what follows a
+ * request's closing quote. */
+static inline int status_follows(const char *p, const char *e)
 {
-	size_t left = vg_pu_left(c);
-	return left >= 4 && c->p[0] == ' ' && vg_pu_ndigits(c->p + 1, left - 1) == 3 && (left == 4 || c->p[4] == ' ');
+	size_t left = (size_t)(e - p);
+	return left >= 4 && p[0] == ' ' && (unsigned)(unsigned char)p[1] - '0' <= 9 &&
+	       (unsigned)(unsigned char)p[2] - '0' <= 9 && (unsigned)(unsigned char)p[3] - '0' <= 9 &&
+	       (left == 4 || p[4] == ' ');
 }
 
-/* Split an access line; 0 when it is not one. Reads only p[0..n). */
+/* Split an access line; 0 when it is not one. Reads only p[0..n). One pass
+ * with plain pointers (no cursor in memory): this runs on every line. */
 static int scan_access(const char *p, size_t n, access_parts *a, vg_time_cache *tc)
 {
-	vg_pu_cur c = vg_pu_cur_make(p, n);
+	if (n == 0)
+		return 0;
+	const char *e = p + n, *q;
 	vg_pu_str tok[4];
-	size_t k = 0;
-	memset(a, 0, sizeof(*a));
-	while (k < 4 && vg_pu_left(&c) != 0 && c.p[0] != '[') {
-		if (!vg_pu_token(&c, &tok[k]) || vg_pu_blanks(&c) == 0)
+	size_t k = 0, t;
+	/* three or four blank-separated words before the '[' of the time */
+	while (k < 4 && p < e && *p != '[') {
+		if ((t = vg_pu_blank_off(p, (size_t)(e - p))) == 0)
 			return 0;
-		k++;
+		tok[k++] = (vg_pu_str){p, t};
+		p += t;
+		if (p == e)
+			return 0; /* no blank after the word */
+		p++; /* the blank that ended it */
+		while (p < e && (*p == ' ' || *p == '\t'))
+			p++;
 	}
 	if (k == 3) {
+		a->has_vhost = 0;
 		a->host = tok[0];
 		a->user = tok[2];
 	} else if (k == 4) {
@@ -157,38 +194,50 @@ static int scan_access(const char *p, size_t n, access_parts *a, vg_time_cache *
 	} else {
 		return 0;
 	}
-	size_t t;
-	if (!vg_pu_lit(&c, "[") || (t = tc != NULL ? vg_time_clf_cached(tc, c.p, vg_pu_left(&c), &a->ts)
-								  : vg_time_clf(c.p, vg_pu_left(&c), &a->ts)) == 0)
+	if (p == e || *p != '[')
 		return 0;
-	c.p += t;
-	if (!vg_pu_lit(&c, "] "))
+	p++;
+	if ((t = tc != NULL ? vg_time_clf_cached(tc, p, (size_t)(e - p), &a->ts) : vg_time_clf(p, (size_t)(e - p), &a->ts)) == 0)
 		return 0;
-	const char *open = c.p;
-	if (vg_pu_left(&c) == 0 || *open != '"')
+	p += t;
+	if (e - p < 3 || p[0] != ']' || p[1] != ' ' || p[2] != '"')
 		return 0;
-	if (!take_quoted(&c, &a->req, &a->req_esc) || !status_follows(&c)) {
+	const char *open = p + 2;
+	a->req_esc = 0;
+	if ((q = quoted_end(open + 1, e, &a->req_esc)) == NULL || !status_follows(q + 1, e)) {
 		/* Loggers that do not escape quotes: the request ends at the first
 		 * '"' followed by " <3-digit status> ". */
-		c.p = open + 1;
-		const char *q;
-		for (;;) {
-			if ((q = memchr(c.p, '"', vg_pu_left(&c))) == NULL)
+		for (p = open + 1;; p = q + 1) {
+			if ((q = memchr(p, '"', (size_t)(e - p))) == NULL)
 				return 0;
-			c.p = q + 1;
-			if (status_follows(&c))
+			if (status_follows(q + 1, e))
 				break;
 		}
-		a->req = (vg_pu_str){open + 1, (size_t)(q - open - 1)};
 		a->req_esc = 0;
 	}
-	c.p++;
-	vg_pu_token(&c, &a->status);
-	if (!vg_pu_lit(&c, " ") || !vg_pu_token(&c, &a->bytes) || (!dash(a->bytes) && vg_pu_ndigits(a->bytes.p, a->bytes.n) != a->bytes.n))
+	a->req = (vg_pu_str){open + 1, (size_t)(q - open - 1)};
+	/* q + 1: " DDD" then ' ' or the end */
+	a->status = (vg_pu_str){q + 2, 3};
+	p = q + 5;
+	if (p == e || *p != ' ')
 		return 0;
+	p++;
+	if ((t = vg_pu_blank_off(p, (size_t)(e - p))) == 0)
+		return 0;
+	a->bytes = (vg_pu_str){p, t};
+	if (!dash(a->bytes) && !vg_pu_all_digits(p, t))
+		return 0;
+	p += t;
 	/* combined: "referrer" "user-agent"; extra trailing fields are ignored. */
-	if (vg_pu_lit(&c, " ") && take_quoted(&c, &a->ref, &a->ref_esc) && vg_pu_lit(&c, " "))
-		(void)take_quoted(&c, &a->ua, &a->ua_esc);
+	a->ref.n = a->ua.n = 0;
+	a->ref_esc = a->ua_esc = 0;
+	if (e - p < 2 || p[0] != ' ' || p[1] != '"' || (q = quoted_end(p + 2, e, &a->ref_esc)) == NULL)
+		return 1;
+	a->ref = (vg_pu_str){p + 2, (size_t)(q - p - 2)};
+	p = q + 1;
+	if (e - p < 2 || p[0] != ' ' || p[1] != '"' || (q = quoted_end(p + 2, e, &a->ua_esc)) == NULL)
+		return 1;
+	a->ua = (vg_pu_str){p + 2, (size_t)(q - p - 2)};
 	return 1;
 }
 
@@ -221,7 +270,8 @@ static int access_parse(vg_event *ev)
 		add_slice(ev, "url.domain", (vg_pu_str){a.vhost.p, dn});
 	}
 	add_request(ev, unescape(ev, a.req, a.req_esc), !a.has_vhost);
-	(void)vg_pu_add_num(ev, "http.response.status_code", a.status.p, a.status.n);
+	/* three digits (scan_access): a number as vg_pu_add_num would add it */
+	(void)vg_event_add(ev, VG_PU_LIT("http.response.status_code"), a.status.p, a.status.n, VG_V_NUM);
 	if (!dash(a.bytes))
 		(void)vg_pu_add_num(ev, "http.response.body.bytes", a.bytes.p, a.bytes.n);
 	if (a.ref.n != 0 && !dash(a.ref))
