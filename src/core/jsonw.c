@@ -35,16 +35,27 @@ static inline void put1(vg_jsonw *w, char c)
 	put(w, &c, 1);
 }
 
-/* Separator before a value or key at the current level. */
+/* Separator before a key, or before a value of an array or the top. */
+static inline void sep_member(vg_jsonw *w)
+{
+	if (!w->first[w->depth])
+		put1(w, ',');
+	w->first[w->depth] = 0;
+}
+
+/* Separator before a value: none after its key; in an object a value
+ * needs one. */
 static inline void sep(vg_jsonw *w)
 {
 	if (w->after_key) {
 		w->after_key = 0;
 		return;
 	}
-	if (!w->first[w->depth])
-		put1(w, ',');
-	w->first[w->depth] = 0;
+	if (w->obj[w->depth]) {
+		w->err = VG_EINVAL;
+		return;
+	}
+	sep_member(w);
 }
 
 static void begin(vg_jsonw *w, char c)
@@ -56,11 +67,12 @@ static void begin(vg_jsonw *w, char c)
 	}
 	put1(w, c);
 	w->first[++w->depth] = 1;
+	w->obj[w->depth] = c == '{';
 }
 
 static void close_(vg_jsonw *w, char c)
 {
-	if (w->depth == 0 || w->after_key) {
+	if (w->depth == 0 || w->after_key || w->obj[w->depth] != (c == '}')) {
 		w->err = VG_EINVAL;
 		return;
 	}
@@ -211,11 +223,11 @@ static inline void copy_short(char *d, const char *k, size_t n)
 
 void vg_jsonw_key(vg_jsonw *w, const char *k, size_t n)
 {
-	if (w->depth == 0 || w->after_key) {
+	if (!w->obj[w->depth] || w->after_key) {
 		w->err = VG_EINVAL;
 		return;
 	}
-	sep(w);
+	sep_member(w);
 	/* keys are mostly short names that need no escaping: one check, one copy */
 	vg_buf *b = w->out;
 	if (n <= 16 && w->err == 0 && plain_short(k, n) && (b->cap - b->len >= n + 3 || vg_buf_reserve(b, n + 3) == 0)) {

@@ -2,8 +2,9 @@
  * scalars with correct escaping; invalid UTF-8 becomes U+FFFD and control
  * characters are \u-escaped, so the output is always valid JSON. Commas are
  * placed by the writer (a nesting stack), never by the caller.
- * Errors are sticky: after VG_ENOMEM or a nesting misuse every call is a
- * no-op and vg_jsonw_finish reports the first error. Not thread-safe. */
+ * Errors are sticky: after VG_ENOMEM or a misuse (unbalanced nesting, a
+ * value in an object without its key, a key outside an object) every call
+ * is a no-op and vg_jsonw_finish reports the first error. Not thread-safe. */
 #ifndef VG_JSONW_H
 #define VG_JSONW_H
 
@@ -19,6 +20,7 @@ typedef struct vg_jsonw {
 	int err;
 	int depth;
 	uint8_t first[VG_JSONW_MAX_DEPTH]; /* nothing written yet at this level */
+	uint8_t obj[VG_JSONW_MAX_DEPTH];   /* this level is an object (else an array, or the top) */
 	uint8_t after_key;
 } vg_jsonw;
 
@@ -44,7 +46,7 @@ void vg_jsonw_bool(vg_jsonw *w, int v);
 void vg_jsonw_null(vg_jsonw *w);
 /* p[0..n) if it is a JSON number, else as a string. */
 void vg_jsonw_num_text(vg_jsonw *w, const char *p, size_t n);
-/* 0, or the first error (VG_ENOMEM, VG_EINVAL for unbalanced nesting). */
+/* 0, or the first error (VG_ENOMEM, VG_EINVAL for a misuse). */
 int vg_jsonw_finish(vg_jsonw *w);
 
 /* 1 if p[0..n) is a number in JSON's grammar. */

@@ -207,6 +207,65 @@ static void test_again(void **state)
 	vg_buf_free(&want);
 }
 
+/* Misuse is an error, never invalid JSON: a value in an object without
+ * its key, a key in an array or at the top, a close that does not match. */
+static void test_misuse(void **state)
+{
+	(void)state;
+	vg_buf out = {0};
+	vg_jsonw w;
+	for (int c = 0; c < 5; c++) {
+		out.len = 0;
+		vg_jsonw_init(&w, &out);
+		switch (c) {
+		case 0: /* {"a":1,"x"} */
+			vg_jsonw_obj_begin(&w);
+			vg_jsonw_key(&w, "a", 1);
+			vg_jsonw_int(&w, 1);
+			vg_jsonw_str(&w, "x", 1);
+			vg_jsonw_obj_end(&w);
+			break;
+		case 1: /* {{}} */
+			vg_jsonw_obj_begin(&w);
+			vg_jsonw_obj_begin(&w);
+			vg_jsonw_obj_end(&w);
+			vg_jsonw_obj_end(&w);
+			break;
+		case 2: /* ["k":1] */
+			vg_jsonw_arr_begin(&w);
+			vg_jsonw_key(&w, "k", 1);
+			vg_jsonw_int(&w, 1);
+			vg_jsonw_arr_end(&w);
+			break;
+		case 3: /* "k": at the top */
+			vg_jsonw_key(&w, "k", 1);
+			break;
+		case 4: /* [} */
+			vg_jsonw_arr_begin(&w);
+			vg_jsonw_obj_end(&w);
+			break;
+		}
+		assert_int_equal(vg_jsonw_finish(&w), VG_EINVAL);
+	}
+	/* and the same calls used rightly: {"a":[1,{"b":"x"}]} */
+	out.len = 0;
+	vg_jsonw_init(&w, &out);
+	vg_jsonw_obj_begin(&w);
+	vg_jsonw_key(&w, "a", 1);
+	vg_jsonw_arr_begin(&w);
+	vg_jsonw_int(&w, 1);
+	vg_jsonw_obj_begin(&w);
+	vg_jsonw_key(&w, "b", 1);
+	vg_jsonw_str(&w, "x", 1);
+	vg_jsonw_obj_end(&w);
+	vg_jsonw_arr_end(&w);
+	vg_jsonw_obj_end(&w);
+	assert_int_equal(vg_jsonw_finish(&w), 0);
+	assert_int_equal(out.len, strlen("{\"a\":[1,{\"b\":\"x\"}]}"));
+	assert_memory_equal(out.data, "{\"a\":[1,{\"b\":\"x\"}]}", out.len);
+	vg_buf_free(&out);
+}
+
 static void test_valid_utf8_kept(void **state)
 {
 	(void)state;
@@ -226,6 +285,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_escaping_every_position),
 		cmocka_unit_test(test_valid_utf8_kept),
+		cmocka_unit_test(test_misuse),
 		cmocka_unit_test(test_keys),
 		cmocka_unit_test(test_keys_every_position),
 		cmocka_unit_test(test_ints),
