@@ -173,9 +173,9 @@ static void write_fields(vg_jsonw *w, struct ent *ents, size_t n)
 	}
 }
 
+/* The rule object (the value of "rule"). */
 static void write_rule(vg_jsonw *w, const vg_rule_info *r)
 {
-	vg_jsonw_key(w, "rule", 4);
 	vg_jsonw_obj_begin(w);
 	vg_jsonw_key(w, "id", 2);
 	vg_jsonw_str(w, r->id, strlen(r->id));
@@ -199,7 +199,7 @@ static void write_rule(vg_jsonw *w, const vg_rule_info *r)
 
 /* The event document: an alert when rule is set, else a plain event (the
  * archive's document: the same fields, event.kind "event", no rule object). */
-static int event_doc(vg_buf *out, const vg_event *ev, const vg_rule_info *rule)
+static int event_doc(vg_buf *out, const vg_event *ev, const vg_rule_info *rule, vg_alert_part *part)
 {
 	struct ent ents[VG_MAX_FIELDS + 8];
 	size_t n = 0;
@@ -248,25 +248,55 @@ static int event_doc(vg_buf *out, const vg_event *ev, const vg_rule_info *rule)
 	vg_jsonw_init(&w, out);
 	vg_jsonw_obj_begin(&w);
 	write_fields(&w, ents, n);
-	if (rule != NULL)
+	size_t body = out->len - start;
+	if (rule != NULL) {
+		vg_jsonw_key(&w, "rule", 4);
 		write_rule(&w, rule);
+	}
 	vg_jsonw_obj_end(&w);
 	int r = vg_jsonw_finish(&w);
 	if (r == 0)
 		r = vg_buf_append(out, "\n", 1);
 	if (r != 0)
 		out->len = start; /* nothing half-written */
+	if (part != NULL)
+		*part = r == 0 ? (vg_alert_part){start, body} : (vg_alert_part){0, 0};
 	return r;
 }
 
-int vg_alert_json_event(vg_buf *out, const vg_event *ev, const vg_rule_info *rule)
+int vg_alert_json_event(vg_buf *out, const vg_event *ev, const vg_rule_info *rule, vg_alert_part *part)
 {
-	return event_doc(out, ev, rule);
+	return event_doc(out, ev, rule, part);
+}
+
+/* The event part ends inside the top-level object, after its last field:
+ * what follows there is ',"rule":' and the rule object. */
+int vg_alert_json_again(vg_buf *out, const vg_alert_part *part, const vg_rule_info *rule)
+{
+	if (part->len == 0 || part->off > out->len || part->len > out->len - part->off)
+		return VG_EINVAL;
+	size_t start = out->len;
+	if (vg_buf_reserve(out, part->len + 8) != 0) /* reserve first: the source lies in out */
+		return VG_ENOMEM;
+	memcpy(out->data + out->len, out->data + part->off, part->len);
+	out->len += part->len;
+	vg_jsonw w;
+	vg_jsonw_init(&w, out);
+	int r = vg_buf_append(out, ",\"rule\":", 8);
+	if (r == 0) {
+		write_rule(&w, rule);
+		r = vg_jsonw_finish(&w);
+	}
+	if (r == 0)
+		r = vg_buf_append(out, "}\n", 2);
+	if (r != 0)
+		out->len = start;
+	return r;
 }
 
 int vg_event_json(vg_buf *out, const vg_event *ev)
 {
-	return event_doc(out, ev, NULL);
+	return event_doc(out, ev, NULL, NULL);
 }
 
 int vg_event_json_flat(vg_buf *out, const vg_event *ev)
@@ -277,7 +307,7 @@ int vg_event_json_flat(vg_buf *out, const vg_event *ev)
 			if (ev->fields[i].hash == ev->fields[j].hash && ev->fields[i].name_len == ev->fields[j].name_len &&
 			    memcmp(ev->fields[i].name, ev->fields[j].name, ev->fields[i].name_len) == 0 &&
 			    !reserved(ev->fields[i].name, ev->fields[i].name_len))
-				return event_doc(out, ev, NULL);
+				return event_doc(out, ev, NULL, NULL);
 	size_t need = 256 + ev->raw_len + strlen(ev->path);
 	for (uint32_t i = 0; i < ev->nfields; i++)
 		need += ev->fields[i].name_len + ev->fields[i].val_len + 8;
@@ -583,6 +613,7 @@ int vg_alert_json_corr(vg_buf *out, const vg_engine *e, const vg_corr_alert *a)
 	}
 	vg_jsonw_arr_end(&w);
 	vg_jsonw_obj_end(&w);
+	vg_jsonw_key(&w, "rule", 4);
 	write_rule(&w, a->rule);
 	vg_jsonw_obj_end(&w);
 	int r = vg_jsonw_finish(&w);

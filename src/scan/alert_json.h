@@ -17,7 +17,17 @@
 #include "detect/correlate.h"
 #include "detect/engine.h"
 
-VG_WUR int vg_alert_json_event(vg_buf *out, const vg_event *ev, const vg_rule_info *rule);
+/* part (may be NULL) gets where the document's event part lies in out (all
+ * but the rule object), for vg_alert_json_again; {0, 0} on failure. */
+typedef struct vg_alert_part {
+	size_t off, len;
+} vg_alert_part;
+VG_WUR int vg_alert_json_event(vg_buf *out, const vg_event *ev, const vg_rule_info *rule, vg_alert_part *part);
+/* The same event's alert for another rule, its event part copied from the
+ * document part describes (which must still lie unchanged in out): the
+ * same bytes vg_alert_json_event would write, without writing the event's
+ * fields again. VG_EINVAL when part is not inside out. */
+VG_WUR int vg_alert_json_again(vg_buf *out, const vg_alert_part *part, const vg_rule_info *rule);
 /* The event alone, as archived: the same document as an event alert with
  * event.kind "event" and no rule object. */
 VG_WUR int vg_event_json(vg_buf *out, const vg_event *ev);

@@ -38,6 +38,7 @@ typedef struct worker {
 	vg_event *ev;
 	vg_matcher *m;
 	slot *cur; /* the slot being processed, for the match callback */
+	vg_alert_part part; /* the event part of this event's first alert in cur->out; len 0: none yet */
 	const vg_corr_plan *plan;
 } worker;
 
@@ -101,7 +102,9 @@ static void on_match(void *ud, size_t idx, const vg_rule_info *rule)
 	worker *w = ud;
 	slot *s = w->cur;
 	if (rule->alert) {
-		if (vg_alert_json_event(&s->out, w->ev, rule) != 0)
+		/* an event's further alerts copy its first's event part */
+		if ((w->part.len != 0 ? vg_alert_json_again(&s->out, &w->part, rule)
+				       : vg_alert_json_event(&s->out, w->ev, rule, &w->part)) != 0)
 			s->err = VG_ENOMEM;
 		else
 			s->alerts++;
@@ -137,6 +140,7 @@ static void process(worker *w, slot *s)
 		s->per_format[last_idx]++;
 		if (used == NULL)
 			s->unparsed++;
+		w->part.len = 0;
 		int rc = vg_matcher_run(w->m, w->ev, on_match, w);
 		if (rc != 0 && s->err == 0)
 			s->err = rc;

@@ -715,7 +715,7 @@ static void on_match(void *ud, size_t idx, const vg_rule_info *rule)
 		g->st.alerts_replayed++;
 	} else if (rule->alert) {
 		size_t off = g->out.len;
-		if (vg_alert_json_event(&g->out, g->ev, rule) != 0) {
+		if (vg_alert_json_event(&g->out, g->ev, rule, NULL) != 0) {
 			g->st.alert_errors++;
 		} else {
 			g->st.alerts++;

@@ -1,7 +1,9 @@
 /* test_alert_json.c — alert documents: dotted names nested, repeated names as
  * arrays, a leaf in the way of deeper names, numbers, invalid UTF-8 and
  * control characters, reserved names, and the rule object; every document is
- * checked by parsing it back with jansson. */
+ * checked by parsing it back with jansson. An event's further alert, its
+ * event part copied (vg_alert_json_again), is byte for byte the document
+ * written afresh. */
 #include <jansson.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -22,7 +24,7 @@ static const vg_rule_info rule = {
 static json_t *render(vg_event *ev)
 {
 	vg_buf out = {0};
-	assert_int_equal(vg_alert_json_event(&out, ev, &rule), 0);
+	assert_int_equal(vg_alert_json_event(&out, ev, &rule, NULL), 0);
 	assert_true(out.len > 0 && out.data[out.len - 1] == '\n');
 	assert_null(memchr(out.data, '\n', out.len - 1)); /* one line */
 	json_error_t err;
@@ -97,6 +99,46 @@ static void test_nesting(void **state)
 	vg_event_free(ev);
 }
 
+static void test_again(void **state)
+{
+	(void)state;
+	static const char *const tags2[] = {"attack.t1190"};
+	const vg_rule_info rule2 = {
+		.id = "r-2", .name = "second", .title = "Two \\ \u00e9", .level = "low", .status = "", .description = "",
+		.tags = tags2, .ntags = 1, .path = "rules/y.yml", .product = "", .service = "", .category = "", .alert = 1,
+	};
+	vg_event *ev = vg_event_new();
+	const char raw[] = "GET /a?b=\"x\" HTTP/1.1";
+	vg_event_reset(ev, raw, sizeof(raw) - 1, "/var/log/access.log", 7);
+	ev->ts_us = 1763719200000000LL;
+	ev->format = "apache_access";
+	vg_event_add_str(ev, "url.original", "/a?b=\"x\"", 8);
+	vg_event_add_str(ev, "http.request.method", "GET", 3);
+	vg_event_add(ev, "http.response.status_code", 25, "200", 3, VG_V_NUM);
+	vg_buf fresh = {0}, out = {0};
+	assert_int_equal(vg_alert_json_event(&fresh, ev, &rule, NULL), 0);
+	assert_int_equal(vg_alert_json_event(&fresh, ev, &rule2, NULL), 0);
+	assert_int_equal(vg_alert_json_event(&fresh, ev, &rule2, NULL), 0);
+	/* the first alert, then two copies: the buffer grows under them */
+	vg_alert_part part;
+	assert_int_equal(vg_alert_json_event(&out, ev, &rule, &part), 0);
+	assert_int_equal(part.off, 0);
+	assert_true(part.len > 0 && part.len < out.len);
+	assert_int_equal(vg_alert_json_again(&out, &part, &rule2), 0);
+	assert_int_equal(vg_alert_json_again(&out, &part, &rule2), 0);
+	assert_int_equal(out.len, fresh.len);
+	assert_memory_equal(out.data, fresh.data, fresh.len);
+	/* a part that is not in the buffer: refused, nothing written */
+	vg_alert_part bad = {out.len, 1};
+	assert_int_equal(vg_alert_json_again(&out, &bad, &rule2), VG_EINVAL);
+	bad = (vg_alert_part){0, 0};
+	assert_int_equal(vg_alert_json_again(&out, &bad, &rule2), VG_EINVAL);
+	assert_int_equal(out.len, fresh.len);
+	vg_buf_free(&fresh);
+	vg_buf_free(&out);
+	vg_event_free(ev);
+}
+
 static void test_no_timestamp_and_sorting(void **state)
 {
 	(void)state;
@@ -136,6 +178,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_nesting),
+		cmocka_unit_test(test_again),
 		cmocka_unit_test(test_no_timestamp_and_sorting),
 		cmocka_unit_test(test_number_grammar),
 	};
