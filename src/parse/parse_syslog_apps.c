@@ -1,6 +1,7 @@
 /* parse_syslog_apps.c — structured ECS fields from the messages of well-known
  * Linux programs (sshd, PAM, sudo, su, cron, shadow-utils, ftpd, kernel
- * firewall logs), as a registration table {program names, service, extractor}.
+ * firewall logs), as a table {service, extractor} whose row app_find picks
+ * by program name.
  * Messages are matched with literal prefixes and bounded scans, no regexes. */
 #include "parse/parse_syslog_apps.h"
 
@@ -14,12 +15,6 @@ typedef int (*app_fn)(vg_event *ev, const vg_syslog_msg *m, vg_pu_str s);
 struct app {
 	uint8_t service;
 	app_fn extract; /* NULL: only the generic PAM extraction */
-};
-
-/* A program name, its length, and its row of apps[]. */
-struct app_name {
-	const char *s;
-	uint8_t n, app;
 };
 
 /* ---- shared helpers ---------------------------------------------------- */
@@ -167,7 +162,7 @@ static void word_map_make(const char *p, size_t n, word_map *m)
 }
 
 /* The lowest bit of s (not empty), taken out of it. */
-static inline size_t take_low(uint64_t s[2])
+static inline __attribute__((always_inline)) size_t take_low(uint64_t s[2])
 {
 	/* constant indexes: the sets can stay in registers */
 	if (s[0] != 0) {
@@ -736,29 +731,41 @@ static const struct app apps[] = {
 	[A_AUTH] = {VG_SERVICE_AUTH, NULL},
 };
 
-/* Names are unique, so the order is only the search order (one flat list:
- * this runs on every line): the busiest programs of auth and system logs
- * first. */
-#define NM(s, a) {(s), sizeof(s) - 1, (a)}
-static const struct app_name names[] = {
-	NM("sshd", A_SSHD),       NM("ftpd", A_FTPD),         NM("su", A_SU),
-	NM("kernel", A_KERNEL),   NM("CRON", A_CRON),         NM("cron", A_CRON),
-	NM("sudo", A_SUDO),       NM("sshd-session", A_SSHD), NM("sshd-auth", A_SSHD),
-	NM("in.ftpd", A_FTPD),    NM("crond", A_CRON),        NM("vsftpd", A_VSFTPD),
-	NM("useradd", A_USERADD), NM("usermod", A_USERADD),   NM("userdel", A_USERADD),
-	NM("groupadd", A_USERADD), NM("groupmod", A_USERADD), NM("groupdel", A_USERADD),
-	NM("passwd", A_USERADD),  NM("chpasswd", A_USERADD),  NM("pkexec", A_AUTH),
-};
-#undef NM
-
+/* The row of apps[] of a program name, NULL when none: a switch on the
+ * length, then literal compares (this runs on every line; with a constant
+ * length, vg_bytes_eq is a load or two and a compare with a constant). */
 static const struct app *app_find(const char *prog, size_t n)
 {
-	if (n == 0)
-		return NULL;
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (names[i].n == n && names[i].s[0] == prog[0] && vg_bytes_eq(names[i].s, prog, n))
-			return &apps[names[i].app];
-	return NULL;
+#define IS(s) vg_bytes_eq(prog, (s), sizeof(s) - 1)
+	int a = -1;
+	switch (n) {
+	case 2:
+		a = IS("su") ? A_SU : -1;
+		break;
+	case 4:
+		a = IS("sshd") ? A_SSHD : IS("ftpd") ? A_FTPD : IS("CRON") || IS("cron") ? A_CRON : IS("sudo") ? A_SUDO : -1;
+		break;
+	case 5:
+		a = IS("crond") ? A_CRON : -1;
+		break;
+	case 6:
+		a = IS("kernel") ? A_KERNEL : IS("vsftpd") ? A_VSFTPD : IS("passwd") ? A_USERADD : IS("pkexec") ? A_AUTH : -1;
+		break;
+	case 7:
+		a = IS("in.ftpd") ? A_FTPD : IS("useradd") || IS("usermod") || IS("userdel") ? A_USERADD : -1;
+		break;
+	case 8:
+		a = IS("groupadd") || IS("groupmod") || IS("groupdel") || IS("chpasswd") ? A_USERADD : -1;
+		break;
+	case 9:
+		a = IS("sshd-auth") ? A_SSHD : -1;
+		break;
+	case 12:
+		a = IS("sshd-session") ? A_SSHD : -1;
+		break;
+	}
+#undef IS
+	return a >= 0 ? &apps[a] : NULL;
 }
 
 uint8_t vg_syslog_service(const char *prog, size_t n)
