@@ -31,6 +31,7 @@ typedef struct slot {
 	uint64_t events, unparsed, alerts;
 	uint64_t per_format[VG_SCAN_MAX_FORMATS];
 	int err;
+	vg_alert_part part; /* the event part of the current event's first alert in out; len 0: none yet */
 } slot;
 
 typedef struct worker {
@@ -38,7 +39,6 @@ typedef struct worker {
 	vg_event *ev;
 	vg_matcher *m;
 	slot *cur; /* the slot being processed, for the match callback */
-	vg_alert_part part; /* the event part of this event's first alert in cur->out; len 0: none yet */
 	const vg_corr_plan *plan;
 } worker;
 
@@ -103,8 +103,8 @@ static void on_match(void *ud, size_t idx, const vg_rule_info *rule)
 	slot *s = w->cur;
 	if (rule->alert) {
 		/* an event's further alerts copy its first's event part */
-		if ((w->part.len != 0 ? vg_alert_json_again(&s->out, &w->part, rule)
-				       : vg_alert_json_event(&s->out, w->ev, rule, &w->part)) != 0)
+		if ((s->part.len != 0 ? vg_alert_json_again(&s->out, &s->part, rule)
+				       : vg_alert_json_event(&s->out, w->ev, rule, &s->part)) != 0)
 			s->err = VG_ENOMEM;
 		else
 			s->alerts++;
@@ -140,7 +140,7 @@ static void process(worker *w, slot *s)
 		s->per_format[last_idx]++;
 		if (used == NULL)
 			s->unparsed++;
-		w->part.len = 0;
+		s->part.len = 0;
 		int rc = vg_matcher_run(w->m, w->ev, on_match, w);
 		if (rc != 0 && s->err == 0)
 			s->err = rc;
