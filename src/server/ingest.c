@@ -80,6 +80,7 @@ struct vg_ingest {
 	vg_hashmap *paths;        /* interned path strings (correlation keeps their address) */
 	uint64_t generation;
 	int suppress;             /* the current record's alerts are already stored */
+	vg_alert_part part;       /* the event part of the current record's first alert in out; len 0: none yet */
 	int64_t lateness_us;      /* correlation lateness allowance */
 	uint64_t sync_events;     /* commit cadence */
 	int64_t sync_us;
@@ -715,7 +716,9 @@ static void on_match(void *ud, size_t idx, const vg_rule_info *rule)
 		g->st.alerts_replayed++;
 	} else if (rule->alert) {
 		size_t off = g->out.len;
-		if (vg_alert_json_event(&g->out, g->ev, rule, NULL) != 0) {
+		/* an event's further alerts copy its first's event part */
+		if ((g->part.len != 0 ? vg_alert_json_again(&g->out, &g->part, rule)
+				       : vg_alert_json_event(&g->out, g->ev, rule, &g->part)) != 0) {
 			g->st.alert_errors++;
 		} else {
 			g->st.alerts++;
@@ -958,6 +961,7 @@ int vg_ingest_record(vg_ingest *g, const char *msg, size_t len, const vg_ingest_
 	g->src_agent = s->agent_id;
 	g->src_input = s->input;
 	g->out.len = 0;
+	g->part.len = 0;
 	vg_arena_reset(g->hit_arena);
 	if (vg_matcher_run(g->m, ev, on_match, g) != 0)
 		g->st.alert_errors++;

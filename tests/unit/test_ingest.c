@@ -209,9 +209,14 @@ static void test_oversized_and_reload(void **state)
 	static const char rule[] = "title: Hello\nid: 11111111-2222-3333-4444-555555555555\nlevel: low\n"
 				   "logsource:\n  product: linux\ndetection:\n  sel:\n    message|contains: hello\n"
 				   "  condition: sel\n";
+	/* a second rule the same event matches: its alert copies the first's event part */
+	static const char rule2[] = "title: Hello again\nid: 11111111-2222-3333-4444-666666666666\nlevel: high\n"
+				    "logsource:\n  product: linux\ndetection:\n  sel:\n    message|endswith: world\n"
+				    "  condition: sel\n";
 	vg_engine *e2 = vg_engine_new();
 	assert_non_null(e2);
 	assert_int_equal(vg_engine_load_buffer(e2, rule, sizeof(rule) - 1, "hello.yml", NULL, NULL), 0);
+	assert_int_equal(vg_engine_load_buffer(e2, rule2, sizeof(rule2) - 1, "hello2.yml", NULL, NULL), 0);
 	assert_int_equal(vg_engine_compile(e2, NULL, NULL), 0);
 	assert_int_equal(vg_ingest_set_engine(g, e2), 0);
 	vg_engine_free(e); /* the ingest no longer uses it */
@@ -219,8 +224,25 @@ static void test_oversized_and_reload(void **state)
 	assert_int_equal(vg_ingest_message(g, hello, sizeof(hello) - 1, "10.0.0.2:9", "syslog-udp", T0), 0);
 	vg_ingest_stats st;
 	vg_ingest_stats_get(g, &st);
-	assert_int_equal(st.alerts, 1);
+	assert_int_equal(st.alerts, 2);
 	assert_int_equal(vg_ingest_free(g), 0);
+
+	/* two whole documents, the same up to their rule objects */
+	char path[512];
+	snprintf(path, sizeof(path), "%s/alerts.ndjson", d);
+	char *al = read_file(path);
+	const char *nl = strchr(al, '\n'), *r1 = strstr(al, ",\"rule\":{");
+	assert_non_null(nl);
+	assert_true(r1 != NULL && r1 < nl);
+	const char *l2 = nl + 1, *r2 = strstr(l2, ",\"rule\":{");
+	assert_non_null(r2);
+	assert_int_equal(r2 - l2, r1 - al);
+	assert_memory_equal(al, l2, (size_t)(r1 - al));
+	assert_non_null(strstr(al, "\"kind\":\"alert\""));
+	assert_non_null(strstr(r1, "\"id\":\"11111111-2222-3333-4444-555555555555\""));
+	assert_non_null(strstr(r2, "\"id\":\"11111111-2222-3333-4444-666666666666\",\"title\":\"Hello again\""));
+	assert_int_equal(count_in(al, "\n"), 2);
+	free(al);
 
 	collected c = {0};
 	scan_archive(d, &c);
