@@ -264,16 +264,11 @@ static int event_doc(vg_buf *out, const vg_event *ev, const vg_rule_info *rule, 
 	return r;
 }
 
-int vg_alert_json_event(vg_buf *out, const vg_event *ev, const vg_rule_info *rule, vg_alert_part *part)
-{
-	return event_doc(out, ev, rule, part);
-}
-
 /* The event part ends inside the top-level object, after its last field:
  * what follows there is ',"rule":' and the rule object. */
-int vg_alert_json_again(vg_buf *out, const vg_alert_part *part, const vg_rule_info *rule)
+static int again(vg_buf *out, const vg_alert_part *part, const vg_rule_info *rule)
 {
-	if (part->len == 0 || part->off > out->len || part->len > out->len - part->off)
+	if (part->off > out->len || part->len > out->len - part->off)
 		return VG_EINVAL;
 	size_t start = out->len;
 	if (vg_buf_reserve(out, part->len + 8) != 0) /* reserve first: the source lies in out */
@@ -292,6 +287,13 @@ int vg_alert_json_again(vg_buf *out, const vg_alert_part *part, const vg_rule_in
 	if (r != 0)
 		out->len = start;
 	return r;
+}
+
+int vg_alert_json_event(vg_buf *out, const vg_event *ev, const vg_rule_info *rule, vg_alert_part *part)
+{
+	if (part != NULL && part->len != 0 && rule != NULL)
+		return again(out, part, rule);
+	return event_doc(out, ev, rule, part);
 }
 
 int vg_event_json(vg_buf *out, const vg_event *ev)

@@ -17,17 +17,17 @@
 #include "detect/correlate.h"
 #include "detect/engine.h"
 
-/* part (may be NULL) gets where the document's event part lies in out (all
- * but the rule object), for vg_alert_json_again; {0, 0} on failure. */
+/* An event matching several rules gets one alert per rule, the same
+ * document up to the rule object. part (may be NULL) remembers where the
+ * event's first alert lies in out: with part->len == 0 the document is
+ * written and *part set ({0, 0} on failure); otherwise part must describe
+ * an earlier alert of the same event still unchanged in out, and its event
+ * part is copied instead of written again (the same bytes; VG_EINVAL when
+ * part does not lie inside out). Callers set part->len = 0 per event. */
 typedef struct vg_alert_part {
 	size_t off, len;
 } vg_alert_part;
 VG_WUR int vg_alert_json_event(vg_buf *out, const vg_event *ev, const vg_rule_info *rule, vg_alert_part *part);
-/* The same event's alert for another rule, its event part copied from the
- * document part describes (which must still lie unchanged in out): the
- * same bytes vg_alert_json_event would write, without writing the event's
- * fields again. VG_EINVAL when part is not inside out. */
-VG_WUR int vg_alert_json_again(vg_buf *out, const vg_alert_part *part, const vg_rule_info *rule);
 /* The event alone, as archived: the same document as an event alert with
  * event.kind "event" and no rule object. */
 VG_WUR int vg_event_json(vg_buf *out, const vg_event *ev);

@@ -103,8 +103,7 @@ static void on_match(void *ud, size_t idx, const vg_rule_info *rule)
 	slot *s = w->cur;
 	if (rule->alert) {
 		/* an event's further alerts copy its first's event part */
-		if ((s->part.len != 0 ? vg_alert_json_again(&s->out, &s->part, rule)
-				       : vg_alert_json_event(&s->out, w->ev, rule, &s->part)) != 0)
+		if (vg_alert_json_event(&s->out, w->ev, rule, &s->part) != 0)
 			s->err = VG_ENOMEM;
 		else
 			s->alerts++;

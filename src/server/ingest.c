@@ -717,8 +717,7 @@ static void on_match(void *ud, size_t idx, const vg_rule_info *rule)
 	} else if (rule->alert) {
 		size_t off = g->out.len;
 		/* an event's further alerts copy its first's event part */
-		if ((g->part.len != 0 ? vg_alert_json_again(&g->out, &g->part, rule)
-				       : vg_alert_json_event(&g->out, g->ev, rule, &g->part)) != 0) {
+		if (vg_alert_json_event(&g->out, g->ev, rule, &g->part) != 0) {
 			g->st.alert_errors++;
 		} else {
 			g->st.alerts++;

@@ -2,8 +2,8 @@
  * arrays, a leaf in the way of deeper names, numbers, invalid UTF-8 and
  * control characters, reserved names, and the rule object; every document is
  * checked by parsing it back with jansson. An event's further alert, its
- * event part copied (vg_alert_json_again), is byte for byte the document
- * written afresh. */
+ * event part copied (vg_alert_json_event given the first's part), is byte
+ * for byte the document written afresh. */
 #include <jansson.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -120,19 +120,19 @@ static void test_again(void **state)
 	assert_int_equal(vg_alert_json_event(&fresh, ev, &rule2, NULL), 0);
 	assert_int_equal(vg_alert_json_event(&fresh, ev, &rule2, NULL), 0);
 	/* the first alert, then two copies: the buffer grows under them */
-	vg_alert_part part;
+	vg_alert_part part = {0, 0}; /* a new event: written afresh */
 	assert_int_equal(vg_alert_json_event(&out, ev, &rule, &part), 0);
 	assert_int_equal(part.off, 0);
 	assert_true(part.len > 0 && part.len < out.len);
-	assert_int_equal(vg_alert_json_again(&out, &part, &rule2), 0);
-	assert_int_equal(vg_alert_json_again(&out, &part, &rule2), 0);
+	assert_int_equal(vg_alert_json_event(&out, ev, &rule2, &part), 0);
+	assert_int_equal(vg_alert_json_event(&out, ev, &rule2, &part), 0);
 	assert_int_equal(out.len, fresh.len);
 	assert_memory_equal(out.data, fresh.data, fresh.len);
 	/* a part that is not in the buffer: refused, nothing written */
 	vg_alert_part bad = {out.len, 1};
-	assert_int_equal(vg_alert_json_again(&out, &bad, &rule2), VG_EINVAL);
-	bad = (vg_alert_part){0, 0};
-	assert_int_equal(vg_alert_json_again(&out, &bad, &rule2), VG_EINVAL);
+	assert_int_equal(vg_alert_json_event(&out, ev, &rule2, &bad), VG_EINVAL);
+	bad = (vg_alert_part){0, out.len + 1};
+	assert_int_equal(vg_alert_json_event(&out, ev, &rule2, &bad), VG_EINVAL);
 	assert_int_equal(out.len, fresh.len);
 	vg_buf_free(&fresh);
 	vg_buf_free(&out);
