@@ -81,7 +81,9 @@ if [[ ${SKIP_BUILD:-0} != 1 ]]; then
 		die "build failed (full log: $DATA/build.log)"
 	}
 fi
-[[ -x $VIGIL ]] || die "$VIGIL not built"
+for b in "$VIGIL" "$BUILD/vigil_matcher_ablation"; do # both, before ten minutes of measuring
+	[[ -x $b ]] || die "$b not built (cmake --build $BUILD --target vigil vigil_matcher_ablation, or drop SKIP_BUILD=1)"
+done
 
 # --- corpus (rebuilt when missing, incomplete, or made by another generator/size) ---
 mkdir -p "$DATA"
