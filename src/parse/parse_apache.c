@@ -12,6 +12,46 @@
 
 /* ---- shared -------------------------------------------------------------- */
 
+/* Offset of the first '"' or '\\' in p[0..n), or n: vg_pu_find2 with its
+ * two bytes fixed, so that the search's constants are loaded, not built,
+ * and the three fields of an access line need no call. */
+static inline __attribute__((always_inline)) size_t quote_off(const char *p, size_t n)
+{
+#ifdef __SSE2__
+	if (n >= 16) {
+		const __m128i vq = _mm_set1_epi8('"'), vb = _mm_set1_epi8('\\');
+		__m128i x;
+		unsigned hit;
+		size_t i = 0;
+		/* thirty-two bytes a step (user agents run to 100 and more) */
+		for (; i + 32 <= n; i += 32) {
+			__m128i y = _mm_loadu_si128((const __m128i *)(const void *)(p + i + 16));
+			x = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+			x = _mm_or_si128(_mm_cmpeq_epi8(x, vq), _mm_cmpeq_epi8(x, vb));
+			y = _mm_or_si128(_mm_cmpeq_epi8(y, vq), _mm_cmpeq_epi8(y, vb));
+			hit = (unsigned)_mm_movemask_epi8(x) | (unsigned)_mm_movemask_epi8(y) << 16;
+			if (hit != 0)
+				return i + (size_t)__builtin_ctz(hit);
+		}
+		if (i + 16 <= n) {
+			x = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+			hit = (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(x, vq), _mm_cmpeq_epi8(x, vb)));
+			if (hit != 0)
+				return i + (size_t)__builtin_ctz(hit);
+			i += 16;
+		}
+		if (i == n)
+			return n;
+		/* the last sixteen bytes, those before i dropped */
+		x = _mm_loadu_si128((const __m128i *)(const void *)(p + n - 16));
+		hit = (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(x, vq), _mm_cmpeq_epi8(x, vb)));
+		hit >>= i + 16 - n;
+		return hit != 0 ? i + (size_t)__builtin_ctz(hit) : n;
+	}
+#endif
+	return vg_pu_find2(p, n, '"', '\\');
+}
+
 /* The closing quote of a double-quoted field whose text starts at p (just
  * past the opening quote), p <= end: NULL when unterminated. Sets *esc when
  * a backslash escapes a byte of the field (leaves it alone otherwise).
@@ -20,8 +60,8 @@
 static inline __attribute__((always_inline)) const char *quoted_end(const char *p, const char *end, int *esc)
 {
 	for (;;) {
-		/* to the next quote or backslash, a word at a time */
-		p += vg_pu_find2(p, (size_t)(end - p), '"', '\\');
+		/* to the next quote or backslash */
+		p += quote_off(p, (size_t)(end - p));
 		if (p >= end)
 			return NULL;
 		if (*p == '"')
@@ -92,6 +132,20 @@ static inline int method_byte(char ch)
 	return (unsigned)(unsigned char)ch - 'A' <= 'Z' - 'A' || ch == '-' || ch == '_';
 }
 
+/* The last ' ' of r (NULL: none). Most requests end " HTTP/1.1": when the
+ * last eight bytes hold no ' ', the one before them is checked first. */
+static inline const char *last_space(vg_pu_str r)
+{
+	if (r.n >= 9 && r.p[r.n - 9] == ' ') {
+		uint64_t w, sp = 0x2020202020202020u, ones = 0x0101010101010101u;
+		memcpy(&w, r.p + r.n - 8, 8);
+		w ^= sp; /* a zero byte where r has a ' ' */
+		if (((w - ones) & ~w & 0x8080808080808080u) == 0)
+			return r.p + r.n - 9;
+	}
+	return memrchr(r.p, ' ', r.n);
+}
+
 /* "GET /a?b HTTP/1.1" → method, url.original/path/query, http.version.
  * Anything else (scanner garbage, "-") is kept whole as url.original. */
 static void add_request(vg_event *ev, vg_pu_str r, int set_domain)
@@ -100,10 +154,13 @@ static void add_request(vg_event *ev, vg_pu_str r, int set_domain)
 	/* A method is 1..32 method bytes followed by the request's first ' ':
 	 * the run of method bytes at the start, then a ' '. */
 	size_t m = 0, lim = r.n < 33 ? r.n : 33;
-	while (m < lim && method_byte(r.p[m]))
-		m++;
+	if (r.n > 4 && memcmp(r.p, "GET ", 4) == 0)
+		m = 3; /* what the loop finds, in one compare */
+	else
+		while (m < lim && method_byte(r.p[m]))
+			m++;
 	if (m != 0 && m <= 32 && m < r.n && r.p[m] == ' ') {
-		const char *sp1 = r.p + m, *sp2 = memrchr(r.p, ' ', r.n);
+		const char *sp1 = r.p + m, *sp2 = last_space(r);
 		method = (vg_pu_str){r.p, m};
 		target = (vg_pu_str){sp1 + 1, r.n - m - 1};
 		if (sp2 != sp1 && vg_pu_prefix(sp2 + 1, (size_t)(r.p + r.n - sp2 - 1), "HTTP/")) {
@@ -161,6 +218,25 @@ static inline int status_follows(const char *p, const char *e)
 	       (left == 4 || p[4] == ' ');
 }
 
+/* Length of the run of ASCII digits at p[0..n), as vg_pu_ndigits: a byte
+ * count (mostly under eight digits) in one step of eight bytes. A byte b is
+ * a digit when t = b ^ '0' is below 10: bit 7 of (t & 0x7f) + 0x76 (no carry
+ * out of the byte) or of t itself is set for every other byte. */
+static inline size_t digits_off(const char *p, size_t n)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	if (n >= 8) {
+		uint64_t x, other;
+		memcpy(&x, p, 8);
+		x ^= 0x3030303030303030u;
+		other = (((x & 0x7f7f7f7f7f7f7f7fu) + 0x7676767676767676u) | x) & 0x8080808080808080u;
+		if (other != 0)
+			return (size_t)__builtin_ctzll(other) / 8;
+	}
+#endif
+	return vg_pu_ndigits(p, n);
+}
+
 /* Split an access line; 0 when it is not one. Reads only p[0..n). One pass
  * with plain pointers (no cursor in memory): this runs on every line. */
 static int scan_access(const char *p, size_t n, access_parts *a, vg_time_cache *tc)
@@ -170,6 +246,14 @@ static int scan_access(const char *p, size_t n, access_parts *a, vg_time_cache *
 	const char *e = p + n, *q;
 	vg_pu_str tok[4];
 	size_t k = 0, t;
+	/* Most lines: "host - - [", settled with one search and one compare;
+	 * the loop below reads them the same way. */
+	if (*p != '[' && (t = vg_pu_blank_off(p, n)) != 0 && n - t > 6 && memcmp(p + t, " - - [", 6) == 0) {
+		tok[0] = (vg_pu_str){p, t};
+		tok[2] = (vg_pu_str){p + t + 3, 1};
+		k = 3;
+		p += t + 5;
+	}
 	/* three or four blank-separated words before the '[' of the time */
 	while (k < 4 && p < e && *p != '[') {
 		if ((t = vg_pu_blank_off(p, (size_t)(e - p))) == 0)
@@ -222,11 +306,14 @@ static int scan_access(const char *p, size_t n, access_parts *a, vg_time_cache *
 	if (p == e || *p != ' ')
 		return 0;
 	p++;
-	if ((t = vg_pu_blank_off(p, (size_t)(e - p))) == 0)
+	/* bytes: digits or "-", up to a blank or the end (a word with any
+	 * other byte is not a byte count) */
+	t = digits_off(p, (size_t)(e - p));
+	if (t == 0 && p < e && *p == '-')
+		t = 1;
+	if (t == 0 || (p + t < e && p[t] != ' ' && p[t] != '\t'))
 		return 0;
 	a->bytes = (vg_pu_str){p, t};
-	if (!dash(a->bytes) && !vg_pu_all_digits(p, t))
-		return 0;
 	p += t;
 	/* combined: "referrer" "user-agent"; extra trailing fields are ignored. */
 	a->ref.n = a->ua.n = 0;
@@ -272,8 +359,9 @@ static int access_parse(vg_event *ev)
 	add_request(ev, unescape(ev, a.req, a.req_esc), !a.has_vhost);
 	/* three digits (scan_access): a number as vg_pu_add_num would add it */
 	(void)vg_event_add(ev, VG_PU_LIT("http.response.status_code"), a.status.p, a.status.n, VG_V_NUM);
-	if (!dash(a.bytes))
-		(void)vg_pu_add_num(ev, "http.response.body.bytes", a.bytes.p, a.bytes.n);
+	/* digits or "-" (scan_access): a number as vg_pu_add_num would add it */
+	if (!dash(a.bytes) && a.bytes.n <= 20)
+		(void)vg_event_add(ev, VG_PU_LIT("http.response.body.bytes"), a.bytes.p, a.bytes.n, VG_V_NUM);
 	if (a.ref.n != 0 && !dash(a.ref))
 		add_slice(ev, "http.request.referrer", unescape(ev, a.ref, a.ref_esc));
 	if (a.ua.n != 0 && !dash(a.ua))
