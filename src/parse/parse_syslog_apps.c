@@ -89,10 +89,66 @@ static void add_source(vg_event *ev, vg_pu_cur *c)
 	}
 }
 
+/* The last occurrence of the literal lit (3..16 bytes) in h[0..n), NULL
+ * when none: vg_pu_rfind's answer. sshd's " from " is looked for on most
+ * auth lines, mostly a few dozen bytes before the end: sixteen candidate
+ * starts a step from the end, those whose second and last bytes match (two
+ * compares) then checked whole. Lines too short for one step go to
+ * vg_pu_rfind. */
+static inline __attribute__((always_inline)) const char *rfind_lit(const char *h, size_t n, const char *lit)
+{
+	size_t m = __builtin_strlen(lit);
+#ifdef __SSE2__
+	if (n >= m + 15) {
+		/* candidate starts h[0 .. last]; a step at b covers b .. b + 15 and
+		 * reads h[b + 1 .. b + m + 14], inside the slice for b <= last - 15 */
+		const size_t last = n - m;
+		const __m128i c1 = _mm_set1_epi8(lit[1]), cm = _mm_set1_epi8(lit[m - 1]);
+		for (size_t b = last - 15;; b = b >= 16 ? b - 16 : 0) {
+			__m128i x1 = _mm_loadu_si128((const __m128i *)(const void *)(h + b + 1));
+			__m128i xm = _mm_loadu_si128((const __m128i *)(const void *)(h + b + m - 1));
+			unsigned hit =
+				(unsigned)_mm_movemask_epi8(_mm_and_si128(_mm_cmpeq_epi8(x1, c1), _mm_cmpeq_epi8(xm, cm)));
+			/* highest start first; the last step (at 0) overlaps the one
+			 * before it, whose starts fail again */
+			while (hit != 0) {
+				unsigned i = 31u - (unsigned)__builtin_clz(hit);
+				if (vg_bytes_eq(h + b + i, lit, m))
+					return h + b + i;
+				hit &= ~(1u << i);
+			}
+			if (b == 0)
+				return NULL;
+		}
+	}
+#endif
+	return vg_pu_rfind(h, n, lit, m);
+}
+
+/* vg_pu_upto_last with rfind_lit. */
+static inline __attribute__((always_inline)) int upto_last(vg_pu_cur *c, const char *lit, vg_pu_str *out)
+{
+	return vg_pu_upto_at(c, rfind_lit(c->p, vg_pu_left(c), lit), __builtin_strlen(lit), out);
+}
+
+/* The first "(uid=" in p[0..n), NULL when none (vg_pu_find's answer): from
+ * one '(' to the next, as the names of PAM's session lines (searched twice
+ * on each) hold few, most none. */
+static const char *find_uid(const char *p, size_t n)
+{
+	for (size_t i = 0;; i++) {
+		i += vg_pu_find2(p + i, n - i, '(', '(');
+		if (n - i < 5)
+			return NULL;
+		if (vg_bytes_eq(p + i, "(uid=", 5))
+			return p + i;
+	}
+}
+
 /* "user(uid=0)" → "user": newer PAM appends the uid to names. */
 static vg_pu_str strip_uid(vg_pu_str u)
 {
-	const char *q = vg_pu_find(u.p, u.n, VG_PU_LIT("(uid="));
+	const char *q = find_uid(u.p, u.n);
 	if (q != NULL)
 		u.n = (size_t)(q - u.p);
 	return u;
@@ -211,7 +267,7 @@ static int pam_auth_kvs(vg_pu_str s, vg_pu_str kv[4])
 
 /* The message of a PAM module: the same texts whatever the program, but for
  * su and sudo "user" is whom the session is for, "by"/ruser who asked. */
-static void pam_body(vg_event *ev, vg_pu_str svc, vg_pu_str body)
+static inline __attribute__((always_inline)) void pam_body(vg_event *ev, vg_pu_str svc, vg_pu_str body)
 {
 	int su = svc_is(svc, "su", "su-l"), sudo = svc_is(svc, "sudo", "sudo-i");
 	vg_pu_cur c = vg_pu_cur_make(body.p, body.n);
@@ -250,7 +306,7 @@ static void pam_body(vg_event *ev, vg_pu_str svc, vg_pu_str body)
 		vg_pu_str by = {0}, by_uid = {0};
 		if (vg_pu_upto(&c, " by ", &v)) {
 			by = vg_pu_trim(vg_pu_rest(&c));
-			const char *q = vg_pu_find(by.p, by.n, VG_PU_LIT("(uid="));
+			const char *q = find_uid(by.p, by.n);
 			if (q != NULL) {
 				by_uid.p = q + 5;
 				by_uid.n = vg_pu_ndigits(by_uid.p, (size_t)(by.p + by.n - by_uid.p));
@@ -278,6 +334,13 @@ static void pam_body(vg_event *ev, vg_pu_str svc, vg_pu_str body)
 		tag(ev, "iam", "password_changed", "success");
 		add_slice(ev, "user.target.name", vg_pu_trim(vg_pu_rest(&c)));
 	}
+}
+
+/* pam_body out of line, for sshd's rare "PAM 2 more authentication
+ * failures" (pam_generic inlines it: the common path). */
+static __attribute__((noinline)) void pam_body_call(vg_event *ev, vg_pu_str svc, vg_pu_str body)
+{
+	pam_body(ev, svc, body);
 }
 
 /* "pam_unix(sshd:auth): <body>" in any program, or the old-style tag
@@ -351,10 +414,15 @@ static int app_sshd(vg_event *ev, const vg_syslog_msg *m, vg_pu_str s)
 	(void)(vg_pu_lit(&c, "error: ") || vg_pu_lit(&c, "fatal: "));
 
 	if ((ok = vg_pu_lit(&c, "Accepted ")) || vg_pu_lit(&c, "Failed ")) {
-		if (!vg_pu_upto(&c, " for ", &method) || memchr(method.p, ' ', method.n) != NULL)
+		/* METHOD is one word: the first " for " must be at the first ' '
+		 * (an earlier ' ' would be in METHOD) */
+		size_t k = vg_pu_find2(c.p, vg_pu_left(&c), ' ', ' ');
+		if (!vg_pu_prefix(c.p + k, vg_pu_left(&c) - k, " for "))
 			return 0;
+		method = (vg_pu_str){c.p, k};
+		c.p += k + 5;
 		(void)vg_pu_lit(&c, "invalid user ");
-		if (!vg_pu_upto_last(&c, " from ", &v))
+		if (!upto_last(&c, " from ", &v))
 			return 0;
 		if (ok)
 			tag(ev, "authentication", "ssh_login", "success");
@@ -366,14 +434,14 @@ static int app_sshd(vg_event *ev, const vg_syslog_msg *m, vg_pu_str s)
 		add_slice(ev, "ssh.method", method);
 		add_source(ev, &c);
 	} else if (vg_pu_lit(&c, "Invalid user ")) {
-		if (!vg_pu_upto_last(&c, " from ", &v))
+		if (!upto_last(&c, " from ", &v))
 			return 0;
 		tag(ev, "authentication", "ssh_invalid_user", "failure");
 		add_slice(ev, "user.name", v);
 		add_source(ev, &c);
 	} else if (vg_pu_lit(&c, "maximum authentication attempts exceeded for ")) {
 		(void)vg_pu_lit(&c, "invalid user ");
-		if (!vg_pu_upto_last(&c, " from ", &v))
+		if (!upto_last(&c, " from ", &v))
 			return 0;
 		tag(ev, "authentication", "ssh_max_auth_exceeded", "failure");
 		add_slice(ev, "user.name", v);
@@ -425,7 +493,7 @@ static int app_sshd(vg_event *ev, const vg_syslog_msg *m, vg_pu_str s)
 		size_t d = vg_pu_ndigits(body.p, body.n);
 		if (d == 0 || !vg_pu_prefix(body.p + d, body.n - d, " more authentication failure"))
 			return 0;
-		pam_body(ev, m->prog, body);
+		pam_body_call(ev, m->prog, body);
 	} else {
 		return 0;
 	}

@@ -748,6 +748,53 @@ static void snapshot(const char *const *names, size_t n, char (*out)[160])
 		field_text(names[i], out[i], sizeof(out[i]));
 }
 
+/* sshd's user is what comes before the LAST " from " (a user name may hold
+ * " from " itself), found sixteen starts a step from the end: user names
+ * of every length to 80, built of pieces of " from " and other bytes, so
+ * that decoys sit at every distance from the real one, must come out
+ * whole, as must the address after it (lengths 1 to 80), with the real one
+ * at every distance from the end of the line. */
+static void test_sshd_last_from(void **state)
+{
+	(void)state;
+	static const char *const bits[] = {"x", " ", "f", "rom", " from", "from ", " fro", "m ", "(uid=0)", "ab"};
+	char user[128], line[400];
+	uint32_t st = 7;
+	for (int it = 0; it < 20000; it++) {
+		size_t want = 1 + (size_t)(it % 80), n = 0;
+		while (n < want) {
+			st = st * 1103515245u + 12345u;
+			const char *b = bits[(st >> 16) % (sizeof(bits) / sizeof(bits[0]))];
+			size_t bl = strlen(b);
+			if (n + bl > want)
+				bl = want - n;
+			memcpy(user + n, b, bl);
+			n += bl;
+		}
+		user[n] = '\0';
+		const char *inv = it % 3 == 0 ? "invalid user " : "";
+		/* and the real " from " at every distance from the end: a key
+		 * of 0 to 39 bytes after "ssh2: " */
+		if (it % 2 == 0)
+			snprintf(line, sizeof(line), "Mar  1 00:00:00 host sshd[7]: Failed password for %s%s from 10.%d.2.3 port %d ssh2",
+				 inv, user, it % 256, 1000 + it);
+		else
+			snprintf(line, sizeof(line),
+				 "Mar  1 00:00:00 host sshd[7]: Accepted publickey for %s%s from 10.%d.2.3 port %d ssh2: %.*s", inv,
+				 user, it % 256, 1000 + it, (it / 2) % 40, "ED25519SHA256:abcdefghijklmnopqrstuvwxyz0123456789");
+		assert_int_equal(parse(line), 0);
+		const vg_field *u = vg_event_get(ev, "user.name"), *ip = vg_event_get(ev, "source.ip");
+		char want_ip[32];
+		snprintf(want_ip, sizeof(want_ip), "10.%d.2.3", it % 256);
+		if (u == NULL || u->val_len != n || memcmp(u->val, user, n) != 0)
+			fail_msg("line \"%s\": user.name \"%.*s\", want \"%s\"", line, u ? (int)u->val_len : 0,
+				 u ? u->val : "", user);
+		assert_non_null(ip);
+		assert_int_equal(ip->val_len, strlen(want_ip));
+		assert_memory_equal(ip->val, want_ip, ip->val_len);
+	}
+}
+
 /* A TAG is split with one 16-byte step when 16 bytes are readable from it
  * (a message follows), else word by word: both must agree on every TAG. */
 static void test_tag_fast_slow(void **state)
@@ -908,7 +955,7 @@ int main(void)
 		cmocka_unit_test(test_loghub_linux),   cmocka_unit_test(test_loghub_openssh),
 		cmocka_unit_test(test_detect),         cmocka_unit_test(test_ipv4_like_inet_pton),
 		cmocka_unit_test(test_tag_fast_slow),  cmocka_unit_test(test_pam_fast_slow),
-		cmocka_unit_test(test_pam_prefix),
+		cmocka_unit_test(test_pam_prefix),         cmocka_unit_test(test_sshd_last_from),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

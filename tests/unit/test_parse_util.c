@@ -212,20 +212,31 @@ static const char *ref_find(const char *h, size_t n, const char *nd, size_t m, i
 	return r;
 }
 
+/* Haystacks to 159 bytes: the sixteen-start steps of vg_pu_find/rfind
+ * (from n - m >= 15), their overlapping last step and the byte loops below
+ * it; needles planted at random places so that long ones occur too. */
 static void test_find_rfind(void **state)
 {
 	(void)state;
-	static const char *const needles[] = {"a", " ", "ab", " a", "a ", "aba", " for ", "(uid=", "b  a"};
+	static const char *const needles[] = {"a", " ", "ab", " a", "a ", "aba", " for ", "(uid=", "b  a", " from ",
+					      "for (uid=a", "b for (uid=ab aba", "authentication failures (uid="};
+	const size_t nn = sizeof(needles) / sizeof(needles[0]);
 	uint32_t st = 3;
-	char buf[64];
+	char buf[160];
 	for (int it = 0; it < 100000; it++) {
-		size_t n = rnd(&st) % sizeof(buf);
+		size_t n = rnd(&st) % (it % 2 ? sizeof(buf) : 64);
 		for (size_t i = 0; i < n; i++)
 			buf[i] = "ab (uid=for"[rnd(&st) % 11];
+		for (int plant = (int)(rnd(&st) % 3); plant > 0; plant--) {
+			const char *nd = needles[rnd(&st) % nn];
+			size_t m = strlen(nd);
+			if (m <= n)
+				memcpy(buf + rnd(&st) % (n - m + 1), nd, m);
+		}
 		char *h = malloc(n != 0 ? n : 1);
 		assert_non_null(h);
 		memcpy(h, buf, n);
-		for (size_t k = 0; k < sizeof(needles) / sizeof(needles[0]); k++) {
+		for (size_t k = 0; k < nn; k++) {
 			size_t m = strlen(needles[k]);
 			assert_ptr_equal(vg_pu_find(h, n, needles[k], m), ref_find(h, n, needles[k], m, 0));
 			assert_ptr_equal(vg_pu_rfind(h, n, needles[k], m), ref_find(h, n, needles[k], m, 1));
