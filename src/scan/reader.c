@@ -12,6 +12,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h> /* AVX2, used where the CPU has it (nl_scanner) */
+#endif
 
 #include "core/limits.h"
 #include "core/timeparse.h"
@@ -21,6 +27,10 @@
  * the unfinished last line is copied into the next batch. */
 #define READ_CHUNK (512 * 1024)
 #define DETECT_LINES 20
+#define NL_BLOCK 4096 /* bytes whose newlines are found at a time (frame_lines_inplace) */
+
+/* p[0, n)'s newlines, n <= NL_BLOCK, into bits (see nl_scan_sse2) */
+typedef void (*nl_scan_fn)(const char *p, size_t n, uint64_t *bits);
 
 struct vg_reader {
 	gzFile gz;
@@ -41,7 +51,79 @@ struct vg_reader {
 	size_t rest_off, rest_len;
 	uint64_t rest_line;
 	int have_rest;
+	nl_scan_fn nl_scan; /* the newline finder for this CPU */
 };
+
+/* Newlines are found a block at a time into a bitmap (bit i of word w for
+ * byte 64 * w + i), not with a memchr call per line: lines are mostly
+ * 100-250 bytes, and a call costs as much as finding their newline. */
+
+#ifdef __SSE2__
+static inline __attribute__((always_inline)) uint64_t nl16_sse2(const char *p)
+{
+	__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+	return (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('\n')));
+}
+
+static inline __attribute__((always_inline)) uint64_t nl64_sse2(const char *p)
+{
+	return nl16_sse2(p) | nl16_sse2(p + 16) << 16 | nl16_sse2(p + 32) << 32 | nl16_sse2(p + 48) << 48;
+}
+#else /* the same, a byte at a time */
+static inline uint64_t nl64_sse2(const char *p)
+{
+	uint64_t m = 0;
+	for (int i = 0; i < 64; i++)
+		m |= (uint64_t)(p[i] == '\n') << i;
+	return m;
+}
+#endif
+
+/* The newlines of p[0, n), n <= NL_BLOCK, into bits: whole 64-byte words read
+ * in place, the last, short one copied first (nothing past p + n is read). */
+static void nl_scan_sse2(const char *p, size_t n, uint64_t *bits)
+{
+	size_t i = 0;
+	for (; i + 64 <= n; i += 64)
+		*bits++ = nl64_sse2(p + i);
+	if (i < n) {
+		char t[64] = {0};
+		memcpy(t, p + i, n - i);
+		*bits = nl64_sse2(t);
+	}
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+__attribute__((target("avx2"))) static inline uint64_t nl64_avx2(const char *p)
+{
+	const __m256i nl = _mm256_set1_epi8('\n');
+	__m256i lo = _mm256_loadu_si256((const __m256i *)(const void *)p);
+	__m256i hi = _mm256_loadu_si256((const __m256i *)(const void *)(p + 32));
+	return (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(lo, nl)) |
+	       (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(hi, nl)) << 32;
+}
+
+__attribute__((target("avx2"))) static void nl_scan_avx2(const char *p, size_t n, uint64_t *bits)
+{
+	size_t i = 0;
+	for (; i + 64 <= n; i += 64)
+		*bits++ = nl64_avx2(p + i);
+	if (i < n) {
+		char t[64] = {0};
+		memcpy(t, p + i, n - i);
+		*bits = nl64_avx2(t);
+	}
+}
+#endif
+
+static nl_scan_fn nl_scanner(void)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+	if (__builtin_cpu_supports("avx2"))
+		return nl_scan_avx2;
+#endif
+	return nl_scan_sse2;
+}
 
 static int fill(vg_reader *r)
 {
@@ -201,6 +283,7 @@ vg_reader *vg_reader_open(const char *path, const vg_parser *forced, int *err)
 		goto fail;
 	}
 	r->lineno = 1;
+	r->nl_scan = nl_scanner();
 	if (fill(r) != 0)
 		goto eio;
 	r->parser = forced != NULL ? forced : detect(r);
@@ -286,13 +369,45 @@ static inline int add_record(vg_batch *b, size_t off, uint64_t line)
 	return 0;
 }
 
+/* The line buf[*start, nl) into recs[*nrecs] unless it is blank (lines
+ * counted either way); next: where the line after it starts. 0 when it is too
+ * long to frame in place (left for frame_lines). */
+static inline __attribute__((always_inline)) int frame_one(const char *buf, size_t *start, size_t nl, size_t next,
+							   vg_record *recs, size_t *nrecs, uint64_t *lineno)
+{
+	const char *s = buf + *start;
+	size_t n = nl - *start;
+	size_t k = n > 0 && s[n - 1] == '\r' ? n - 1 : n;
+	if (k > VG_MAX_LINE)
+		return 0;
+	if (k != 0 && !((s[0] == ' ' || s[0] == '\t' || s[0] == '\r') && is_blank(s, k)))
+		recs[(*nrecs)++] = (vg_record){.off = *start, .len = k, .line = *lineno};
+	(*lineno)++;
+	*start = next;
+	return 1;
+}
+
+/* Records room for at least one more: the capacity doubled. */
+static int grow_recs(vg_batch *b)
+{
+	size_t nc = b->cap_recs ? b->cap_recs * 2 : 1024;
+	vg_record *nr = realloc(b->recs, nc * sizeof(*nr));
+	if (nr == NULL)
+		return VG_ENOMEM;
+	b->recs = nr;
+	b->cap_recs = nc;
+	return 0;
+}
+
 /* Lines framed where they were read, for a batch that starts empty: the
  * batch's own buffer becomes the read buffer for the batch (what the reader
  * has not framed yet, normally part of a line, is moved into it), the read
  * fills it and the records point into it; then what is left is moved back
  * into the reader's buffer. The bytes are not copied, and a batch's buffer is
  * always its own: written by the read of the thread that then processes it,
- * into memory that thread used before. Handles whole lines up to VG_MAX_LINE;
+ * into memory that thread used before. (A large unframed rest, as the first
+ * read of a file leaves, is not copied either: the buffers are exchanged.)
+ * Handles whole lines up to VG_MAX_LINE;
  * it stops at anything else (an over-long line, a line longer than the
  * buffer) and leaves it to frame_lines. Returns 1 when the batch holds
  * records, 0 when it holds none (blank lines may have been passed), <0 on
@@ -301,20 +416,30 @@ static int frame_lines_inplace(vg_reader *r, vg_batch *b, size_t max_records, si
 {
 	if (r->skipping || b->len != 0 || b->nrecs != 0)
 		return 0;
+	char *spare = NULL; /* a buffer of the reader's capacity for the reader to keep */
 	if (b->cap < r->cap) {
 		free(b->buf);
-		if ((b->buf = malloc(r->cap)) == NULL) {
-			b->cap = 0;
+		b->buf = NULL;
+		b->cap = 0;
+		if ((spare = malloc(r->cap)) == NULL)
 			return VG_ENOMEM;
-		}
-		b->cap = r->cap;
+	} else {
+		spare = b->buf;
 	}
 	/* the batch's buffer in, the reader's out; reads stop at the reader's
 	 * capacity, so what is left fits back into its buffer */
-	char *const own = r->buf;
-	memcpy(b->buf, own + r->start, r->end - r->start);
-	r->buf = b->buf;
-	r->end -= r->start;
+	char *own = r->buf;
+	size_t pending = r->end - r->start;
+	if (r->start == 0 && pending >= READ_CHUNK / 4) {
+		/* exchanged, not copied */
+		own = spare;
+	} else {
+		memcpy(spare, own + r->start, pending);
+		r->buf = spare;
+	}
+	b->buf = r->buf;
+	b->cap = r->cap;
+	r->end = pending;
 	r->start = r->prev_start = 0;
 	int rc = 0;
 	if (!r->eof && r->end < r->cap / 2)
@@ -323,31 +448,39 @@ static int frame_lines_inplace(vg_reader *r, vg_batch *b, size_t max_records, si
 	const size_t end = r->end;
 	size_t start = 0, nrecs = 0;
 	uint64_t lineno = r->lineno;
-	while (rc == 0 && nrecs < max_records && start < max_bytes && start < end) {
-		const char *s = buf + start, *nl = memchr(s, '\n', end - start);
-		if (nl == NULL && !r->eof)
-			break; /* the rest of this line is still to be read */
-		size_t n = nl != NULL ? (size_t)(nl - s) : end - start;
-		size_t k = n > 0 && s[n - 1] == '\r' ? n - 1 : n;
-		if (k > VG_MAX_LINE)
-			break; /* cut: frame_lines */
-		if (nrecs == b->cap_recs) {
-			size_t nc = b->cap_recs ? b->cap_recs * 2 : 1024;
-			vg_record *nr = realloc(b->recs, nc * sizeof(*nr));
-			if (nr == NULL) {
-				rc = VG_ENOMEM;
-				break;
+	vg_record *recs = b->recs;
+	/* one compare per line for both the record cap and the room for records */
+	size_t lim = b->cap_recs < max_records ? b->cap_recs : max_records;
+	const size_t stop = max_bytes < end ? max_bytes : end;
+	/* a block's newlines, then its lines; the last line of the input may
+	 * have no newline */
+	uint64_t bits[NL_BLOCK / 64];
+	for (size_t cb = 0; rc == 0 && cb < end && start < stop; cb += NL_BLOCK) {
+		size_t cn = end - cb < NL_BLOCK ? end - cb : NL_BLOCK;
+		r->nl_scan(buf + cb, cn, bits);
+		for (size_t w = 0; w < (cn + 63) / 64; w++) {
+			for (uint64_t m = bits[w]; m != 0; m &= m - 1) {
+				if (start >= stop)
+					goto done;
+				if (nrecs == lim) {
+					if (nrecs >= max_records || (rc = grow_recs(b)) != 0)
+						goto done;
+					recs = b->recs;
+					lim = b->cap_recs < max_records ? b->cap_recs : max_records;
+				}
+				size_t nl = cb + 64 * w + (size_t)__builtin_ctzll(m);
+				if (!frame_one(buf, &start, nl, nl + 1, recs, &nrecs, &lineno))
+					goto done;
 			}
-			b->recs = nr;
-			b->cap_recs = nc;
 		}
-		start += nl != NULL ? n + 1 : n;
-		if (k == 0 || ((s[0] == ' ' || s[0] == '\t' || s[0] == '\r') && is_blank(s, k))) {
-			lineno++;
-			continue;
-		}
-		b->recs[nrecs++] = (vg_record){.off = (size_t)(s - buf), .len = k, .line = lineno++};
 	}
+	if (rc == 0 && r->eof && start < stop) {
+		if (nrecs == lim && nrecs < max_records && (rc = grow_recs(b)) == 0)
+			lim = b->cap_recs < max_records ? b->cap_recs : max_records;
+		if (rc == 0 && nrecs < lim)
+			(void)frame_one(buf, &start, end, end, b->recs, &nrecs, &lineno);
+	}
+done:;
 	/* the rest back into the reader's buffer; the batch keeps its own */
 	size_t rest = end - start;
 	memcpy(own, buf + start, rest);

@@ -126,25 +126,27 @@ static void process(worker *w, slot *s)
 	const vg_parser *last = b->parser;
 	size_t last_idx = parser_index(last);
 	vg_matcher_set_block(w->m, b->buf, b->len); /* keywords: one scan per batch */
+	/* per batch, not per record: resets keep it and parsers only read it */
+	w->ev->year_hint = b->year_hint;
 	for (size_t i = 0; i < b->nrecs; i++) {
 		const vg_record *r = &b->recs[i];
 		vg_event_reset(w->ev, b->buf + r->off, r->len, b->path, r->line);
-		w->ev->year_hint = b->year_hint;
 		const vg_parser *used = vg_parse_record(b->parser, w->ev);
-		s->events++;
 		if (used != last) {
 			last = used;
 			last_idx = parser_index(used);
 		}
 		s->per_format[last_idx]++;
-		if (used == NULL)
-			s->unparsed++;
 		s->part.len = 0;
 		int rc = vg_matcher_run(w->m, w->ev, on_match, w);
 		if (rc != 0 && s->err == 0)
 			s->err = rc;
 	}
 	vg_matcher_set_block(w->m, NULL, 0);
+	/* every record is an event; the unparsed ones are those counted as raw
+	 * (parser_index of NULL, and of no parser of the table) */
+	s->events = b->nrecs;
+	s->unparsed = s->per_format[VG_SCAN_MAX_FORMATS - 1];
 }
 
 static void on_corr(void *ud, const vg_corr_alert *a)
