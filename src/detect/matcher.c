@@ -5,14 +5,16 @@
  * make them hold (a rule that cannot hold unless one of a set of its items is
  * hit, a cover, marks itself only from its rarest cover: "a and (b or c)"
  * from a alone, or from b and c; a hit that can only lower a condition marks
- * nothing). Lazy lits are computed at most once per event. No allocation per
- * event. Values recur (program names, actions, methods, user agents): what a
- * database reports for one is remembered per matcher (direct-mapped, keyed by
- * database and bytes), so a repeated value costs a hash and a compare, not a
- * scan. The raw record (time stamp, pid) never recurs: it is scanned uncached
- * or, inside a block (vg_matcher_set_block), taken from one scan of the block
- * per partition (a Hyperscan call costs ~600 instructions before its first
- * byte).
+ * nothing; see fill_lmark for what a hit of each item costs). Lazy lits are
+ * computed at most once per event. No allocation per event. Values recur
+ * (program names, actions, methods, user agents): what a database reports for
+ * one is remembered per matcher (direct-mapped, keyed by database and bytes),
+ * so a repeated value costs a hash and a compare, not a scan; an entry hit
+ * since it came in survives one miss of its slot, so values seen once (query
+ * strings) evict recurring ones less. The raw record (time stamp, pid) never
+ * recurs: it is scanned uncached or, inside a block (vg_matcher_set_block),
+ * taken from one scan of the block per partition (a Hyperscan call costs ~600
+ * instructions before its first byte).
  * Field names are mostly the parsers' string literals, the same pointers
  * event after event: the field database of such a name is remembered per
  * matcher by pointer, so finding it costs no probe and no name compare. */
@@ -32,7 +34,9 @@ enum { ST_UNKNOWN = 0, ST_TRUE = 1, ST_FALSE = 2, ST_MAYBE = 3 };
 
 /* The value cache: a value whose scan reports at most VC_MAXHITS lits (after
  * anchor checks) is remembered, direct-mapped, in one of two tables: short
- * values (names, actions, methods) and longer ones (user agents, paths). */
+ * values (names, actions, methods) and longer ones (user agents, paths). A
+ * value over 64 bytes is hashed by its length and first and last 32 bytes
+ * (where user agents and URLs differ); a hit still compares all of them. */
 #define VC_SHORT 40
 #define VC_SHORT_SLOTS 4096 /* powers of two */
 #define VC_LONG 192
@@ -43,6 +47,7 @@ typedef struct vc_ent {
 	uint32_t fdb1;  /* fdb id + 1; 0: empty */
 	uint16_t len;
 	uint8_t nhits;  /* VC_MAXHITS + 1 while recording: too many to keep */
+	uint8_t ref;    /* hit since it was stored or last spared (hs_value) */
 	uint32_t hits[VC_MAXHITS];
 	char *val;      /* the table's bytes for this slot */
 } vc_ent;
@@ -88,6 +93,19 @@ typedef struct blk_part {
 	uint8_t sorted; /* while recording: ends came in order */
 } blk_part;
 
+/* What a hit of an item does: NM_NO marks it (imark) and makes its rule a
+ * candidate; NM_IMARK (a hit cannot make the rule hold) only marks it, so
+ * that eval_item may trust imark; NM_UNTRACKED does nothing, and eval_item
+ * tests its lits instead: the items of one atom (as cheap to test as imark)
+ * or with a short pattern (hit by most events: marking costs more than the
+ * tests of the rare evaluations). */
+enum { NM_NO = 0, NM_IMARK = 1, NM_UNTRACKED = 2 };
+#define NM_SHORT 4 /* a pattern this short is hit by most events ("GET", "200") */
+
+typedef struct lm_count {
+	uint32_t mark, imark;
+} lm_count;
+
 struct vg_matcher {
 	const vg_engine *e;
 	hs_scratch_t *scratch;
@@ -97,9 +115,11 @@ struct vg_matcher {
 	uint8_t *st;        /* per lit: ST_* for this event */
 	uint32_t *touched;  /* lits whose st is not ST_UNKNOWN */
 	size_t ntouched;
-	uint32_t *imark;    /* per item: == epoch when a lit of it was hit in this event */
+	uint32_t *imark;    /* per item not NM_UNTRACKED: == epoch when a lit of it was hit in this event */
 	uint32_t epoch;     /* this event's number (never 0; wraps with a reset of imark) */
-	uint8_t *nomark;    /* per item: a hit cannot make its rule hold (see item_polarity) */
+	uint8_t *nomark;    /* per item: NM_* (see item_polarity, fill_lmark) */
+	uint32_t *lmark;    /* lit_items reordered per lit: NM_NO items, then NM_IMARK ones, then NM_UNTRACKED */
+	lm_count *nlmark;   /* per lit: how many of its items are NM_NO, NM_IMARK */
 	uint64_t *cand;     /* candidate rules */
 	size_t cmin, cmax;  /* candidate words in use: [cmin, cmax) */
 	const vg_event *ev;
@@ -243,6 +263,41 @@ static int fill_nomark(const vg_engine *e, uint8_t *nomark)
 	return 0;
 }
 
+/* Per lit, its items grouped by what a hit does to them (NM_*), each group
+ * in lit_items order. A lit hit by most events (the short patterns of access
+ * logs, "GET", "200") mostly has items whose hit cannot make their rule hold:
+ * sorted out here, they cost no test per hit. */
+static void fill_lmark(vg_matcher *m)
+{
+	const vg_engine *e = m->e;
+	for (size_t gi = 0; gi < e->ngroups; gi++) { /* fill_nomark's 1 is NM_IMARK */
+		const vg_group *g = &e->groups[gi];
+		for (size_t ri = 0; ri < g->nrules; ri++) {
+			const vg_srule *rl = e->rules[g->rules[ri]];
+			for (size_t k = 0; k < rl->nitems; k++) {
+				const vg_item *it = rl->items[k];
+				if (it->gid < e->nitems && m->nomark[it->gid] == NM_IMARK &&
+				    (it->natoms <= 1 || item_rarity(it) <= NM_SHORT))
+					m->nomark[it->gid] = NM_UNTRACKED;
+			}
+		}
+	}
+	for (size_t id = 0; id < e->nlits; id++) {
+		const vg_lit *l = &e->lits[id];
+		const uint32_t *is = e->lit_items + l->items_off;
+		uint32_t *out = m->lmark + l->items_off, k = 0;
+		for (uint8_t kind = NM_NO; kind <= NM_UNTRACKED; kind++) {
+			for (uint32_t i = 0; i < l->nitems; i++)
+				if (m->nomark[is[i]] == kind)
+					out[k++] = is[i];
+			if (kind == NM_NO)
+				m->nlmark[id].mark = k;
+			else if (kind == NM_IMARK)
+				m->nlmark[id].imark = k - m->nlmark[id].mark;
+		}
+	}
+}
+
 static int vc_init(vc_tab *t, size_t slots, size_t maxlen)
 {
 	t->ents = calloc(slots, sizeof(*t->ents));
@@ -303,6 +358,12 @@ vg_matcher *vg_matcher_new(const vg_engine *e)
 	m->fready = calloc(e->nfdb_ids ? e->nfdb_ids : 1, 1);
 	m->fc = calloc(FC_SLOTS, sizeof(*m->fc));
 	m->nomark = calloc(e->nitems ? e->nitems : 1, 1);
+	size_t nli = 1; /* lit_items' length: the end of its last lit's run */
+	for (size_t i = 0; i < e->nlits; i++)
+		if (e->lits[i].items_off + (size_t)e->lits[i].nitems > nli)
+			nli = e->lits[i].items_off + (size_t)e->lits[i].nitems;
+	m->lmark = malloc(nli * sizeof(*m->lmark));
+	m->nlmark = calloc(nl, sizeof(*m->nlmark));
 	m->bp = calloc(e->nparts ? e->nparts : 1, sizeof(*m->bp));
 	m->md = pcre2_match_data_create(1, NULL);
 	m->js = pcre2_jit_stack_create(32 * 1024, 1024 * 1024, NULL);
@@ -315,7 +376,7 @@ vg_matcher *vg_matcher_new(const vg_engine *e)
 	if (vc_init(&m->vcs, VC_SHORT_SLOTS, VC_SHORT) != 0 || vc_init(&m->vcl, VC_LONG_SLOTS, VC_LONG) != 0 ||
 	    m->st == NULL || m->touched == NULL || m->cand == NULL || m->md == NULL || m->mc == NULL || m->js == NULL ||
 	    m->imark == NULL || m->fc == NULL || m->fready == NULL ||
-	    m->nomark == NULL || m->bp == NULL) {
+	    m->nomark == NULL || m->lmark == NULL || m->nlmark == NULL || m->bp == NULL) {
 		vg_matcher_free(m);
 		return NULL;
 	}
@@ -323,6 +384,7 @@ vg_matcher *vg_matcher_new(const vg_engine *e)
 		vg_matcher_free(m);
 		return NULL;
 	}
+	fill_lmark(m);
 	m->cmin = SIZE_MAX;
 	m->epoch = 1;
 	for (size_t i = 0; i < FC_SLOTS; i++)
@@ -350,6 +412,8 @@ void vg_matcher_free(vg_matcher *m)
 	free(m->vcl.ents);
 	free(m->vcl.bytes);
 	free(m->nomark);
+	free(m->lmark);
+	free(m->nlmark);
 	if (m->bp != NULL)
 		for (size_t i = 0; i < m->e->nparts; i++)
 			free(m->bp[i].hits);
@@ -375,15 +439,17 @@ static inline __attribute__((always_inline)) void lit_hit_inline(vg_matcher *m, 
 	const vg_lit *l = &m->e->lits[id];
 	m->st[id] = st;
 	m->touched[m->ntouched++] = id;
-	const uint32_t *is = m->e->lit_items + l->items_off;
-	for (uint32_t i = 0; i < l->nitems; i++) {
+	const uint32_t *is = m->lmark + l->items_off;
+	const lm_count nc = m->nlmark[id];
+	for (uint32_t i = 0; i < nc.mark; i++) {
 		uint32_t gid = is[i];
 		if (m->imark[gid] == m->epoch)
 			continue;
 		m->imark[gid] = m->epoch;
-		if (!m->nomark[gid])
-			mark_rule(m, m->e->item_rule[gid]);
+		mark_rule(m, m->e->item_rule[gid]);
 	}
+	for (uint32_t i = nc.mark; i < nc.mark + nc.imark; i++)
+		m->imark[is[i]] = m->epoch;
 }
 
 static void lit_hit(vg_matcher *m, uint32_t id, uint8_t st)
@@ -548,7 +614,8 @@ static inline int eval_item(vg_matcher *m, const vg_item *it)
 {
 	int res = 0;
 	uint32_t a0 = 0;
-	if (!it->has_lazy && m->imark[it->gid] != m->epoch)
+	/* imark is not kept for NM_UNTRACKED items (fill_lmark) */
+	if (!it->has_lazy && m->nomark[it->gid] != NM_UNTRACKED && m->imark[it->gid] != m->epoch)
 		return it->neg; /* none of its values can hold */
 	for (uint32_t v = 0; v < it->nvals; v++) {
 		int vr = 0;
@@ -570,10 +637,15 @@ static inline int eval_item(vg_matcher *m, const vg_item *it)
 
 static int eval_expr(vg_matcher *m, const vg_expr *x);
 
-/* A child: items (most children) without a recursive call. */
+/* A child: items (most children) and negated items ("not filter") without a
+ * recursive call. */
 static inline int eval_kid(vg_matcher *m, const vg_expr *k)
 {
-	return k->op == VG_X_ITEM ? eval_item(m, k->item) : eval_expr(m, k);
+	if (k->op == VG_X_ITEM)
+		return eval_item(m, k->item);
+	if (k->op == VG_X_NOT && k->kids[0]->op == VG_X_ITEM)
+		return !eval_item(m, k->kids[0]->item);
+	return eval_expr(m, k);
 }
 
 static int eval_expr(vg_matcher *m, const vg_expr *x)
@@ -665,7 +737,15 @@ static inline uint64_t vc_hash(uint32_t fdb, const char *v, size_t n)
 {
 	/* fixed-size loads only (an overlapping last word), no byte loop */
 	uint64_t h = (uint64_t)fdb * 0x9E3779B97F4A7C15u ^ n, w;
-	if (n >= 8) {
+	if (n > 64) { /* long values (user agents, URLs) differ within their first or last 32 bytes */
+		for (size_t i = 0; i < 32; i += 8) {
+			uint64_t w2;
+			memcpy(&w, v + i, 8);
+			memcpy(&w2, v + n - 32 + i, 8);
+			h = (h ^ w) * 0xFF51AFD7ED558CCDu;
+			h = (h ^ w2) * 0xFF51AFD7ED558CCDu;
+		}
+	} else if (n >= 8) {
 		size_t i = 0;
 		for (; i + 16 <= n; i += 16) { /* two words a turn: less loop control */
 			uint64_t w2;
@@ -700,6 +780,7 @@ static __attribute__((noinline)) int hs_value_scan(vg_matcher *m, vg_fdb *d, con
 	if (c != NULL) {
 		c->fdb1 = 0;
 		c->nhits = 0;
+		c->ref = 0;
 		m->rec = c;
 	}
 	hs_error_t hr = hs_scan(d->db, v, (unsigned)n, 0, m->scratch, on_hit, m);
@@ -730,7 +811,12 @@ static inline int hs_value(vg_matcher *m, vg_fdb *d, const char *v, size_t n)
 				if (lit_wanted(m, c->hits[i]))
 					lit_hit_inline(m, c->hits[i],
 						       m->e->lits[c->hits[i]].mode == VG_LIT_PRE ? ST_MAYBE : ST_TRUE);
+			c->ref = 1;
 			return 0;
+		}
+		if (c->ref) { /* spared: a value hit since it came in outlives one miss */
+			c->ref = 0;
+			c = NULL;
 		}
 	}
 	return hs_value_scan(m, d, v, n, c);
