@@ -133,6 +133,13 @@ struct vg_corr {
 	size_t norder;
 	vg_hashmap *paths;       /* interned copies of event paths */
 	const char *last_interned; /* hits of one file come in runs: compare before the lookup */
+	/* In vg_corr_feed_batch (in_batch), where a pointer holds one path for
+	 * the whole call: the path pointer last interned and its copy, so a run
+	 * of hits of one path compares no text. NULL: none. */
+	int in_batch;
+	const char *batch_raw, *batch_copy;
+	vg_corr_loc *locbuf;     /* scratch: an alert's locations (see fire) */
+	size_t locbuf_cap;
 	char *key;               /* scratch for group keys */
 	size_t keycap;
 	const char **kv;         /* scratch: a hit's group-by values and lengths */
@@ -393,6 +400,7 @@ void vg_corr_free(vg_corr *c)
 	free(c->ncons);
 	free(c->order);
 	free(c->key);
+	free(c->locbuf);
 	free(c->kv);
 	free(c->kl);
 	pool_free(&c->pool);
@@ -623,9 +631,16 @@ static int fire(vg_corr *c, struct cstate *s, struct group *g, uint64_t count, v
 	for (size_t i = 0; i < g->n; i++)
 		total += g->ev[g->start + i].nlocs;
 	size_t nl = total < VG_MAX_CORR_EVENTS ? total : VG_MAX_CORR_EVENTS, skip = total - nl, k = 0;
-	vg_corr_loc *locs = malloc((nl ? nl : 1) * sizeof(*locs));
-	if (locs == NULL)
-		return VG_ENOMEM;
+	/* c's scratch, not a malloc per alert: a chained fire (feed_rule below)
+	 * may reuse it, but only after this one is done with locs */
+	if (nl > c->locbuf_cap) {
+		vg_corr_loc *nb = realloc(c->locbuf, nl * sizeof(*nb));
+		if (nb == NULL)
+			return VG_ENOMEM;
+		c->locbuf = nb;
+		c->locbuf_cap = nl;
+	}
+	vg_corr_loc *locs = c->locbuf;
 	for (size_t i = 0; i < g->n; i++) {
 		const struct cev *v = &g->ev[g->start + i];
 		const vg_corr_loc *vl = v->nlocs > 1 ? v->locs : &v->loc;
@@ -669,7 +684,6 @@ static int fire(vg_corr *c, struct cstate *s, struct group *g, uint64_t count, v
 				 .names = s->def->group_by, .vals = g->vals, .lens = g->vlens, .nf = s->def->ngroup};
 		r = feed_rule(c, &h, a.last_us, cb, ud);
 	}
-	free(locs);
 	return r;
 }
 
@@ -888,10 +902,16 @@ static __attribute__((noinline)) const char *intern_path_slow(vg_corr *c, const 
  * one file come in runs, so the previous copy mostly matches. */
 static inline const char *intern_path(vg_corr *c, const char *path)
 {
+	if (path == c->batch_raw)
+		return c->batch_copy;
 	const char *last = c->last_interned;
-	if (path == last || (last != NULL && strcmp(path, last) == 0))
-		return last;
-	return intern_path_slow(c, path);
+	if (path != last && (last == NULL || strcmp(path, last) != 0) && (last = intern_path_slow(c, path)) == NULL)
+		return NULL;
+	if (c->in_batch) {
+		c->batch_raw = path;
+		c->batch_copy = last;
+	}
+	return last;
 }
 
 /* The values-table hash of value v of group g. */
@@ -1146,6 +1166,20 @@ int vg_corr_feed(vg_corr *c, const vg_corr_hit *hit, vg_corr_alert_fn cb, void *
 	else
 		c->last_ts = ts;
 	return feed_rule(c, hit, ts, cb, ud);
+}
+
+int vg_corr_feed_batch(vg_corr *c, const vg_corr_hit *const *hits, size_t n, vg_corr_alert_fn cb, void *ud)
+{
+	int first = VG_OK;
+	c->in_batch = 1;
+	for (size_t i = 0; i < n; i++) {
+		int r = vg_corr_feed(c, hits[i], cb, ud);
+		if (first == VG_OK)
+			first = r;
+	}
+	c->in_batch = 0;
+	c->batch_raw = c->batch_copy = NULL;
+	return first;
 }
 
 int vg_corr_flush(vg_corr *c, vg_corr_alert_fn cb, void *ud)

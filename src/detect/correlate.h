@@ -6,10 +6,12 @@
  *  - vg_corr_plan_hit (any thread, through a plan built once after compile):
  *    when base rule idx matched ev, copy what the correlations referencing it
  *    need (time, location, group-by and counted values) into arena memory.
- *    NULL when no correlation uses idx.
+ *    NULL when no correlation uses idx. vg_corr_plan_hit_more: the same for
+ *    an event's further base rules, sharing the copies its previous hit made.
  *  - vg_corr_feed (one thread, in input order): advance the windows and call
  *    cb for each correlation that fires; chained correlations see the alerts
- *    of the correlations they reference.
+ *    of the correlations they reference. vg_corr_feed_batch: a run of hits
+ *    made before the call, in one call.
  * Memory is bounded: at most VG_MAX_CORR_GROUPS groups per rule and
  * VG_MAX_CORR_EVENTS events per group (oldest evicted first, counted).
  * A group that fires is reset and then stays silent for one timespan, so a
@@ -82,6 +84,12 @@ typedef struct vg_corr_plan vg_corr_plan;
 vg_corr_plan *vg_corr_plan_new(const vg_engine *e);
 void vg_corr_plan_free(vg_corr_plan *p); /* NULL is a no-op */
 vg_corr_hit *vg_corr_plan_hit(const vg_corr_plan *p, size_t rule_idx, const vg_event *ev, vg_arena *a);
+/* The same, for a further base rule ev matched: prev (NULL: none) is a hit
+ * vg_corr_plan_hit(_more) made with p from this same ev into this same arena a;
+ * the new hit shares prev's copies of the values both read, so an event
+ * matching several base rules looks each field up and copies it once. */
+vg_corr_hit *vg_corr_plan_hit_more(const vg_corr_plan *p, size_t rule_idx, const vg_event *ev, vg_arena *a,
+				   const vg_corr_hit *prev);
 
 vg_corr *vg_corr_new(const vg_engine *e); /* NULL on ENOMEM */
 void vg_corr_free(vg_corr *c);             /* NULL is a no-op */
@@ -91,6 +99,11 @@ void vg_corr_free(vg_corr *c);             /* NULL is a no-op */
  * lives. VG_ENOMEM (that hit is lost, the state stays
  * consistent) or VG_EINVAL (a hit made with another engine). */
 VG_WUR int vg_corr_feed(vg_corr *c, const vg_corr_hit *hit, vg_corr_alert_fn cb, void *ud);
+/* vg_corr_feed of hits[0..n), in order, all made before this call: as each
+ * hit's path is unchanged from its making until it is fed, one pointer holds
+ * one path for the whole call, so paths are compared by pointer only. Every
+ * hit is fed; returns the first error (0 when none). */
+VG_WUR int vg_corr_feed_batch(vg_corr *c, const vg_corr_hit *const *hits, size_t n, vg_corr_alert_fn cb, void *ud);
 /* End of input: decide the open windows of lt/lte/eq/neq correlations
  * (referenced correlations first, so chains see their alerts); those windows
  * are then empty and feeding may continue. 0 or VG_ENOMEM. */

@@ -51,6 +51,7 @@ struct pfield {
 	size_t ntargets;
 	struct look *look; /* the event field names read, in order (targets, or the name itself) */
 	size_t nlook;
+	size_t id; /* equal for fields of any rule that read the same look list */
 };
 
 struct prule {
@@ -132,6 +133,39 @@ static int plan_lookups(struct pfield *f)
 	return VG_OK;
 }
 
+/* 1 when a and b read the same event fields, so hold the same value for
+ * one event. */
+static int same_look(const struct pfield *a, const struct pfield *b)
+{
+	if (a->nlook != b->nlook)
+		return 0;
+	for (size_t i = 0; i < a->nlook; i++)
+		if (a->look[i].len != b->look[i].len || memcmp(a->look[i].name, b->look[i].name, a->look[i].len) != 0)
+			return 0;
+	return 1;
+}
+
+/* Every field's id: that of the first field (of any rule) with the same
+ * look list, else a new one. Few rules feed correlations: quadratic is fine. */
+static void set_ids(vg_corr_plan *p)
+{
+	size_t next = 0;
+	for (size_t i = 0; i < p->nrules; i++) {
+		for (size_t j = 0; j < p->r[i].nf; j++) {
+			struct pfield *f = &p->r[i].f[j];
+			f->id = SIZE_MAX;
+			for (size_t k = 0; k <= i && f->id == SIZE_MAX; k++)
+				for (size_t m = 0; m < p->r[k].nf && (k < i || m < j); m++)
+					if (same_look(&p->r[k].f[m], f)) {
+						f->id = p->r[k].f[m].id;
+						break;
+					}
+			if (f->id == SIZE_MAX)
+				f->id = next++;
+		}
+	}
+}
+
 /* The first event field behind one hit field, or NULL. */
 static inline const vg_field *event_field(const struct pfield *f, const vg_event *ev)
 {
@@ -144,19 +178,33 @@ static inline const vg_field *event_field(const struct pfield *f, const vg_event
 	return NULL;
 }
 
-#define HIT_FAST 16 /* hit fields found in one pass (more: looked up twice) */
+#define HIT_FAST 16 /* hit fields found in one pass (more: looked up twice, never lent) */
+
+/* prev's copy of the value of the field with id (prev a hit of rule pr), or
+ * NULL. */
+static inline const char *lent(const struct prule *pr, const vg_corr_hit *prev, size_t id, size_t *len)
+{
+	for (size_t j = 0; j < pr->nf; j++)
+		if (pr->f[j].id == id) {
+			*len = prev->lens[j];
+			return prev->vals[j];
+		}
+	return NULL;
+}
 
 /* Out of line: most rules that match feed no correlation, and their
- * vg_corr_plan_hit returns before this one's setup. */
+ * vg_corr_plan_hit returns before this one's setup. prev (rule pr): a hit
+ * of the same event in a, or NULL. */
 static __attribute__((noinline)) vg_corr_hit *build_hit(size_t rule_idx, const struct prule *r, const vg_event *ev,
-							 vg_arena *a)
+							 vg_arena *a, const struct prule *pr, const vg_corr_hit *prev)
 {
 	/* one allocation for the hit, its value and length arrays, its
 	 * location and the values' copies (the names are the plan's, the path
-	 * the event's) */
+	 * the event's; values prev holds are shared) */
 	const struct pfield *f = r->f;
 	size_t nf = r->nf, vbytes = 0;
 	const vg_field *fv[HIT_FAST];
+	const char *fs[HIT_FAST]; /* prev's copy of the value, or NULL */
 	size_t fl[HIT_FAST];
 	struct hitmem {
 		vg_corr_hit h;
@@ -166,10 +214,16 @@ static __attribute__((noinline)) vg_corr_hit *build_hit(size_t rule_idx, const s
 	if (nf > VG_MAX_FIELDS)
 		return NULL;
 	for (size_t i = 0; i < nf; i++) {
+		size_t vl;
+		if (i < HIT_FAST && prev != NULL && (fs[i] = lent(pr, prev, f[i].id, &vl)) != NULL) {
+			fl[i] = vl;
+			continue;
+		}
 		const vg_field *v = event_field(&f[i], ev);
 		/* a value ends at its first NUL, as everywhere it is read */
-		size_t vl = v != NULL ? strnlen(v->val, v->val_len) : 0;
+		vl = v != NULL ? strnlen(v->val, v->val_len) : 0;
 		if (i < HIT_FAST) {
+			fs[i] = NULL;
 			fv[i] = v;
 			fl[i] = vl;
 		}
@@ -183,6 +237,11 @@ static __attribute__((noinline)) vg_corr_hit *build_hit(size_t rule_idx, const s
 	char *o = (char *)hm + sizeof(*hm) + arr;
 	hm->loc = (vg_corr_loc){.path = ev->path != NULL ? ev->path : "-", .line = ev->line};
 	for (size_t i = 0; i < nf; i++) {
+		if (i < HIT_FAST && fs[i] != NULL) {
+			vals[i] = fs[i];
+			lens[i] = fl[i];
+			continue;
+		}
 		const vg_field *v = i < HIT_FAST ? fv[i] : event_field(&f[i], ev);
 		size_t vl = i < HIT_FAST ? fl[i] : v != NULL ? strnlen(v->val, v->val_len) : 0;
 		lens[i] = vl;
@@ -234,6 +293,7 @@ vg_corr_plan *vg_corr_plan_new(const vg_engine *e)
 				goto err;
 		}
 	}
+	set_ids(p);
 	return p;
 err:
 	vg_corr_plan_free(p);
@@ -242,9 +302,15 @@ err:
 
 vg_corr_hit *vg_corr_plan_hit(const vg_corr_plan *p, size_t rule_idx, const vg_event *ev, vg_arena *a)
 {
+	return vg_corr_plan_hit_more(p, rule_idx, ev, a, NULL);
+}
+
+vg_corr_hit *vg_corr_plan_hit_more(const vg_corr_plan *p, size_t rule_idx, const vg_event *ev, vg_arena *a,
+				   const vg_corr_hit *prev)
+{
 	if (rule_idx >= p->nrules || !p->r[rule_idx].used)
 		return NULL;
-	return build_hit(rule_idx, &p->r[rule_idx], ev, a);
+	return build_hit(rule_idx, &p->r[rule_idx], ev, a, prev != NULL ? &p->r[prev->rule_idx] : NULL, prev);
 }
 
 /* hit_value when the hint misses: addresses first, then text. */

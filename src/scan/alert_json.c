@@ -530,6 +530,41 @@ static size_t fmt_u64(char *buf, uint64_t v)
 	return n;
 }
 
+/* A further event of a correlation alert with the previous one's path (so
+ * not the array's first: the comma is due), appended in one piece as the
+ * writer's calls would write it: the path's JSON text again, the line as
+ * vg_jsonw_int writes it (line <= INT64_MAX). An alert lists up to
+ * VG_MAX_CORR_EVENTS of them; the calls cost several times this. */
+static void loc_again(vg_jsonw *w, const vg_jsonw_span *at, uint64_t line)
+{
+	static const char head[] = ",{\"path\":", mid[] = ",\"line\":";
+	vg_buf *b = w->out;
+	char num[24];
+	size_t i = sizeof(num);
+	do { /* the digits from the end: no reversal */
+		num[--i] = (char)('0' + line % 10);
+		line /= 10;
+	} while (line != 0);
+	size_t nd = sizeof(num) - i, need = sizeof(head) - 1 + at->len + sizeof(mid) - 1 + nd + 1;
+	if (w->err != 0)
+		return;
+	/* reserved before the copy: the path's text lies in the same buffer */
+	if (b->cap - b->len < need && vg_buf_reserve(b, need) != 0) {
+		w->err = VG_ENOMEM;
+		return;
+	}
+	char *d = b->data + b->len;
+	memcpy(d, head, sizeof(head) - 1);
+	d += sizeof(head) - 1;
+	memcpy(d, b->data + at->off, at->len);
+	d += at->len;
+	memcpy(d, mid, sizeof(mid) - 1);
+	d += sizeof(mid) - 1;
+	memcpy(d, num + i, nd);
+	d[nd] = '}';
+	b->len += need;
+}
+
 static const char *corr_type_name(enum vg_corr_type t)
 {
 	switch (t) {
@@ -601,6 +636,10 @@ int vg_alert_json_corr(vg_buf *out, const vg_engine *e, const vg_corr_alert *a)
 	const char *path = NULL;
 	vg_jsonw_span path_at = {0};
 	for (size_t i = 0; i < a->nlocs; i++) {
+		if (a->locs[i].path == path && a->locs[i].line <= INT64_MAX) {
+			loc_again(&w, &path_at, a->locs[i].line);
+			continue;
+		}
 		vg_jsonw_obj_begin(&w);
 		vg_jsonw_key(&w, "path", 4);
 		if (a->locs[i].path == path) {

@@ -40,6 +40,12 @@ typedef struct worker {
 	vg_matcher *m;
 	slot *cur; /* the slot being processed, for the match callback */
 	const vg_corr_plan *plan;
+	/* The latest correlation hit of the cur slot, made from the record at
+	 * ev_hit_raw (records of a batch never share their first byte), or
+	 * NULL: set per hit and per batch, never per event, so events without
+	 * hits pay nothing. */
+	const vg_corr_hit *ev_hit;
+	const char *ev_hit_raw;
 } worker;
 
 /* Every thread runs the same loop and takes whichever role is free, in this
@@ -108,8 +114,14 @@ static void on_match(void *ud, size_t idx, const vg_rule_info *rule)
 		else
 			s->alerts++;
 	}
-	vg_corr_hit *h = vg_corr_plan_hit(w->plan, idx, w->ev, s->arena);
-	if (h != NULL && vg_buf_append(&s->hits, &h, sizeof(h)) != 0)
+	/* an event matching several base rules: their hits share its values */
+	const vg_corr_hit *prev = w->ev_hit_raw == w->ev->raw ? w->ev_hit : NULL;
+	vg_corr_hit *h = vg_corr_plan_hit_more(w->plan, idx, w->ev, s->arena, prev);
+	if (h == NULL)
+		return;
+	w->ev_hit = h;
+	w->ev_hit_raw = w->ev->raw;
+	if (vg_buf_append(&s->hits, &h, sizeof(h)) != 0)
 		s->err = VG_ENOMEM;
 }
 
@@ -122,6 +134,7 @@ static void process(worker *w, slot *s)
 	memset(s->per_format, 0, sizeof(s->per_format));
 	s->err = 0;
 	w->cur = s;
+	w->ev_hit = NULL; /* the previous batch's hits lie in a reset arena */
 	/* records of a batch mostly keep its parser: its index, looked up once */
 	const vg_parser *last = b->parser;
 	size_t last_idx = parser_index(last);
@@ -171,14 +184,12 @@ static void commit(pipeline *p, slot *s)
 	set_err(&p->out_err, s->err);
 	if (s->out.len > 0 && fwrite(s->out.data, 1, s->out.len, p->o->out) != s->out.len)
 		set_err(&p->out_err, VG_EIO);
-	vg_corr_hit **hits = (vg_corr_hit **)(void *)s->hits.data;
-	size_t nh = s->hits.len / sizeof(*hits);
-	for (size_t i = 0; i < nh; i++) {
-		p->corr_out.len = 0;
-		set_err(&p->out_err, vg_corr_feed(p->corr, hits[i], on_corr, p));
-		if (p->corr_out.len > 0 && fwrite(p->corr_out.data, 1, p->corr_out.len, p->o->out) != p->corr_out.len)
-			set_err(&p->out_err, VG_EIO);
-	}
+	/* the slot's hits in one call: their alerts follow the slot's own */
+	const vg_corr_hit *const *hits = (const vg_corr_hit *const *)(const void *)s->hits.data;
+	p->corr_out.len = 0;
+	set_err(&p->out_err, vg_corr_feed_batch(p->corr, hits, s->hits.len / sizeof(*hits), on_corr, p));
+	if (p->corr_out.len > 0 && fwrite(p->corr_out.data, 1, p->corr_out.len, p->o->out) != p->corr_out.len)
+		set_err(&p->out_err, VG_EIO);
 }
 
 static int cmp_str(const void *a, const void *b)

@@ -44,6 +44,7 @@ typedef struct ctx {
 	size_t ngot;
 	uint8_t category; /* nonzero: events are of this category, no product/service */
 	vg_corr_plan *plan; /* hits are made through it, as `vigil scan` does */
+	int batch;          /* feed an event's hits with vg_corr_feed_batch (as `vigil scan`), else one by one */
 } ctx;
 
 static void on_reject(void *ud, const char *path, const char *rule_id, const char *reason)
@@ -78,7 +79,10 @@ static void on_match(void *ud, size_t idx, const vg_rule_info *rule)
 {
 	(void)rule;
 	ctx *x = ud;
-	const vg_corr_hit *h = vg_corr_plan_hit(x->plan, idx, x->ev, x->a);
+	/* an event's further hits share the values its previous one copied,
+	 * as in `vigil scan` */
+	const vg_corr_hit *prev = x->nhits > 0 ? x->hits[x->nhits - 1] : NULL;
+	const vg_corr_hit *h = vg_corr_plan_hit_more(x->plan, idx, x->ev, x->a, prev);
 	if (h != NULL && x->nhits < 16)
 		x->hits[x->nhits++] = h;
 }
@@ -142,8 +146,11 @@ static void feed_path(ctx *x, const char *path, uint64_t line, int64_t ts, ...)
 	x->nhits = 0;
 	vg_arena_reset(x->a);
 	assert_int_equal(vg_matcher_run(x->m, x->ev, on_match, x), 0);
-	for (size_t i = 0; i < x->nhits; i++)
-		assert_int_equal(vg_corr_feed(x->c, x->hits[i], on_alert, x), 0);
+	if (x->batch)
+		assert_int_equal(vg_corr_feed_batch(x->c, x->hits, x->nhits, on_alert, x), 0);
+	else
+		for (size_t i = 0; i < x->nhits; i++)
+			assert_int_equal(vg_corr_feed(x->c, x->hits[i], on_alert, x), 0);
 }
 
 #define feed(x, line, ts, ...) feed_path(x, "auth.log", line, ts, __VA_ARGS__, NULL)
@@ -922,6 +929,89 @@ static void test_plan_hits(void **state)
 	ctx_free(x);
 }
 
+/* One event matching three base rules whose correlations read overlapping
+ * fields (source.ip by two, user.name counted by one and grouped by
+ * another, host.hostname by one): each hit after the first shares the
+ * copies of the values it has in common with the one before (a wrong share
+ * shows as a wrong group value); fed hit by hit and as a batch, the same
+ * alerts. */
+static const char shared_yaml[] = BASE_RULES
+	"title: any ssh auth\n"
+	"id: 7c1d52b5-0c0e-4e47-9f1a-2a4a4c3f0a03\n"
+	"name: ssh_any\n"
+	"logsource: {product: linux, service: sshd}\n"
+	"detection:\n"
+	"  sel: {event.action|startswith: ssh_}\n"
+	"  condition: sel\n"
+	"---\n"
+	"title: root\n"
+	"id: 7c1d52b5-0c0e-4e47-9f1a-2a4a4c3f0a04\n"
+	"name: ssh_root\n"
+	"logsource: {product: linux, service: sshd}\n"
+	"detection:\n"
+	"  sel: {user.name: root}\n"
+	"  condition: sel\n"
+	"---\n"
+	"title: users per source\n"
+	"id: 7c1d52b5-0c0e-4e47-9f1a-2a4a4c3f0a21\n"
+	"correlation: {type: value_count, rules: [ssh_failed], group-by: [source.ip], timespan: 10m,\n"
+	"  condition: {field: user.name, gte: 2}}\n"
+	"---\n"
+	"title: per host and user\n"
+	"id: 7c1d52b5-0c0e-4e47-9f1a-2a4a4c3f0a22\n"
+	"correlation: {type: event_count, rules: [ssh_any], group-by: [host.hostname, user.name], timespan: 10m,\n"
+	"  condition: {gte: 2}}\n"
+	"---\n"
+	"title: root per source\n"
+	"id: 7c1d52b5-0c0e-4e47-9f1a-2a4a4c3f0a23\n"
+	"correlation: {type: event_count, rules: [ssh_root], group-by: [source.ip], timespan: 10m,\n"
+	"  condition: {gte: 2}}\n";
+
+static void shared_scenario(ctx *x)
+{
+	feed(x, 1, S(1), FAIL("10.0.0.1", "root"), "host.hostname", "h1");
+	assert_int_equal(x->nhits, 3);
+	feed(x, 2, S(2), FAIL("10.0.0.1", "admin"), "host.hostname", "h1");
+	feed(x, 3, S(3), OK("10.0.0.2", "root"), "host.hostname", "h2");
+	feed(x, 4, S(4), FAIL("10.0.0.1", "root"), "host.hostname", "h1");
+}
+
+static void test_hits_of_one_event(void **state)
+{
+	(void)state;
+	ctx *x = ctx_new(shared_yaml), *y = ctx_new(shared_yaml);
+	y->batch = 1;
+	shared_scenario(x);
+	shared_scenario(y);
+	assert_int_equal(x->ngot, 3);
+	assert_string_equal(x->got[0].title, "users per source"); /* root, admin from 10.0.0.1 */
+	assert_string_equal(x->got[0].vals[0], "10.0.0.1");
+	assert_int_equal(x->got[0].lines[1], 2);
+	assert_string_equal(x->got[1].title, "per host and user"); /* h1 root: lines 1, 4 */
+	assert_string_equal(x->got[1].vals[0], "h1");
+	assert_string_equal(x->got[1].vals[1], "root");
+	assert_string_equal(x->got[2].title, "root per source"); /* 10.0.0.1 root: lines 1, 4 */
+	assert_string_equal(x->got[2].vals[0], "10.0.0.1");
+	assert_int_equal(x->got[2].lines[0], 1);
+	assert_int_equal(x->got[2].lines[1], 4);
+	assert_int_equal(y->ngot, x->ngot);
+	for (size_t i = 0; i < x->ngot; i++) {
+		const got *a = &x->got[i], *b = &y->got[i];
+		assert_string_equal(a->title, b->title);
+		assert_int_equal(a->count, b->count);
+		assert_int_equal(a->ngroup, b->ngroup);
+		for (size_t k = 0; k < a->ngroup && k < 4; k++)
+			assert_string_equal(a->vals[k], b->vals[k]);
+		assert_int_equal(a->nlocs, b->nlocs);
+		for (size_t k = 0; k < a->nlocs && k < 16; k++) {
+			assert_int_equal(a->lines[k], b->lines[k]);
+			assert_string_equal(a->paths[k], b->paths[k]);
+		}
+	}
+	ctx_free(x);
+	ctx_free(y);
+}
+
 /* A rule no correlation references makes no hit. */
 static void test_no_hit_for_unreferenced(void **state)
 {
@@ -956,6 +1046,7 @@ int main(void)
 		cmocka_unit_test(test_plan_hits),
 		cmocka_unit_test(test_path_buffer_reused),
 		cmocka_unit_test(test_group_field_position),
+		cmocka_unit_test(test_hits_of_one_event),
 		cmocka_unit_test(test_no_hit_for_unreferenced),
 		cmocka_unit_test(test_paths_by_content),
 		cmocka_unit_test(test_lateness),
