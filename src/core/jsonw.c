@@ -6,11 +6,28 @@
 
 #include "core/err.h"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 void vg_jsonw_init(vg_jsonw *w, vg_buf *out)
 {
 	memset(w, 0, sizeof(*w));
 	w->out = out;
 	w->first[0] = 1;
+}
+
+/* The rare case of put: growing the output (or an error). Out of line, so
+ * the callers' common paths make no call and need no stack frame. */
+static __attribute__((noinline, cold)) void put_grow(vg_jsonw *w, const char *p, size_t n)
+{
+	if (w->err == 0 && vg_buf_append(w->out, p, n) != 0)
+		w->err = VG_ENOMEM;
+}
+
+static __attribute__((noinline, cold)) void put1_grow(vg_jsonw *w, char c)
+{
+	put_grow(w, &c, 1);
 }
 
 static inline void put(vg_jsonw *w, const char *p, size_t n)
@@ -21,8 +38,7 @@ static inline void put(vg_jsonw *w, const char *p, size_t n)
 		b->len += n;
 		return;
 	}
-	if (w->err == 0 && vg_buf_append(b, p, n) != 0)
-		w->err = VG_ENOMEM;
+	put_grow(w, p, n);
 }
 
 static inline void put1(vg_jsonw *w, char c)
@@ -32,7 +48,7 @@ static inline void put1(vg_jsonw *w, char c)
 		b->data[b->len++] = c;
 		return;
 	}
-	put(w, &c, 1);
+	put1_grow(w, c);
 }
 
 /* Separator before a key, or before a value of an array or the top. */
@@ -102,63 +118,121 @@ static size_t utf8_len(const unsigned char *p, size_t n)
 	return k;
 }
 
+typedef uint8_t v16 __attribute__((vector_size(16)));
+typedef int8_t s16 __attribute__((vector_size(16)));
+typedef uint64_t u64x2 __attribute__((vector_size(16)));
+
 /* The bytes a JSON string cannot carry as they are (controls, '"', '\\')
  * or that must be checked as UTF-8 (>= 0x80). */
-typedef uint8_t v16 __attribute__((vector_size(16)));
-
 static inline int special(unsigned c)
 {
 	return c - 0x20u >= 0x60u || c == '"' || c == '\\';
 }
 
-/* 1 if none of the 8 bytes of x is special (SWAR: a byte < 0x20, >= 0x80,
- * '"' or '\\' sets its high bit in m; borrows only run upwards from a byte
- * that is special itself, so the answer is exact). */
-static inline int plain8(uint64_t x)
+/* Bit i set if byte i of x is special (a vector compare: SSE2 on x86-64,
+ * NEON on arm64, plain code elsewhere). */
+static inline unsigned special_mask(v16 x)
 {
-	const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
-	uint64_t q = x ^ (ones * '"'), b = x ^ (ones * '\\');
-	uint64_t m = x | ((x - ones * 0x20) & ~x) | ((q - ones) & ~q) | ((b - ones) & ~b);
-	return (m & highs) == 0;
+	/* as signed bytes, those below 0x20 and those >= 0x80 (negative) are
+	 * both less than 0x20: one compare */
+	v16 m = (v16)((s16)x < 0x20) | (x == '"') | (x == '\\');
+#if defined(__SSE2__)
+	return (unsigned)_mm_movemask_epi8((__m128i)m);
+#elif __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	/* lane k keeps bit k of its byte; the multiply gathers the 8 bits of
+	 * a word in its top byte (no two overlap, so no carries) */
+	uint64_t l[2];
+	const uint64_t bits = 0x8040201008040201ull, ones = 0x0101010101010101ull;
+	memcpy(l, &m, 16);
+	return (unsigned)(((l[0] & bits) * ones) >> 56) | (unsigned)(((l[1] & bits) * ones) >> 56) << 8;
+#else
+	unsigned r = 0;
+	for (int i = 0; i < 16; i++)
+		r |= (unsigned)(m[i] != 0) << i;
+	return r;
+#endif
+}
+
+/* The same for the 16 bytes at p. */
+static inline unsigned special16(const unsigned char *p)
+{
+	v16 x;
+	memcpy(&x, p, 16);
+	return special_mask(x);
+}
+
+/* 1 if none of k[0..n) is special, n <= 16: two words (or halves),
+ * overlapping, checked in one vector instead of a loop. */
+static inline int plain_short(const char *k, size_t n)
+{
+	uint64_t a, b;
+	if (n >= 8) {
+		memcpy(&a, k, 8);
+		memcpy(&b, k + n - 8, 8);
+	} else if (n >= 4) {
+		uint32_t u, v;
+		memcpy(&u, k, 4);
+		memcpy(&v, k + n - 4, 4);
+		a = b = (uint64_t)u << 32 | v;
+	} else {
+		/* bytes 0, n/2 and n-1 are all of 1 to 3 */
+		return n == 0 || !(special((unsigned char)k[0]) | special((unsigned char)k[n / 2]) |
+				   special((unsigned char)k[n - 1]));
+	}
+	return special_mask((v16)(u64x2){a, b}) == 0;
+}
+
+/* memcpy(d, k, n) for n <= 16, the same way. */
+static inline void copy_short(char *d, const char *k, size_t n)
+{
+	if (n >= 8) {
+		memcpy(d, k, 8);
+		memcpy(d + n - 8, k + n - 8, 8);
+	} else if (n >= 4) {
+		memcpy(d, k, 4);
+		memcpy(d + n - 4, k + n - 4, 4);
+	} else if (n > 0) {
+		/* bytes 0, n/2 and n-1 are all of 1 to 3 (no loop: a loop
+		 * here becomes a call to memcpy) */
+		d[0] = k[0];
+		d[n / 2] = k[n / 2];
+		d[n - 1] = k[n - 1];
+	}
+}
+
+/* Index of the first special byte of u[i..n), or n: 16 bytes a step, the
+ * last step overlapping what was checked (its lanes before i are
+ * ignored), so no byte-by-byte tail for strings of 16 bytes or more. */
+static inline size_t next_special(const unsigned char *u, size_t i, size_t n)
+{
+	if (n < 16) {
+		while (i < n && !special(u[i]))
+			i++;
+		return i;
+	}
+	for (; i + 16 <= n; i += 16) {
+		unsigned m = special16(u + i);
+		if (m != 0)
+			return i + (size_t)__builtin_ctz(m);
+	}
+	if (i >= n)
+		return n;
+	unsigned m = special16(u + n - 16) >> (i - (n - 16));
+	return m != 0 ? i + (size_t)__builtin_ctz(m) : n;
 }
 
 static void quoted(vg_jsonw *w, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
 	const unsigned char *u = (const unsigned char *)s;
+	vg_buf *b = w->out;
 	/* room for the common case (nothing to escape) in one go */
-	if (w->err == 0 && w->out->cap - w->out->len < n + 2 && vg_buf_reserve(w->out, n + 2) != 0)
+	if (w->err == 0 && b->cap - b->len < n + 2 && vg_buf_reserve(b, n + 2) != 0)
 		w->err = VG_ENOMEM;
 	put1(w, '"');
 	size_t run = 0; /* start of the pending run of bytes that need no escape */
-	for (size_t i = 0; i < n;) {
-		/* 16 bytes at a time while none is special (vector compare: SSE2 on
-		 * x86-64, NEON on arm64, plain code elsewhere) */
-		while (i + 16 <= n) {
-			v16 x, m;
-			memcpy(&x, u + i, 16);
-			m = ((v16)(x - (v16){0}) - 0x20 >= 0x60) | (x == '"') | (x == '\\');
-			uint64_t lanes[2];
-			memcpy(lanes, &m, 16);
-			if ((lanes[0] | lanes[1]) != 0)
-				break;
-			i += 16;
-		}
-		/* then 8 */
-		while (i + 8 <= n) {
-			uint64_t x;
-			memcpy(&x, u + i, 8);
-			if (!plain8(x))
-				break;
-			i += 8;
-		}
-		if (i >= n)
-			break;
+	for (size_t i = next_special(u, 0, n); i < n; i = next_special(u, i, n)) {
 		unsigned c = u[i];
-		if (!special(c)) {
-			i++;
-			continue;
-		}
 		size_t k = c >= 0x80 ? utf8_len(u + i, n - i) : 0;
 		if (k > 0) {
 			i += k;
@@ -184,41 +258,42 @@ static void quoted(vg_jsonw *w, const char *s, size_t n)
 	put1(w, '"');
 }
 
-/* 1 if none of k[0..n) is special, n <= 16: two words (or halves),
- * overlapping, instead of a loop. */
-static inline int plain_short(const char *k, size_t n)
+/* Keys and most values are short and need no escaping: when n <= 16, no
+ * byte is special and the room is there, the comma (if any), the quoted
+ * string and the colon (if any) are written with one check and one copy.
+ * No call on this path, so its callers need no stack frame. 1 if written,
+ * 0 if left to the general path. */
+static inline __attribute__((always_inline)) int short_plain(vg_jsonw *w, size_t comma, const char *s, size_t n, size_t colon)
 {
-	uint64_t x, y;
-	uint32_t u, v;
-	if (n >= 8) {
-		memcpy(&x, k, 8);
-		memcpy(&y, k + n - 8, 8);
-		return plain8(x) && plain8(y);
-	}
-	if (n >= 4) {
-		memcpy(&u, k, 4);
-		memcpy(&v, k + n - 4, 4);
-		return plain8((uint64_t)u << 32 | v);
-	}
-	for (size_t i = 0; i < n; i++)
-		if (special((unsigned char)k[i]))
-			return 0;
+	vg_buf *b = w->out;
+	size_t need = comma + n + 2 + colon;
+	if (n > 16 || w->err != 0 || b->cap - b->len < need || !plain_short(s, n))
+		return 0;
+	char *d = b->data + b->len;
+	d[0] = ',';
+	d += comma; /* without a comma, the quote overwrites it */
+	d[0] = '"';
+	copy_short(d + 1, s, n);
+	d[n + 1] = '"';
+	if (colon)
+		d[n + 2] = ':';
+	b->len += need;
 	return 1;
 }
 
-/* memcpy(d, k, n) for n <= 16, the same way. */
-static inline void copy_short(char *d, const char *k, size_t n)
+/* The general paths, out of line (see short_plain). */
+static __attribute__((noinline)) void key_slow(vg_jsonw *w, const char *k, size_t n)
 {
-	if (n >= 8) {
-		memcpy(d, k, 8);
-		memcpy(d + n - 8, k + n - 8, 8);
-	} else if (n >= 4) {
-		memcpy(d, k, 4);
-		memcpy(d + n - 4, k + n - 4, 4);
-	} else {
-		for (size_t i = 0; i < n; i++)
-			d[i] = k[i];
-	}
+	sep_member(w);
+	quoted(w, k, n);
+	put1(w, ':');
+	w->after_key = 1;
+}
+
+static __attribute__((noinline)) void str_slow(vg_jsonw *w, const char *s, size_t n)
+{
+	sep(w);
+	quoted(w, s, n);
 }
 
 void vg_jsonw_key(vg_jsonw *w, const char *k, size_t n)
@@ -227,28 +302,22 @@ void vg_jsonw_key(vg_jsonw *w, const char *k, size_t n)
 		w->err = VG_EINVAL;
 		return;
 	}
-	sep_member(w);
-	/* keys are mostly short names that need no escaping: one check, one copy */
-	vg_buf *b = w->out;
-	if (n <= 16 && w->err == 0 && plain_short(k, n) && (b->cap - b->len >= n + 3 || vg_buf_reserve(b, n + 3) == 0)) {
-		char *d = b->data + b->len;
-		d[0] = '"';
-		copy_short(d + 1, k, n);
-		d[n + 1] = '"';
-		d[n + 2] = ':';
-		b->len += n + 3;
+	if (short_plain(w, !w->first[w->depth], k, n, 1)) {
+		w->first[w->depth] = 0;
 		w->after_key = 1;
 		return;
 	}
-	quoted(w, k, n);
-	put1(w, ':');
-	w->after_key = 1;
+	key_slow(w, k, n);
 }
 
 void vg_jsonw_str(vg_jsonw *w, const char *s, size_t n)
 {
-	sep(w);
-	quoted(w, s, n);
+	/* the usual case: a value after its key (no separator) */
+	if (w->after_key && short_plain(w, 0, s, n, 0)) {
+		w->after_key = 0;
+		return;
+	}
+	str_slow(w, s, n);
 }
 
 void vg_jsonw_str_at(vg_jsonw *w, const char *s, size_t n, vg_jsonw_span *at)

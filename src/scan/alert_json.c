@@ -52,23 +52,90 @@ static int ent_cmp(const void *x, const void *y)
 	return c != 0 ? c : (a->idx > b->idx) - (a->idx < b->idx);
 }
 
+/* The first 8 bytes of name p[0..len) as a big-endian number in
+ * name_cmp's order: '.' is 0, any other byte one more than itself, a byte
+ * past the end 0 (so "a" and "a." tie and name_cmp decides). Sets *ff when
+ * a byte is 0xFF (its "one more" would not fit). */
+static inline uint64_t sort_word(const char *p, size_t len, int *ff)
+{
+	size_t n = len < 8 ? len : 8;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	/* the n bytes as a little-endian word (overlapping loads, no loop), then
+	 * all 8 mapped at once */
+	uint64_t x = 0;
+	if (n == 8) {
+		memcpy(&x, p, 8);
+	} else if (n >= 4) {
+		uint32_t lo, hi;
+		memcpy(&lo, p, 4);
+		memcpy(&hi, p + n - 4, 4);
+		x = lo | (uint64_t)hi << (8 * (n - 4));
+	} else {
+		for (size_t i = 0; i < n; i++)
+			x |= (uint64_t)(unsigned char)p[i] << (8 * i);
+	}
+	const uint64_t ones = 0x0101010101010101ull, low7 = 0x7F7F7F7F7F7F7F7Full;
+	uint64_t valid = n == 8 ? ~(uint64_t)0 : ((uint64_t)1 << (8 * n)) - 1;
+	uint64_t t = x ^ (ones * '.'), u = ~x;
+	uint64_t dot = ~(((t & low7) + low7) | t | low7) & valid; /* 0x80 in each '.' byte */
+	uint64_t all1 = ~(((u & low7) + low7) | u | low7) & valid; /* 0x80 in each 0xFF byte */
+	if (all1 != 0)
+		*ff = 1;
+	uint64_t y = (x + (ones & valid)) & ~((dot >> 7) * 0xFF);
+	return __builtin_bswap64(y);
+#else
+	uint64_t x = 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned c = (unsigned char)p[i];
+		if (c == 0xFF)
+			*ff = 1;
+		x |= (uint64_t)(c == '.' ? 0 : c + 1) << (56 - 8 * i);
+	}
+	return x;
+#endif
+}
+
 /* Sorts ents (stable: ties keep their idx order); insertion sort for the
- * usual few dozen fields, qsort beyond. */
+ * usual few dozen fields, qsort beyond. The insertion sort moves keys, not
+ * entries: the first 8 bytes of the name in name_cmp's order (see
+ * sort_word) and the entry's index, so most comparisons are one integer
+ * compare and name_cmp only breaks ties. */
 static void sort_ents(struct ent *ents, size_t n)
 {
 	if (n > 64) {
 		qsort(ents, n, sizeof(ents[0]), ent_cmp);
 		return;
 	}
+	struct key {
+		uint64_t word;
+		size_t idx; /* into ents */
+	} keys[64];
+	int ff = 0;
+	for (size_t i = 0; i < n; i++)
+		keys[i] = (struct key){sort_word(ents[i].name, ents[i].name_len, &ff), i};
+	if (ff) /* a 0xFF byte: no shortcut, every comparison by name_cmp */
+		for (size_t i = 0; i < n; i++)
+			keys[i].word = 0;
+	int sorted = 1;
 	for (size_t i = 1; i < n; i++) {
-		struct ent x = ents[i];
+		struct key x = keys[i];
 		size_t j = i;
-		while (j > 0 && ent_cmp(&ents[j - 1], &x) > 0) {
-			ents[j] = ents[j - 1];
+		while (j > 0) {
+			const struct key *y = &keys[j - 1];
+			if (y->word != x.word ? y->word < x.word : ent_cmp(&ents[y->idx], &ents[x.idx]) <= 0)
+				break;
+			keys[j] = *y;
 			j--;
 		}
-		ents[j] = x;
+		keys[j] = x;
+		sorted &= j == i;
 	}
+	if (sorted)
+		return;
+	struct ent tmp[64];
+	memcpy(tmp, ents, n * sizeof(ents[0]));
+	for (size_t i = 0; i < n; i++)
+		ents[i] = tmp[keys[i].idx];
 }
 
 /* Names the alert sets itself; an event field of the same name is not copied. */
@@ -91,7 +158,7 @@ static int reserved(const char *n, size_t len)
 	return 0;
 }
 
-static void write_value(vg_jsonw *w, const struct ent *e)
+static inline void write_value(vg_jsonw *w, const struct ent *e)
 {
 	switch (e->type) {
 	case VG_V_NULL: vg_jsonw_null(w); break;
@@ -103,62 +170,111 @@ static void write_value(vg_jsonw *w, const struct ent *e)
 
 #define MAX_SEGS 32
 
-/* Split name at dots: offsets of segment starts and lengths. */
-static size_t segments(const struct ent *e, uint32_t *off, uint32_t *len)
+/* Length of the common prefix of a[0..an) and b[0..bn), 8 bytes a step. */
+static size_t common_prefix(const char *a, size_t an, const char *b, size_t bn)
 {
-	size_t n = 0;
-	uint32_t start = 0;
-	for (uint32_t i = 0; i <= e->name_len; i++) {
-		if (i == e->name_len || (e->name[i] == '.' && n < MAX_SEGS - 1)) {
-			off[n] = start;
-			len[n++] = i - start;
-			start = i + 1;
+	size_t n = an < bn ? an : bn, i = 0;
+	for (; i + 8 <= n; i += 8) {
+		uint64_t x, y;
+		memcpy(&x, a + i, 8);
+		memcpy(&y, b + i, 8);
+		if (x != y) {
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+			return i + (size_t)__builtin_ctzll(x ^ y) / 8;
+#else
+			return i + (size_t)__builtin_clzll(x ^ y) / 8;
+#endif
 		}
 	}
-	return n;
+	while (i < n && a[i] == b[i])
+		i++;
+	return i;
 }
 
+/* Where segment number s of name[0..len), starting at off, ends: at its
+ * dot, or at len for the last segment (the MAX_SEGS-th takes the rest). */
+static inline uint32_t seg_end(const char *name, uint32_t len, uint32_t off, size_t s)
+{
+	if (s >= MAX_SEGS - 1)
+		return len;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	/* 8 bytes a step: a '.' byte becomes 0, found exactly (no borrows) */
+	const uint64_t ones = 0x0101010101010101ull, low7 = 0x7F7F7F7F7F7F7F7Full;
+	for (; len - off >= 8; off += 8) {
+		uint64_t t;
+		memcpy(&t, name + off, 8);
+		t ^= ones * '.';
+		uint64_t dot = ~(((t & low7) + low7) | t | low7);
+		if (dot != 0)
+			return off + (uint32_t)__builtin_ctzll(dot) / 8;
+	}
+	if (off < len && len >= 8) {
+		/* the rest (under 8 bytes) as the name's last 8, its bytes before
+		 * off shifted out */
+		uint64_t t;
+		memcpy(&t, name + len - 8, 8);
+		t ^= ones * '.';
+		uint64_t dot = ~(((t & low7) + low7) | t | low7) >> (8 * (off - (len - 8)));
+		return dot != 0 ? off + (uint32_t)__builtin_ctzll(dot) / 8 : len;
+	}
+#endif
+	while (off < len && name[off] != '.')
+		off++;
+	return off;
+}
+
+/* Names are split at dots into nested objects. The open objects are
+ * always the first `depth` segments of the previous name (kept or opened
+ * by it), so a name keeps the levels whose dot lies inside its common
+ * prefix with the previous name, and only its own tail is split. */
 static void write_fields(vg_jsonw *w, struct ent *ents, size_t n)
 {
-	/* the open objects below the root: their keys */
-	const char *open_key[MAX_SEGS];
-	uint32_t open_len[MAX_SEGS];
+	/* the open objects below the root: where each one's segment ends (at
+	 * its dot) in the previous name */
+	uint32_t open_end[MAX_SEGS];
 	size_t depth = 0;
 	/* last key written at each depth, to catch a leaf in the way of an object */
 	const char *last_key[MAX_SEGS + 1] = {0};
 	uint32_t last_len[MAX_SEGS + 1] = {0};
+	size_t same = 0; /* common prefix of ents[i]'s name and the previous name */
 	for (size_t i = 0; i < n;) {
-		size_t j = i + 1;
-		while (j < n && ents[j].name_len == ents[i].name_len && memcmp(ents[j].name, ents[i].name, ents[i].name_len) == 0)
-			j++;
-		uint32_t off[MAX_SEGS], len[MAX_SEGS];
-		size_t ns = segments(&ents[i], off, len), k = 0;
 		const char *nm = ents[i].name;
-		while (k < depth && k + 1 < ns && open_len[k] == len[k] && memcmp(open_key[k], nm + off[k], len[k]) == 0)
+		uint32_t nl = ents[i].name_len;
+		size_t j = i + 1, next = 0;
+		for (; j < n; j++) {
+			next = common_prefix(nm, nl, ents[j].name, ents[j].name_len);
+			if (next != nl || ents[j].name_len != nl)
+				break;
+		}
+		size_t k = 0;
+		while (k < depth && open_end[k] < same)
 			k++;
 		while (depth > k) {
 			vg_jsonw_obj_end(w);
 			depth--;
 		}
-		size_t s = k;
-		for (; s + 1 < ns; s++) {
-			if (last_key[depth] != NULL && last_len[depth] == len[s] && memcmp(last_key[depth], nm + off[s], len[s]) == 0)
+		uint32_t off = k == 0 ? 0 : open_end[k - 1] + 1;
+		uint32_t end = seg_end(nm, nl, off, k);
+		for (size_t s = k; end < nl; s++) {
+			uint32_t len = end - off;
+			if (last_key[depth] != NULL && last_len[depth] == len && memcmp(last_key[depth], nm + off, len) == 0)
 				break; /* a leaf of this name was written: keep the rest dotted */
-			vg_jsonw_key(w, nm + off[s], len[s]);
-			last_key[depth] = nm + off[s];
-			last_len[depth] = len[s];
+			vg_jsonw_key(w, nm + off, len);
+			last_key[depth] = nm + off;
+			last_len[depth] = len;
 			vg_jsonw_obj_begin(w);
-			open_key[depth] = nm + off[s];
-			open_len[depth] = len[s];
+			open_end[depth] = end;
 			depth++;
 			last_key[depth] = NULL;
+			off = end + 1;
+			end = seg_end(nm, nl, off, s + 1);
 		}
 		/* the leaf: the remaining segments as one key. What is remembered is
 		 * its first segment, so later names under a blocked "x" also stay
 		 * dotted instead of opening a second "x". */
-		vg_jsonw_key(w, nm + off[s], ents[i].name_len - off[s]);
-		last_key[depth] = nm + off[s];
-		last_len[depth] = len[s];
+		vg_jsonw_key(w, nm + off, nl - off);
+		last_key[depth] = nm + off;
+		last_len[depth] = end - off;
 		if (j - i > 1)
 			vg_jsonw_arr_begin(w);
 		for (size_t v = i; v < j; v++)
@@ -166,6 +282,7 @@ static void write_fields(vg_jsonw *w, struct ent *ents, size_t n)
 		if (j - i > 1)
 			vg_jsonw_arr_end(w);
 		i = j;
+		same = next;
 	}
 	while (depth > 0) {
 		vg_jsonw_obj_end(w);
