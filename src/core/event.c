@@ -28,21 +28,6 @@ void vg_event_free(vg_event *ev)
 	free(ev);
 }
 
-void vg_event_reset(vg_event *ev, const char *raw, size_t raw_len, const char *path, uint64_t line)
-{
-	ev->raw = raw;
-	ev->raw_len = raw_len;
-	ev->path = path;
-	ev->line = line;
-	ev->ts_us = VG_TS_NONE;
-	ev->format = "raw";
-	ev->layer = VG_LAYER_UNKNOWN;
-	ev->product = ev->service = ev->category = 0;
-	ev->nfields = 0;
-	ev->dropped = 0;
-	vg_arena_reset(ev->arena); /* last: a tail call, no registers to keep */
-}
-
 int vg_event_add_copy(vg_event *ev, const char *name, size_t name_len, const char *val, size_t val_len, enum vg_vtype type)
 {
 	char *v = vg_arena_strndup(ev->arena, val, val_len);

@@ -90,8 +90,24 @@ static inline uint32_t vg_field_hash(const char *p, size_t n)
 
 vg_event *vg_event_new(void); /* NULL on ENOMEM; vg_event_free(NULL) is a no-op */
 void vg_event_free(vg_event *ev);
-/* Forget fields, reset the arena, and point at a new raw record. */
-void vg_event_reset(vg_event *ev, const char *raw, size_t raw_len, const char *path, uint64_t line);
+/* Forget fields, reset the arena, and point at a new raw record (format
+ * "raw", no timestamp, layer and logsource ids 0; year_hint and the time
+ * caches are kept). Inline: it runs once per record, and a parser's failure
+ * runs it again. */
+static inline void vg_event_reset(vg_event *ev, const char *raw, size_t raw_len, const char *path, uint64_t line)
+{
+	ev->raw = raw;
+	ev->raw_len = raw_len;
+	ev->path = path;
+	ev->line = line;
+	ev->ts_us = VG_TS_NONE;
+	ev->format = "raw";
+	ev->layer = VG_LAYER_UNKNOWN;
+	ev->product = ev->service = ev->category = 0;
+	ev->nfields = 0;
+	ev->dropped = 0;
+	vg_arena_reset(ev->arena);
+}
 
 /* Add a field. name and val must stay valid until the next reset (slices of the
  * raw record, static strings, or arena memory). Returns VG_ELIMIT (and counts

@@ -160,11 +160,12 @@ static inline int two_digits(const char *p)
 	return a > 9 || b > 9 || s > 60 ? -1 : (int)s;
 }
 
-/* The BSD cache holds the minute of the last stamp: its first 13 bytes
- * ("Jun 14 15:16:") as k0 = bytes [0, 8) and k1 = bytes [5, 13), and in us
- * the time of its second 0. Every check vg_time_bsd makes on a stamp is on
- * those 13 bytes but the seconds' two digits: a stamp of the same minute
- * (and year) is the minute's time plus its seconds. */
+/* The BSD cache holds the last stamp, its 15 bytes as k0 = [0, 8) and k1 =
+ * [7, 15) with its time in us, and its minute: the first 13 bytes ("Jun 14
+ * 15:16:") as k0 and k2 = [5, 13), the time of its second 0 in minute, both
+ * for year. Every check vg_time_bsd makes on a stamp is on those 13 bytes
+ * but the seconds' two digits: a stamp of the same minute (and year) is the
+ * minute's time plus its seconds. */
 
 /* The fraction after a stamp of time t, if any: bytes consumed in all. */
 static size_t bsd_tail(const char *p, size_t n, int64_t t, int64_t *us)
@@ -176,36 +177,26 @@ static size_t bsd_tail(const char *p, size_t n, int64_t t, int64_t *us)
 	return i;
 }
 
-/* A stamp of another minute (or year): parsed, and its minute cached. */
-static __attribute__((noinline)) size_t bsd_miss(vg_time_cache *c, const char *p, size_t n, int year, int64_t *us)
-{
-	int64_t t;
-	if (vg_time_bsd(p, 15, year, &t) != 15)
-		return 0;
-	/* vg_time_bsd accepted the seconds, so two_digits does too */
-	uint64_t k0, k1;
-	memcpy(&k0, p, 8);
-	memcpy(&k1, p + 5, 8);
-	int64_t minute = t - (int64_t)two_digits(p + 13) * 1000000;
-	*c = (vg_time_cache){.k0 = k0, .k1 = k1, .us = minute, .year = year, .ok = 1};
-	return bsd_tail(p, n, t, us);
-}
-
-size_t vg_time_bsd_cached(vg_time_cache *c, const char *p, size_t n, int year, int64_t *us)
+size_t vg_time_bsd_cache_miss(vg_time_cache *c, const char *p, size_t n, int year, int64_t *us)
 {
 	if (n < 15)
 		return 0;
-	uint64_t k0, k1;
-	memcpy(&k0, p, 8);
-	memcpy(&k1, p + 5, 8);
+	uint64_t k0 = vg_time_word(p), k2 = vg_time_word(p + 5);
+	int64_t t;
 	int s;
-	if (!(c->ok && c->k0 == k0 && c->k1 == k1 && c->year == year && (s = two_digits(p + 13)) >= 0))
-		return bsd_miss(c, p, n, year, us);
-	int64_t t = c->us + (int64_t)s * 1000000;
-	if (__builtin_expect(n > 16 && (p[15] == '.' || p[15] == ','), 0)) /* most stamps have no fraction */
-		return bsd_tail(p, n, t, us);
-	*us = t;
-	return 15;
+	if (c->ok && c->k0 == k0 && c->k2 == k2 && c->year == year && (s = two_digits(p + 13)) >= 0) {
+		t = c->minute + (int64_t)s * 1000000;
+	} else {
+		/* another minute (or year): parsed */
+		if (vg_time_bsd(p, 15, year, &t) != 15)
+			return 0;
+		/* vg_time_bsd accepted the seconds, so two_digits does too */
+		*c = (vg_time_cache){.k0 = k0, .k2 = k2, .minute = t - (int64_t)two_digits(p + 13) * 1000000,
+				     .year = year, .ok = 1};
+	}
+	c->k1 = vg_time_word(p + 7);
+	c->us = t;
+	return bsd_tail(p, n, t, us);
 }
 
 /* The first 20 bytes of a CLF stamp, "10/Oct/2000:13:55:36", as a time. */
@@ -245,59 +236,39 @@ size_t vg_time_clf(const char *p, size_t n, int64_t *us)
 	return clf_rest(p, n, t, us);
 }
 
-/* The cache key of a stamp: bytes [0, 16) and [o2, o2 + 8) (they may
- * overlap). 1 when c holds this stamp; else k gets the key to store. */
-static int cache_hit(const vg_time_cache *c, const char *p, size_t o2, uint64_t k[3])
-{
-	memcpy(&k[0], p, 8);
-	memcpy(&k[1], p + 8, 8);
-	memcpy(&k[2], p + o2, 8);
-	return c->ok && c->k0 == k[0] && c->k1 == k[1] && c->k2 == k[2];
-}
-
 /* A whole stamp as Apache writes it, "10/Oct/2000:13:55:36 -0700" and one
  * byte more (the ']'), is cached with its result: with a blank at [20] and
  * at least 27 bytes, what clf_rest reads and returns depends on the bytes
- * [0, 27) alone (a zone reads six at most). The key: [0, 24) and [19, 27). */
+ * [0, 27) alone (a zone reads six at most). The key: [0, 24) and [19, 27).
+ * Other shapes (a fraction, no zone, a short slice) cache their first 20
+ * bytes as a base time: key [0, 16) and [12, 20). */
 #define CLF_WHOLE 27
 #define CLF_OK_BASE 1
-#define CLF_OK_WHOLE 2
+#define CLF_OK_WHOLE 2 /* the value vg_time_clf_cached tests */
 
-static __attribute__((noinline)) size_t clf_whole_miss(vg_time_cache *c, const char *p, size_t n, int64_t *us)
+static size_t clf_whole_miss(vg_time_cache *c, const char *p, size_t n, int64_t *us)
 {
 	int64_t t;
 	if (!clf_base(p, n, &t))
 		return 0;
 	size_t i = clf_rest(p, n, t, us);
-	uint64_t k[4];
-	memcpy(k, p, 24);
-	memcpy(&k[3], p + 19, 8);
-	*c = (vg_time_cache){.k0 = k[0], .k1 = k[1], .k2 = k[2], .k3 = k[3], .us = *us, .len = (uint32_t)i,
-			     .ok = CLF_OK_WHOLE};
+	*c = (vg_time_cache){.k0 = vg_time_word(p), .k1 = vg_time_word(p + 8), .k2 = vg_time_word(p + 16),
+			     .k3 = vg_time_word(p + 19), .us = *us, .len = (uint32_t)i, .ok = CLF_OK_WHOLE};
 	return i;
 }
 
-size_t vg_time_clf_cached(vg_time_cache *c, const char *p, size_t n, int64_t *us)
+size_t vg_time_clf_cache_miss(vg_time_cache *c, const char *p, size_t n, int64_t *us)
 {
-	uint64_t k[4];
 	if (n < 20)
 		return 0;
-	if (n >= CLF_WHOLE && p[20] == ' ') {
-		memcpy(k, p, 24);
-		memcpy(&k[3], p + 19, 8);
-		if (c->ok == CLF_OK_WHOLE && c->k0 == k[0] && c->k1 == k[1] && c->k2 == k[2] && c->k3 == k[3]) {
-			*us = c->us;
-			return c->len;
-		}
+	if (n >= CLF_WHOLE && p[20] == ' ')
 		return clf_whole_miss(c, p, n, us);
-	}
-	/* other shapes (a fraction, no zone, a short slice): the first 20
-	 * bytes cached as a base time */
-	if (!(cache_hit(c, p, 12, k) && c->ok == CLF_OK_BASE)) {
+	uint64_t k0 = vg_time_word(p), k1 = vg_time_word(p + 8), k2 = vg_time_word(p + 12);
+	if (!(c->ok == CLF_OK_BASE && c->k0 == k0 && c->k1 == k1 && c->k2 == k2)) {
 		int64_t t;
 		if (!clf_base(p, n, &t))
 			return 0;
-		*c = (vg_time_cache){.k0 = k[0], .k1 = k[1], .k2 = k[2], .us = t, .ok = CLF_OK_BASE};
+		*c = (vg_time_cache){.k0 = k0, .k1 = k1, .k2 = k2, .us = t, .ok = CLF_OK_BASE};
 	}
 	return clf_rest(p, n, c->us, us);
 }
@@ -321,46 +292,40 @@ size_t vg_time_ctime(const char *p, size_t n, int64_t *us)
 	return i + 5;
 }
 
-/* ctime stamps are cached by minute as well: the key is the 24 bytes with
- * the seconds' two, [17, 19), masked out, and us the time of second 0.
- * Only a stamp without a fraction is cached: its 24 bytes alone decide the
- * result. */
+/* ctime stamps are cached as BSD ones: the last stamp's 24 bytes as k0 =
+ * [0, 8), k1 = [8, 16), k3 = [16, 24) with its time in us; its minute as
+ * those 24 bytes with the seconds' two, [17, 19), masked out (k0, k1 and
+ * k2, [16, 24) masked), the time of its second 0 in minute. Only a stamp
+ * without a fraction is cached: its 24 bytes alone decide the result. */
 static inline uint64_t ctime_k2(const char *p)
 {
 	/* bytes [16, 24) but the seconds (folds to a constant mask) */
 	static const unsigned char keep[8] = {0xff, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff};
-	uint64_t k, m;
-	memcpy(&k, p + 16, 8);
+	uint64_t m;
 	memcpy(&m, keep, 8);
-	return k & m;
+	return vg_time_word(p + 16) & m;
 }
 
-static __attribute__((noinline)) size_t ctime_miss(vg_time_cache *c, const char *p, int64_t *us)
-{
-	int64_t t;
-	if (vg_time_ctime(p, 24, &t) != 24)
-		return 0;
-	/* vg_time_ctime accepted the seconds, so two_digits does too */
-	uint64_t k0, k1;
-	memcpy(&k0, p, 8);
-	memcpy(&k1, p + 8, 8);
-	int64_t minute = t - (int64_t)two_digits(p + 17) * 1000000;
-	*c = (vg_time_cache){.k0 = k0, .k1 = k1, .k2 = ctime_k2(p), .us = minute, .ok = 1};
-	*us = t;
-	return 24;
-}
-
-size_t vg_time_ctime_cached(vg_time_cache *c, const char *p, size_t n, int64_t *us)
+size_t vg_time_ctime_cache_miss(vg_time_cache *c, const char *p, size_t n, int64_t *us)
 {
 	if (n < 24 || p[19] != ' ')
 		return vg_time_ctime(p, n, us);
-	uint64_t k0, k1;
-	memcpy(&k0, p, 8);
-	memcpy(&k1, p + 8, 8);
+	uint64_t k0 = vg_time_word(p), k1 = vg_time_word(p + 8), k2 = ctime_k2(p);
+	int64_t t;
 	int s;
-	if (!(c->ok && c->k0 == k0 && c->k1 == k1 && c->k2 == ctime_k2(p) && (s = two_digits(p + 17)) >= 0))
-		return ctime_miss(c, p, us);
-	*us = c->us + (int64_t)s * 1000000;
+	if (c->ok && c->k0 == k0 && c->k1 == k1 && c->k2 == k2 && (s = two_digits(p + 17)) >= 0) {
+		t = c->minute + (int64_t)s * 1000000;
+	} else {
+		/* another minute: parsed */
+		if (vg_time_ctime(p, 24, &t) != 24)
+			return 0;
+		/* vg_time_ctime accepted the seconds, so two_digits does too */
+		*c = (vg_time_cache){.k0 = k0, .k1 = k1, .k2 = k2, .minute = t - (int64_t)two_digits(p + 17) * 1000000,
+				     .ok = 1};
+	}
+	c->k3 = vg_time_word(p + 16);
+	c->us = t;
+	*us = t;
 	return 24;
 }
 

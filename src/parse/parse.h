@@ -45,11 +45,23 @@ const vg_parser *vg_parser_find(const char *name);
  * or NULL when none scores. Thread-safe. */
 const vg_parser *vg_parser_detect(const char *const *lines, const size_t *lens, size_t n);
 
+/* After p (NULL: none) failed on the record: the rest of vg_parse_record. */
+const vg_parser *vg_parse_fallback(const vg_parser *p, vg_event *ev);
+
 /* Parse ev->raw with p; on VG_EPARSE, try the other line-framed parsers (and
- * the JSON ones, for a line that starts with '{') whose probe accepts the line; if none does, make it a raw event whose only field
- * is "message". Always leaves a usable event; returns the parser used or NULL
- * for raw. */
-const vg_parser *vg_parse_record(const vg_parser *p, vg_event *ev);
+ * the JSON ones, for a line that starts with '{') whose probe accepts the
+ * line; if none does, make it a raw event whose only field is "message".
+ * Always leaves a usable event; returns the parser used or NULL for raw.
+ * Inline: it runs once per record, and the record's parser mostly succeeds
+ * (the fallback is out of line). */
+static inline const vg_parser *vg_parse_record(const vg_parser *p, vg_event *ev)
+{
+	if (__builtin_expect(p != NULL, 1) && __builtin_expect(p->parse(ev) == 0, 1)) {
+		ev->format = p->name;
+		return p;
+	}
+	return vg_parse_fallback(p, ev);
+}
 
 /* auditd framing: the serial number of "msg=audit(SECS.MS:SERIAL)" in a line.
  * 0 on success, VG_EPARSE when the line has none. */

@@ -56,9 +56,8 @@ static void make_raw(vg_event *ev)
 }
 
 /* After p (NULL: none) failed on the record: the other parsers whose probe
- * accepts it, then "raw". Out of line: the record's parser mostly succeeds,
- * and vg_parse_record then needs no registers of its own. */
-static __attribute__((noinline)) const vg_parser *parse_others(const vg_parser *p, vg_event *ev)
+ * accepts it, then "raw". */
+const vg_parser *vg_parse_fallback(const vg_parser *p, vg_event *ev)
 {
 	/* as the record was read: parsers leave these alone (a reset keeps them) */
 	const char *raw = ev->raw;
@@ -84,13 +83,4 @@ static __attribute__((noinline)) const vg_parser *parse_others(const vg_parser *
 	ev->year_hint = year;
 	make_raw(ev);
 	return NULL;
-}
-
-const vg_parser *vg_parse_record(const vg_parser *p, vg_event *ev)
-{
-	if (p != NULL && p->parse(ev) == 0) {
-		ev->format = p->name;
-		return p;
-	}
-	return parse_others(p, ev);
 }

@@ -125,12 +125,12 @@ static inline __attribute__((always_inline)) int ipv4_check(const unsigned char 
 	/* A three-digit octet is above 255 when its digits, compared with
 	 * "255" one by one, are first greater: masks of the digits above and
 	 * equal to '2' and to '5' settle all of them at once (signed compares:
-	 * the bytes compared are digits). */
-	unsigned gt2 = (unsigned)_mm_movemask_epi8(_mm_cmpgt_epi8(x, _mm_set1_epi8('2')));
-	unsigned eq2 = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('2')));
-	unsigned gt5 = (unsigned)_mm_movemask_epi8(_mm_cmpgt_epi8(x, _mm_set1_epi8('5')));
-	unsigned eq5 = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('5')));
-	unsigned above = gt2 | (eq2 & (gt5 >> 1 | (eq5 >> 1 & gt5 >> 2)));
+	 * the bytes compared are digits), combined in vector form (byte i + 1
+	 * and i + 2 brought to byte i by byte shifts) with one movemask. */
+	__m128i gt2 = _mm_cmpgt_epi8(x, _mm_set1_epi8('2')), eq2 = _mm_cmpeq_epi8(x, _mm_set1_epi8('2'));
+	__m128i gt5 = _mm_cmpgt_epi8(x, _mm_set1_epi8('5')), eq5 = _mm_cmpeq_epi8(x, _mm_set1_epi8('5'));
+	__m128i next = _mm_or_si128(_mm_srli_si128(gt5, 1), _mm_and_si128(_mm_srli_si128(eq5, 1), _mm_srli_si128(gt5, 2)));
+	unsigned above = (unsigned)_mm_movemask_epi8(_mm_or_si128(gt2, _mm_and_si128(eq2, next)));
 	return (three & above) == 0;
 }
 #else

@@ -120,6 +120,17 @@ static void test_is_ipv4(void **state)
 		assert_int_equal(ipv4_heap(cases[i], n), ref_ipv4(cases[i], n));
 	}
 	assert_int_equal(ipv4_heap("1.1.1.1\0", 8), 0); /* a NUL inside the slice */
+	/* every octet text of one to three digits ("0".."999", "00".."099",
+	 * "000".."099": the 255 bound and leading zeros), in each place */
+	for (int place = 0; place < 4; place++)
+		for (int width = 1; width <= 3; width++)
+			for (int v = 0; v < (width == 1 ? 10 : width == 2 ? 100 : 1000); v++) {
+				char oct[4], addr[24];
+				snprintf(oct, sizeof(oct), "%0*d", width, v);
+				snprintf(addr, sizeof(addr), "%s.%s.%s.%s", place == 0 ? oct : "251", place == 1 ? oct : "25",
+					 place == 2 ? oct : "199", place == 3 ? oct : "7");
+				assert_int_equal(ipv4_heap(addr, strlen(addr)), ref_ipv4(addr, strlen(addr)));
+			}
 	uint32_t st = 7;
 	char buf[20];
 	size_t yes = 0;

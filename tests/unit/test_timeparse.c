@@ -122,9 +122,20 @@ static void test_bsd_cached(void **state)
 		"Mar  1 10:20: 5 h",
 		"Mar  1 10:20:05.5 h",
 		"Mar  1 10:21:05 h", /* the next minute */
+		/* the cache holds the last second too: the same second after a
+		 * minute hit, with a fraction, under another year, cut short */
+		"Mar  1 10:21:06 h",
+		"Mar  1 10:21:06 h",
+		"Mar  1 10:21:06.25 h",
+		"Mar  1 10:21:06 h",
+		"Mar  1 10:21:06 h",
+		"Mar  1 10:21:06.",
+		"Mar  1 10:21:06",
+		"Mar  1 10:21:0",
 	};
 	static const int y[] = {2005, 2005, 2005, 2005, 2005, 2005, 2006, 2024, 2024, 2024, 2024, 2023, 2024, 2024, 2023,
-				2024, 2024, 2024, 2024, 2024, 2024, 2024, 2024, 2024};
+				2024, 2024, 2024, 2024, 2024, 2024, 2024, 2024, 2024,
+				2024, 2024, 2024, 2024, 2025, 2025, 2025, 2025};
 	same(BSD, l, sizeof(l) / sizeof(l[0]), y);
 }
 
@@ -169,6 +180,14 @@ static void test_ctime_cached(void **state)
 		"Mon Dec 05 00:00:61 2005",
 		"Mon Dec 05 00:00:x1 2005",
 		"Mon Dec 05 00:01:00 2005",
+		/* the cache holds the last second too */
+		"Mon Dec 05 00:01:01 2005",
+		"Mon Dec 05 00:01:01 2005",
+		"Mon Dec 05 00:01:01.5 2005",
+		"Mon Dec 05 00:01:01 2005",
+		"Mon Dec 05 00:01:01 200",
+		"Mon Dec 05 00:01:01 2005",
+		"Mon Dec 05 00:01:01 2004",
 	};
 	same(CTIME, l, sizeof(l) / sizeof(l[0]), NULL);
 }
