@@ -355,16 +355,22 @@ static inline int append(vg_batch *b, const char *p, size_t n)
 	return 0;
 }
 
+/* Records room for at least one more: the capacity doubled. */
+static int grow_recs(vg_batch *b)
+{
+	size_t nc = b->cap_recs ? b->cap_recs * 2 : 1024;
+	vg_record *nr = realloc(b->recs, nc * sizeof(*nr));
+	if (nr == NULL)
+		return VG_ENOMEM;
+	b->recs = nr;
+	b->cap_recs = nc;
+	return 0;
+}
+
 static inline int add_record(vg_batch *b, size_t off, uint64_t line)
 {
-	if (b->nrecs == b->cap_recs) {
-		size_t nc = b->cap_recs ? b->cap_recs * 2 : 1024;
-		vg_record *nr = realloc(b->recs, nc * sizeof(*nr));
-		if (nr == NULL)
-			return VG_ENOMEM;
-		b->recs = nr;
-		b->cap_recs = nc;
-	}
+	if (b->nrecs == b->cap_recs && grow_recs(b) != 0)
+		return VG_ENOMEM;
 	b->recs[b->nrecs++] = (vg_record){.off = off, .len = b->len - off, .line = line};
 	return 0;
 }
@@ -387,17 +393,6 @@ static inline __attribute__((always_inline)) int frame_one(const char *buf, size
 	return 1;
 }
 
-/* Records room for at least one more: the capacity doubled. */
-static int grow_recs(vg_batch *b)
-{
-	size_t nc = b->cap_recs ? b->cap_recs * 2 : 1024;
-	vg_record *nr = realloc(b->recs, nc * sizeof(*nr));
-	if (nr == NULL)
-		return VG_ENOMEM;
-	b->recs = nr;
-	b->cap_recs = nc;
-	return 0;
-}
 
 /* Lines framed where they were read, for a batch that starts empty: the
  * batch's own buffer becomes the read buffer for the batch (what the reader
