@@ -12,25 +12,17 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
-#if defined(__x86_64__) && defined(__GNUC__)
-#include <immintrin.h> /* AVX2, used where the CPU has it (nl_scanner) */
-#endif
 
 #include "core/limits.h"
 #include "core/timeparse.h"
+#include "scan/newline.h"
 
 /* One read is one batch of lines when the batch's record cap is not reached
  * first (scan.c: 8192 records; ~4,000 lines of ~130 bytes fill a read): only
  * the unfinished last line is copied into the next batch. */
 #define READ_CHUNK (512 * 1024)
 #define DETECT_LINES 20
-#define NL_BLOCK 4096 /* bytes whose newlines are found at a time (frame_lines_inplace) */
-
-/* p[0, n)'s newlines, n <= NL_BLOCK, into bits (see nl_scan_sse2) */
-typedef void (*nl_scan_fn)(const char *p, size_t n, uint64_t *bits);
+#define NL_BLOCK VG_NL_BLOCK /* bytes whose newlines are found at a time (frame_lines_inplace) */
 
 struct vg_reader {
 	gzFile gz;
@@ -51,79 +43,8 @@ struct vg_reader {
 	size_t rest_off, rest_len;
 	uint64_t rest_line;
 	int have_rest;
-	nl_scan_fn nl_scan; /* the newline finder for this CPU */
+	vg_nl_scan_fn nl_scan; /* the newline finder for this CPU */
 };
-
-/* Newlines are found a block at a time into a bitmap (bit i of word w for
- * byte 64 * w + i), not with a memchr call per line: lines are mostly
- * 100-250 bytes, and a call costs as much as finding their newline. */
-
-#ifdef __SSE2__
-static inline __attribute__((always_inline)) uint64_t nl16_sse2(const char *p)
-{
-	__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
-	return (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('\n')));
-}
-
-static inline __attribute__((always_inline)) uint64_t nl64_sse2(const char *p)
-{
-	return nl16_sse2(p) | nl16_sse2(p + 16) << 16 | nl16_sse2(p + 32) << 32 | nl16_sse2(p + 48) << 48;
-}
-#else /* the same, a byte at a time */
-static inline uint64_t nl64_sse2(const char *p)
-{
-	uint64_t m = 0;
-	for (int i = 0; i < 64; i++)
-		m |= (uint64_t)(p[i] == '\n') << i;
-	return m;
-}
-#endif
-
-/* The newlines of p[0, n), n <= NL_BLOCK, into bits: whole 64-byte words read
- * in place, the last, short one copied first (nothing past p + n is read). */
-static void nl_scan_sse2(const char *p, size_t n, uint64_t *bits)
-{
-	size_t i = 0;
-	for (; i + 64 <= n; i += 64)
-		*bits++ = nl64_sse2(p + i);
-	if (i < n) {
-		char t[64] = {0};
-		memcpy(t, p + i, n - i);
-		*bits = nl64_sse2(t);
-	}
-}
-
-#if defined(__x86_64__) && defined(__GNUC__)
-__attribute__((target("avx2"))) static inline uint64_t nl64_avx2(const char *p)
-{
-	const __m256i nl = _mm256_set1_epi8('\n');
-	__m256i lo = _mm256_loadu_si256((const __m256i *)(const void *)p);
-	__m256i hi = _mm256_loadu_si256((const __m256i *)(const void *)(p + 32));
-	return (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(lo, nl)) |
-	       (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(hi, nl)) << 32;
-}
-
-__attribute__((target("avx2"))) static void nl_scan_avx2(const char *p, size_t n, uint64_t *bits)
-{
-	size_t i = 0;
-	for (; i + 64 <= n; i += 64)
-		*bits++ = nl64_avx2(p + i);
-	if (i < n) {
-		char t[64] = {0};
-		memcpy(t, p + i, n - i);
-		*bits = nl64_avx2(t);
-	}
-}
-#endif
-
-static nl_scan_fn nl_scanner(void)
-{
-#if defined(__x86_64__) && defined(__GNUC__)
-	if (__builtin_cpu_supports("avx2"))
-		return nl_scan_avx2;
-#endif
-	return nl_scan_sse2;
-}
 
 static int fill(vg_reader *r)
 {
@@ -283,7 +204,7 @@ vg_reader *vg_reader_open(const char *path, const vg_parser *forced, int *err)
 		goto fail;
 	}
 	r->lineno = 1;
-	r->nl_scan = nl_scanner();
+	r->nl_scan = vg_nl_scanner();
 	if (fill(r) != 0)
 		goto eio;
 	r->parser = forced != NULL ? forced : detect(r);
