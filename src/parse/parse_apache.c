@@ -113,12 +113,41 @@ static inline vg_pu_str unescape(vg_event *ev, vg_pu_str s, int esc)
 	return esc ? unescape_copy(ev, s) : s;
 }
 
-/* Every slice here is of a line of at most VG_MAX_LINE bytes (both parsers
- * check), or an unescaped copy of one. */
-static inline __attribute__((always_inline)) void add_slice(vg_event *ev, const char *name, vg_pu_str v)
+/* Add a field: through vg_event_add when f is NULL, else straight into
+ * the free entry *f points at (then moved past it), as vg_event_add would
+ * fill it. An access line adds ten fields: its parser checks once that
+ * there is room for all it may add, and then each add is its stores, not a
+ * reload and check of ev->nfields (any byte store may alias it). Always
+ * inlined, with f a constant NULL or a local's address, so that the choice
+ * and the hash of a literal name fold away. Every value here is a slice of
+ * a line of at most VG_MAX_LINE bytes (both parsers check) or an unescaped
+ * copy of one: its length fits val_len. */
+static inline __attribute__((always_inline)) void put(vg_event *ev, vg_field **f, const char *name, size_t name_len,
+							const char *v, size_t n, enum vg_vtype type)
+{
+	if (f == NULL) {
+		(void)vg_event_add(ev, name, name_len, v, (uint32_t)n, type); /* its length check folds */
+		return;
+	}
+	vg_field *d = (*f)++;
+	d->name = name;
+	d->name_len = (uint16_t)name_len;
+	d->hash = vg_field_hash(name, name_len);
+	d->val = v;
+	d->val_len = (uint32_t)n;
+	d->type = (uint8_t)type;
+}
+
+/* A non-empty string field under a literal name. */
+static inline __attribute__((always_inline)) void add_slice_to(vg_event *ev, vg_field **f, const char *name, vg_pu_str v)
 {
 	if (v.n != 0)
-		(void)vg_pu_add_slice(ev, name, v);
+		put(ev, f, name, __builtin_strlen(name), v.p, v.n, VG_V_STR);
+}
+
+static inline __attribute__((always_inline)) void add_slice(vg_event *ev, const char *name, vg_pu_str v)
+{
+	add_slice_to(ev, NULL, name, v);
 }
 
 static int dash(vg_pu_str s)
@@ -134,7 +163,7 @@ static inline int method_byte(char ch)
 
 /* The last ' ' of r (NULL: none). Most requests end " HTTP/1.1": when the
  * last eight bytes hold no ' ', the one before them is checked first. */
-static inline const char *last_space(vg_pu_str r)
+static inline __attribute__((always_inline)) const char *last_space(vg_pu_str r)
 {
 	if (r.n >= 9 && r.p[r.n - 9] == ' ') {
 		uint64_t w, sp = 0x2020202020202020u, ones = 0x0101010101010101u;
@@ -147,8 +176,9 @@ static inline const char *last_space(vg_pu_str r)
 }
 
 /* "GET /a?b HTTP/1.1" → method, url.original/path/query, http.version.
- * Anything else (scanner garbage, "-") is kept whole as url.original. */
-static void add_request(vg_event *ev, vg_pu_str r, int set_domain)
+ * Anything else (scanner garbage, "-") is kept whole as url.original. Adds
+ * through f as put does (at most six fields). */
+static inline __attribute__((always_inline)) void add_request(vg_event *ev, vg_field **f, vg_pu_str r, int set_domain)
 {
 	vg_pu_str method = {0}, target = r;
 	/* A method is 1..32 method bytes followed by the request's first ' ':
@@ -166,25 +196,29 @@ static void add_request(vg_event *ev, vg_pu_str r, int set_domain)
 		if (sp2 != sp1 && vg_pu_prefix(sp2 + 1, (size_t)(r.p + r.n - sp2 - 1), "HTTP/")) {
 			target.n = (size_t)(sp2 - target.p);
 			vg_pu_str ver = {sp2 + 6, (size_t)(r.p + r.n - sp2 - 6)};
-			add_slice(ev, "http.version", ver);
+			add_slice_to(ev, f, "http.version", ver);
 		}
 	}
-	add_slice(ev, "http.request.method", method);
-	add_slice(ev, "url.original", target);
+	add_slice_to(ev, f, "http.request.method", method);
+	add_slice_to(ev, f, "url.original", target);
 	if (method.n == 0 || target.n == 0)
 		return;
 	vg_pu_str path = target;
-	size_t scheme = vg_pu_prefix(target.p, target.n, "http://") ? 7 : vg_pu_prefix(target.p, target.n, "https://") ? 8 : 0;
+	size_t scheme = 0;
+	if (target.p[0] != '/') {
+		/* origin form ("/..."), most targets, needs no scheme compare */
+		scheme = vg_pu_prefix(target.p, target.n, "http://") ? 7 : vg_pu_prefix(target.p, target.n, "https://") ? 8 : 0;
+		if (scheme == 0)
+			return; /* "*", "host:443" (CONNECT): no path */
+	}
 	if (scheme != 0) {
 		/* Absolute form (proxies): the authority is the domain. */
 		const char *slash = memchr(target.p + scheme, '/', target.n - scheme);
 		vg_pu_str auth = {target.p + scheme, slash ? (size_t)(slash - target.p) - scheme : target.n - scheme};
 		if (set_domain)
-			add_slice(ev, "url.domain", auth);
+			add_slice_to(ev, f, "url.domain", auth);
 		path.p = auth.p + auth.n;
 		path.n = target.n - scheme - auth.n;
-	} else if (target.p[0] != '/') {
-		return; /* "*", "host:443" (CONNECT): no path */
 	}
 	/* The path ends at the first '?' or '#'; the query (after a '?') at the
 	 * first '#' after it. */
@@ -193,11 +227,11 @@ static void add_request(vg_event *ev, vg_pu_str r, int set_domain)
 		if (path.p[i] == '?') {
 			vg_pu_str query = {path.p + i + 1, path.n - i - 1};
 			query.n = vg_pu_find2(query.p, query.n, '#', '#');
-			add_slice(ev, "url.query", query);
+			add_slice_to(ev, f, "url.query", query);
 		}
 		path.n = i;
 	}
-	add_slice(ev, "url.path", path);
+	add_slice_to(ev, f, "url.path", path);
 }
 
 /* ---- access logs --------------------------------------------------------- */
@@ -210,9 +244,20 @@ typedef struct access_parts {
 
 /* " DDD" (status) at p, followed by ' ' or the end e: what follows a
  * request's closing quote. */
-static inline int status_follows(const char *p, const char *e)
+static inline __attribute__((always_inline)) int status_follows(const char *p, const char *e)
 {
 	size_t left = (size_t)(e - p);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	if (left >= 8) {
+		/* " DDD " in the first five bytes of one word: after the xor the
+		 * blanks are zero and the digits 0..9 (high nibble 0, and still
+		 * so with 6 added, as in vg_pu_digits_word) */
+		uint64_t w;
+		memcpy(&w, p, 8);
+		w = (w ^ 0x2030303020u) & 0xffffffffffu;
+		return (w & 0xff000000ffu) == 0 && (w & 0xf0f0f000u) == 0 && ((w + 0x06060600u) & 0xf0f0f000u) == 0;
+	}
+#endif
 	return left >= 4 && p[0] == ' ' && (unsigned)(unsigned char)p[1] - '0' <= 9 &&
 	       (unsigned)(unsigned char)p[2] - '0' <= 9 && (unsigned)(unsigned char)p[3] - '0' <= 9 &&
 	       (left == 4 || p[4] == ' ');
@@ -222,7 +267,7 @@ static inline int status_follows(const char *p, const char *e)
  * count (mostly under eight digits) in one step of eight bytes. A byte b is
  * a digit when t = b ^ '0' is below 10: bit 7 of (t & 0x7f) + 0x76 (no carry
  * out of the byte) or of t itself is set for every other byte. */
-static inline size_t digits_off(const char *p, size_t n)
+static inline __attribute__((always_inline)) size_t digits_off(const char *p, size_t n)
 {
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 	if (n >= 8) {
@@ -238,8 +283,9 @@ static inline size_t digits_off(const char *p, size_t n)
 }
 
 /* Split an access line; 0 when it is not one. Reads only p[0..n). One pass
- * with plain pointers (no cursor in memory): this runs on every line. */
-static int scan_access(const char *p, size_t n, access_parts *a, vg_time_cache *tc)
+ * with plain pointers (no cursor in memory): this runs on every line.
+ * Inlined in the parser, whose parts then stay in registers. */
+static inline __attribute__((always_inline)) int scan_access(const char *p, size_t n, access_parts *a, vg_time_cache *tc)
 {
 	if (n == 0)
 		return 0;
@@ -334,38 +380,73 @@ static int access_probe(const char *line, size_t n)
 	return scan_access(line, vg_pu_chomp(line, n), &a, NULL) ? 90 : 0;
 }
 
+/* The fields of a split access line, added through f as put does: at most
+ * ACCESS_FIELDS (host, user, port, domain, six of the request, status,
+ * bytes, referrer, user agent). */
+#define ACCESS_FIELDS 14
+static inline __attribute__((always_inline)) void access_fields(vg_event *ev, vg_field **f, const access_parts *a)
+{
+	/* as vg_pu_add_host (the host is not empty) */
+	if (vg_pu_is_ip(a->host.p, a->host.n))
+		add_slice_to(ev, f, "source.ip", a->host);
+	else
+		add_slice_to(ev, f, "source.domain", a->host);
+	if (!dash(a->user))
+		add_slice_to(ev, f, "user.name", a->user);
+	if (a->has_vhost) {
+		/* "%v:%p" */
+		const char *colon = vg_pu_rfind(a->vhost.p, a->vhost.n, VG_PU_LIT(":"));
+		size_t dn = a->vhost.n;
+		if (colon != NULL) {
+			vg_pu_str port = {colon + 1, (size_t)(a->vhost.p + a->vhost.n - colon - 1)};
+			/* a number as vg_pu_add_num would add it */
+			if (port.n != 0 && port.n <= 20 && vg_pu_all_digits(port.p, port.n)) {
+				put(ev, f, VG_PU_LIT("destination.port"), port.p, port.n, VG_V_NUM);
+				dn = (size_t)(colon - a->vhost.p);
+			}
+		}
+		add_slice_to(ev, f, "url.domain", (vg_pu_str){a->vhost.p, dn});
+	}
+	add_request(ev, f, unescape(ev, a->req, a->req_esc), !a->has_vhost);
+	/* three digits (scan_access): a number as vg_pu_add_num would add it */
+	put(ev, f, VG_PU_LIT("http.response.status_code"), a->status.p, a->status.n, VG_V_NUM);
+	/* digits or "-" (scan_access): a number as vg_pu_add_num would add it */
+	if (!dash(a->bytes) && a->bytes.n <= 20)
+		put(ev, f, VG_PU_LIT("http.response.body.bytes"), a->bytes.p, a->bytes.n, VG_V_NUM);
+	if (a->ref.n != 0 && !dash(a->ref))
+		add_slice_to(ev, f, "http.request.referrer", unescape(ev, a->ref, a->ref_esc));
+	if (a->ua.n != 0 && !dash(a->ua))
+		add_slice_to(ev, f, "user_agent.original", unescape(ev, a->ua, a->ua_esc));
+}
+
+/* access_fields through vg_event_add: an event without room for all (out of
+ * line, so as not to weigh on the parser's inlining). */
+static __attribute__((noinline)) void access_fields_checked(vg_event *ev, const access_parts *a)
+{
+	access_fields(ev, NULL, a);
+}
+
 static int access_parse(vg_event *ev)
 {
 	access_parts a;
 	size_t n = vg_pu_chomp(ev->raw, ev->raw_len);
-	if (n > VG_MAX_LINE || !scan_access(ev->raw, n, &a, &ev->clf_time))
+	/* expected to split: else the compiler, counting the early returns of
+	 * scan_access, takes the fields' code for cold and calls its helpers */
+	if (__builtin_expect(n > VG_MAX_LINE || !scan_access(ev->raw, n, &a, &ev->clf_time), 0))
 		return VG_EPARSE;
 	ev->ts_us = a.ts;
 	ev->layer = VG_LAYER_APPLICATION;
 	ev->product = 0;
 	ev->service = 0;
 	ev->category = VG_CATEGORY_WEBSERVER;
-	(void)vg_pu_add_host(ev, "source.ip", "source.domain", a.host.p, a.host.n);
-	if (!dash(a.user))
-		add_slice(ev, "user.name", a.user);
-	if (a.has_vhost) {
-		/* "%v:%p" */
-		const char *colon = vg_pu_rfind(a.vhost.p, a.vhost.n, VG_PU_LIT(":"));
-		size_t dn = a.vhost.n;
-		if (colon != NULL && vg_pu_add_num(ev, "destination.port", colon + 1, (size_t)(a.vhost.p + a.vhost.n - colon - 1)) == 0)
-			dn = (size_t)(colon - a.vhost.p);
-		add_slice(ev, "url.domain", (vg_pu_str){a.vhost.p, dn});
+	if (ev->nfields <= VG_MAX_FIELDS - ACCESS_FIELDS) {
+		/* room for all: straight in (put) */
+		vg_field *f = ev->fields + ev->nfields;
+		access_fields(ev, &f, &a);
+		ev->nfields = (uint32_t)(f - ev->fields);
+	} else {
+		access_fields_checked(ev, &a);
 	}
-	add_request(ev, unescape(ev, a.req, a.req_esc), !a.has_vhost);
-	/* three digits (scan_access): a number as vg_pu_add_num would add it */
-	(void)vg_event_add(ev, VG_PU_LIT("http.response.status_code"), a.status.p, a.status.n, VG_V_NUM);
-	/* digits or "-" (scan_access): a number as vg_pu_add_num would add it */
-	if (!dash(a.bytes) && a.bytes.n <= 20)
-		(void)vg_event_add(ev, VG_PU_LIT("http.response.body.bytes"), a.bytes.p, a.bytes.n, VG_V_NUM);
-	if (a.ref.n != 0 && !dash(a.ref))
-		add_slice(ev, "http.request.referrer", unescape(ev, a.ref, a.ref_esc));
-	if (a.ua.n != 0 && !dash(a.ua))
-		add_slice(ev, "user_agent.original", unescape(ev, a.ua, a.ua_esc));
 	return 0;
 }
 
@@ -516,7 +597,7 @@ static int nginx_error(vg_event *ev, vg_pu_cur c)
 		else if (vg_pu_eq(key.p, key.n, "server"))
 			add_slice(ev, "url.domain", val);
 		else if (vg_pu_eq(key.p, key.n, "request"))
-			add_request(ev, unescape(ev, val, esc), 0);
+			add_request(ev, NULL, unescape(ev, val, esc), 0);
 		else if (vg_pu_eq(key.p, key.n, "referrer"))
 			add_slice(ev, "http.request.referrer", unescape(ev, val, esc));
 		if (!vg_pu_lit(&c, ", "))
