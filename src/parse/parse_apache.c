@@ -113,33 +113,24 @@ static inline vg_pu_str unescape(vg_event *ev, vg_pu_str s, int esc)
 	return esc ? unescape_copy(ev, s) : s;
 }
 
-/* Add a field: through vg_event_add when f is NULL, else straight into
- * the free entry *f points at (then moved past it), as vg_event_add would
- * fill it. An access line adds ten fields: its parser checks once that
- * there is room for all it may add, and then each add is its stores, not a
- * reload and check of ev->nfields (any byte store may alias it). Always
- * inlined, with f a constant NULL or a local's address, so that the choice
- * and the hash of a literal name fold away. Every value here is a slice of
- * a line of at most VG_MAX_LINE bytes (both parsers check) or an unescaped
- * copy of one: its length fits val_len. */
-static inline __attribute__((always_inline)) void put(vg_event *ev, vg_field **f, const char *name, size_t name_len,
+/* Add a field: through vg_event_add when b is NULL, else into the batch b
+ * (parse_util.h), whose room its parser checked once for all it may add: an
+ * access line adds ten fields, and each add is then its stores, not a
+ * reload and check of ev->nfields. Always inlined, with b a constant NULL or
+ * a local's address, so that the choice and the hash of a literal name fold
+ * away. Every value here is a slice of a line of at most VG_MAX_LINE bytes
+ * (both parsers check) or an unescaped copy of one: its length fits val_len. */
+static inline __attribute__((always_inline)) void put(vg_event *ev, vg_pu_batch *b, const char *name, size_t name_len,
 							const char *v, size_t n, enum vg_vtype type)
 {
-	if (f == NULL) {
+	if (b == NULL)
 		(void)vg_event_add(ev, name, name_len, v, (uint32_t)n, type); /* its length check folds */
-		return;
-	}
-	vg_field *d = (*f)++;
-	d->name = name;
-	d->name_len = (uint16_t)name_len;
-	d->hash = vg_field_hash(name, name_len);
-	d->val = v;
-	d->val_len = (uint32_t)n;
-	d->type = (uint8_t)type;
+	else
+		vg_pu_batch_put(b, name, name_len, v, (uint32_t)n, type);
 }
 
 /* A non-empty string field under a literal name. */
-static inline __attribute__((always_inline)) void add_slice_to(vg_event *ev, vg_field **f, const char *name, vg_pu_str v)
+static inline __attribute__((always_inline)) void add_slice_to(vg_event *ev, vg_pu_batch *f, const char *name, vg_pu_str v)
 {
 	if (v.n != 0)
 		put(ev, f, name, __builtin_strlen(name), v.p, v.n, VG_V_STR);
@@ -178,7 +169,7 @@ static inline __attribute__((always_inline)) const char *last_space(vg_pu_str r)
 /* "GET /a?b HTTP/1.1" → method, url.original/path/query, http.version.
  * Anything else (scanner garbage, "-") is kept whole as url.original. Adds
  * through f as put does (at most six fields). */
-static inline __attribute__((always_inline)) void add_request(vg_event *ev, vg_field **f, vg_pu_str r, int set_domain)
+static inline __attribute__((always_inline)) void add_request(vg_event *ev, vg_pu_batch *f, vg_pu_str r, int set_domain)
 {
 	vg_pu_str method = {0}, target = r;
 	/* A method is 1..32 method bytes followed by the request's first ' ':
@@ -384,7 +375,7 @@ static int access_probe(const char *line, size_t n)
  * ACCESS_FIELDS (host, user, port, domain, six of the request, status,
  * bytes, referrer, user agent). */
 #define ACCESS_FIELDS 14
-static inline __attribute__((always_inline)) void access_fields(vg_event *ev, vg_field **f, const access_parts *a)
+static inline __attribute__((always_inline)) void access_fields(vg_event *ev, vg_pu_batch *f, const access_parts *a)
 {
 	/* as vg_pu_add_host (the host is not empty) */
 	if (vg_pu_is_ip(a->host.p, a->host.n))
@@ -439,11 +430,11 @@ static int access_parse(vg_event *ev)
 	ev->product = 0;
 	ev->service = 0;
 	ev->category = VG_CATEGORY_WEBSERVER;
-	if (ev->nfields <= VG_MAX_FIELDS - ACCESS_FIELDS) {
+	vg_pu_batch b = vg_pu_batch_begin(ev);
+	if (vg_pu_batch_room(&b, ACCESS_FIELDS)) {
 		/* room for all: straight in (put) */
-		vg_field *f = ev->fields + ev->nfields;
-		access_fields(ev, &f, &a);
-		ev->nfields = (uint32_t)(f - ev->fields);
+		access_fields(ev, &b, &a);
+		vg_pu_batch_end(ev, b);
 	} else {
 		access_fields_checked(ev, &a);
 	}

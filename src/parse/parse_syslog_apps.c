@@ -25,12 +25,51 @@ static inline __attribute__((always_inline)) void add_slice(vg_event *ev, const 
 		(void)vg_pu_add_slice(ev, name, v);
 }
 
-/* vg_pu_add_host for a slice of the line (a 32-bit length, see
- * vg_pu_add_slice). */
-static inline __attribute__((always_inline)) void add_host(vg_event *ev, const char *ip_name, const char *domain_name,
-							   vg_pu_str v)
+/* add_slice, vg_pu_add_host and tag into the caller's batch b (see
+ * vg_pu_batch): an extractor's fields go in as one batch. */
+static inline __attribute__((always_inline)) void add_slice_b(vg_event *ev, vg_pu_batch *b, const char *name,
+							      vg_pu_str v)
 {
-	(void)vg_pu_add_host(ev, ip_name, domain_name, v.p, (uint32_t)v.n);
+	if (v.n != 0)
+		vg_pu_batch_str(ev, b, name, v);
+}
+
+static inline __attribute__((always_inline)) void add_host_b(vg_event *ev, vg_pu_batch *b, const char *ip_name,
+							     const char *domain_name, vg_pu_str v, const char *end)
+{
+	/* end: of the bytes readable after v (see vg_pu_is_ip_in) */
+	if (v.n == 0)
+		return;
+	if (vg_pu_is_ip_in(v.p, v.n, (size_t)(end - v.p)))
+		vg_pu_batch_str(ev, b, ip_name, v);
+	else if (domain_name != NULL)
+		vg_pu_batch_str(ev, b, domain_name, v);
+}
+
+static inline __attribute__((always_inline)) void tag_b(vg_event *ev, vg_pu_batch *b, const char *category,
+							const char *action, const char *outcome)
+{
+	/* literals: the count, the lengths and the names' checks fold */
+	if (__builtin_expect(vg_pu_batch_room(b, (category != NULL) + 1u + (outcome != NULL)), 1)) {
+		if (category != NULL)
+			vg_pu_batch_put(b, VG_PU_LIT("event.category"), category, (uint32_t)__builtin_strlen(category),
+					VG_V_STR);
+		vg_pu_batch_put(b, VG_PU_LIT("event.action"), action, (uint32_t)__builtin_strlen(action), VG_V_STR);
+		if (outcome != NULL)
+			vg_pu_batch_put(b, VG_PU_LIT("event.outcome"), outcome, (uint32_t)__builtin_strlen(outcome),
+					VG_V_STR);
+		if (category != NULL && __builtin_strcmp(category, "authentication") == 0)
+			ev->category = VG_CATEGORY_AUTHENTICATION;
+		return;
+	}
+	if (category != NULL) {
+		vg_pu_batch_str(ev, b, "event.category", (vg_pu_str){category, __builtin_strlen(category)});
+		if (__builtin_strcmp(category, "authentication") == 0)
+			ev->category = VG_CATEGORY_AUTHENTICATION;
+	}
+	vg_pu_batch_str(ev, b, "event.action", (vg_pu_str){action, __builtin_strlen(action)});
+	if (outcome != NULL)
+		vg_pu_batch_str(ev, b, "event.outcome", (vg_pu_str){outcome, __builtin_strlen(outcome)});
 }
 
 /* event.category / event.action / event.outcome (category, outcome optional). */
@@ -39,14 +78,9 @@ static inline __attribute__((always_inline)) void tag(vg_event *ev, const char *
 {
 	/* always inlined: the callers pass literals, whose lengths and comparison
 	 * are then folded at compile time */
-	if (category != NULL) {
-		(void)vg_pu_add_lit(ev, "event.category", category);
-		if (__builtin_strcmp(category, "authentication") == 0)
-			ev->category = VG_CATEGORY_AUTHENTICATION;
-	}
-	(void)vg_pu_add_lit(ev, "event.action", action);
-	if (outcome != NULL)
-		(void)vg_pu_add_lit(ev, "event.outcome", outcome);
+	vg_pu_batch b = vg_pu_batch_begin(ev);
+	tag_b(ev, &b, category, action, outcome);
+	vg_pu_batch_end(ev, b);
 }
 
 static inline __attribute__((always_inline)) int str_eq(vg_pu_str s, const char *lit)
@@ -64,7 +98,8 @@ static vg_pu_str addr_token(vg_pu_cur *c, int *is_ip)
 	/* a dotted quad and a ':' is no IPv6 address (one ':' only), so the
 	 * quad settles the common case with one check */
 	if (t.n > 1 && t.p[t.n - 1] == ':' &&
-	    (vg_pu_is_ipv4(t.p, t.n - 1) || (!vg_pu_is_ip(t.p, t.n) && vg_pu_is_ip(t.p, t.n - 1)))) {
+	    (vg_pu_is_ipv4_in(t.p, t.n - 1, (size_t)(c->end - t.p)) ||
+	     (!vg_pu_is_ip(t.p, t.n) && vg_pu_is_ip(t.p, t.n - 1)))) {
 		t.n--;
 		c->p--; /* leave the ':' for the caller */
 		*is_ip = 1;
@@ -72,21 +107,24 @@ static vg_pu_str addr_token(vg_pu_cur *c, int *is_ip)
 	return t;
 }
 
-/* "IP[ port N]..." at the cursor → source.ip / source.domain, source.port. */
-static void add_source(vg_event *ev, vg_pu_cur *c)
+/* "IP[ port N]..." at the cursor → source.ip / source.domain, source.port
+ * (into the batch: the batch given, with them, is returned). */
+static vg_pu_batch add_source(vg_event *ev, vg_pu_batch bb, vg_pu_cur *c)
 {
+	vg_pu_batch *b = &bb;
 	int is_ip;
 	vg_pu_str ip = addr_token(c, &is_ip);
 	if (is_ip)
-		(void)vg_pu_add_slice(ev, "source.ip", ip);
+		vg_pu_batch_str(ev, b, "source.ip", ip);
 	else
-		add_host(ev, "source.ip", "source.domain", ip);
+		add_host_b(ev, b, "source.ip", "source.domain", ip, c->end);
 	if (vg_pu_lit(c, " port ")) {
 		size_t d = vg_pu_ndigits(c->p, vg_pu_left(c));
 		if (d != 0 && d <= 20) /* what vg_pu_add_num checks, already known */
-			(void)vg_event_add(ev, VG_PU_LIT("source.port"), c->p, d, VG_V_NUM);
+			vg_pu_batch_add(ev, b, VG_PU_LIT("source.port"), c->p, (uint32_t)d, VG_V_NUM);
 		c->p += d;
 	}
+	return bb;
 }
 
 /* The last occurrence of the literal lit (3..16 bytes) in h[0..n), NULL
@@ -244,6 +282,65 @@ static inline __attribute__((always_inline)) int pam_kv_word(vg_pu_str s, word_m
 	return 1;
 }
 
+/* The next word at or after bit *pos of a blank set B (bits past the
+ * slice set, bit 63 among them): 1 with *start its first byte and *pos one
+ * past its last, else 0. */
+static inline __attribute__((always_inline)) int word64(uint64_t B, size_t *pos, size_t *start)
+{
+	uint64_t w = ~B >> *pos;
+	if (w == 0)
+		return 0;
+	*start = *pos + (size_t)__builtin_ctzll(w);
+	*pos = *start + (size_t)__builtin_ctzll(B >> *start);
+	return 1;
+}
+
+/* pam_kv_word for word64. (A key holds no blank: a word shorter than the
+ * key does not start with it.) */
+static inline __attribute__((always_inline)) int kv_word64(vg_pu_str t, uint64_t B, size_t *pos, const char *key,
+							   vg_pu_str *val)
+{
+	size_t i, k = __builtin_strlen(key);
+	if (!word64(B, pos, &i) || *pos - i < k || !vg_bytes_eq(t.p + i, key, k))
+		return 0;
+	*val = (vg_pu_str){t.p + i + k, *pos - i - k};
+	return 1;
+}
+
+/* pam_auth_kvs after "tty=" (t: 16..63 bytes), with one 64-bit blank set:
+ * the value of tty= (none when a blank follows "tty="), then the rest. */
+static int pam_auth_tail(vg_pu_str t, vg_pu_str kv[4])
+{
+	uint64_t b[2] = {0, 0};
+	size_t pos = 0, i;
+	blank_bits(t.p, t.n, b);
+	uint64_t B = b[0] | ~(uint64_t)0 << t.n;
+	if ((B & 1) == 0)
+		(void)word64(B, &pos, &i);
+	if (!kv_word64(t, B, &pos, "ruser=", &kv[1]) || !kv_word64(t, B, &pos, "rhost=", &kv[3]))
+		return 0;
+	/* no word left, or "user=U" */
+	return (~B >> pos) == 0 || kv_word64(t, B, &pos, "user=", &kv[0]);
+}
+
+/* Whether p[0..26) (readable) is "logname= uid=0 euid=0 tty=", what a
+ * daemon run by root writes (sshd: all its lines): two sixteen-byte
+ * compares with SSE2, the second overlapping the first. */
+static inline __attribute__((always_inline)) int pam_root_layout(const char *p)
+{
+	static const char root[] = "logname= uid=0 euid=0 tty=";
+	_Static_assert(sizeof(root) - 1 == 26, "26 bytes");
+#ifdef __SSE2__
+	__m128i a = _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)p),
+				   _mm_loadu_si128((const __m128i *)(const void *)root));
+	__m128i b = _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(p + 10)),
+				   _mm_loadu_si128((const __m128i *)(const void *)(root + 10)));
+	return _mm_movemask_epi8(_mm_and_si128(a, b)) == 0xFFFF;
+#else
+	return vg_bytes_eq(p, root, 26);
+#endif
+}
+
 /* The keys of "authentication failure; logname=L uid=N euid=N tty=T ruser=R
  * rhost=H[ user=U]" (s: what follows "; ") as PAM lays them out, word after
  * word: kv = user, ruser, logname, rhost. 0 when s is laid out otherwise or
@@ -252,10 +349,17 @@ static inline __attribute__((always_inline)) int pam_kv_word(vg_pu_str s, word_m
  * layout (each key once; nothing else after rhost but user). */
 static int pam_auth_kvs(vg_pu_str s, vg_pu_str kv[4])
 {
+	/* the root layout: its first words compared at once, the rest mapped
+	 * on its own when short */
+	const size_t rn = 26;
 	word_map m;
 	vg_pu_str skip;
 	if (s.n < 38 || s.n > 126)
 		return 0;
+	if (s.n >= rn + 16 && s.n < rn + 64 && pam_root_layout(s.p)) {
+		kv[2] = (vg_pu_str){s.p + 8, 0}; /* logname= */
+		return pam_auth_tail((vg_pu_str){s.p + rn, s.n - rn}, kv);
+	}
 	word_map_make(s.p, s.n, &m);
 	if (!pam_kv_word(s, &m, "logname=", &kv[2]) || !pam_kv_word(s, &m, "uid=", &skip) ||
 	    !pam_kv_word(s, &m, "euid=", &skip) || !pam_kv_word(s, &m, "tty=", &skip) ||
@@ -267,9 +371,10 @@ static int pam_auth_kvs(vg_pu_str s, vg_pu_str kv[4])
 
 /* The message of a PAM module: the same texts whatever the program, but for
  * su and sudo "user" is whom the session is for, "by"/ruser who asked. */
-static inline __attribute__((always_inline)) void pam_body(vg_event *ev, vg_pu_str svc, vg_pu_str body)
+static inline __attribute__((always_inline)) void pam_body(vg_event *ev, vg_pu_batch *b, vg_pu_str svc,
+							   vg_pu_str body)
 {
-	int su = svc_is(svc, "su", "su-l"), sudo = svc_is(svc, "sudo", "sudo-i");
+	/* su / sudo: svc_is where it matters (most lines never ask) */
 	vg_pu_cur c = vg_pu_cur_make(body.p, body.n);
 	vg_pu_str v, user = {0}, ruser = {0}, logname = {0}, rhost = {0};
 	size_t d = vg_pu_ndigits(c.p, vg_pu_left(&c));
@@ -287,21 +392,21 @@ static inline __attribute__((always_inline)) void pam_body(vg_event *ev, vg_pu_s
 		ruser = kv[1];
 		logname = kv[2];
 		rhost = kv[3];
-		if (su && !more) {
-			tag(ev, "authentication", "su_failed", "failure");
-			add_slice(ev, "user.name", ruser.n != 0 ? ruser : logname);
-			add_slice(ev, "user.target.name", user);
+		if (!more && svc_is(svc, "su", "su-l")) {
+			tag_b(ev, b, "authentication", "su_failed", "failure");
+			add_slice_b(ev, b, "user.name", ruser.n != 0 ? ruser : logname);
+			add_slice_b(ev, b, "user.target.name", user);
 		} else {
 			/* one literal per call: its length is then a constant */
 			if (more)
-				tag(ev, "authentication", "pam_more_failures", "failure");
+				tag_b(ev, b, "authentication", "pam_more_failures", "failure");
 			else
-				tag(ev, "authentication", "pam_auth_failure", "failure");
-			add_slice(ev, "user.name", user);
+				tag_b(ev, b, "authentication", "pam_auth_failure", "failure");
+			add_slice_b(ev, b, "user.name", user);
 		}
-		add_host(ev, "source.ip", "source.domain", rhost);
+		add_host_b(ev, b, "source.ip", "source.domain", rhost, c.end);
 	} else if (vg_pu_lit(&c, "check pass; user unknown")) {
-		tag(ev, "authentication", "pam_user_unknown", "failure");
+		tag_b(ev, b, "authentication", "pam_user_unknown", "failure");
 	} else if (vg_pu_lit(&c, "session opened for user ")) {
 		vg_pu_str by = {0}, by_uid = {0};
 		if (vg_pu_upto(&c, " by ", &v)) {
@@ -310,29 +415,31 @@ static inline __attribute__((always_inline)) void pam_body(vg_event *ev, vg_pu_s
 			if (q != NULL) {
 				by_uid.p = q + 5;
 				by_uid.n = vg_pu_ndigits(by_uid.p, (size_t)(by.p + by.n - by_uid.p));
+				by.n = (size_t)(q - by.p); /* strip_uid(by), q found */
 			}
-			by = strip_uid(by);
 		} else {
 			v = vg_pu_rest(&c);
 		}
 		v = strip_uid(v);
-		if (su || sudo) {
+		int su = svc_is(svc, "su", "su-l");
+		if (su || svc_is(svc, "sudo", "sudo-i")) {
 			/* "session opened for user root by alice(uid=1000)": alice became root */
-			tag(ev, "session", su ? "su" : "session_opened", "success");
-			add_slice(ev, "user.name", by);
-			add_slice(ev, "user.id", by_uid);
-			add_slice(ev, "user.target.name", v);
+			tag_b(ev, b, "session", su ? "su" : "session_opened", "success");
+			add_slice_b(ev, b, "user.name", by);
+			add_slice_b(ev, b, "user.id", by_uid);
+			add_slice_b(ev, b, "user.target.name", v);
 		} else {
-			tag(ev, "session", "session_opened", "success");
-			add_slice(ev, "user.name", v);
+			tag_b(ev, b, "session", "session_opened", "success");
+			add_slice_b(ev, b, "user.name", v);
 		}
 	} else if (vg_pu_lit(&c, "session closed for user ")) {
 		v = strip_uid(vg_pu_trim(vg_pu_rest(&c)));
-		tag(ev, "session", "session_closed", NULL);
-		add_slice(ev, su || sudo ? "user.target.name" : "user.name", v);
+		tag_b(ev, b, "session", "session_closed", NULL);
+		int target = svc_is(svc, "su", "su-l") || svc_is(svc, "sudo", "sudo-i");
+		add_slice_b(ev, b, target ? "user.target.name" : "user.name", v);
 	} else if (vg_pu_lit(&c, "password changed for ")) {
-		tag(ev, "iam", "password_changed", "success");
-		add_slice(ev, "user.target.name", vg_pu_trim(vg_pu_rest(&c)));
+		tag_b(ev, b, "iam", "password_changed", "success");
+		add_slice_b(ev, b, "user.target.name", vg_pu_trim(vg_pu_rest(&c)));
 	}
 }
 
@@ -340,7 +447,9 @@ static inline __attribute__((always_inline)) void pam_body(vg_event *ev, vg_pu_s
  * failures" (pam_generic inlines it: the common path). */
 static __attribute__((noinline)) void pam_body_call(vg_event *ev, vg_pu_str svc, vg_pu_str body)
 {
-	pam_body(ev, svc, body);
+	vg_pu_batch b = vg_pu_batch_begin(ev);
+	pam_body(ev, &b, svc, body);
+	vg_pu_batch_end(ev, b);
 }
 
 /* "pam_unix(sshd:auth): <body>" in any program, or the old-style tag
@@ -376,18 +485,25 @@ static int pam_generic(vg_event *ev, const vg_syslog_msg *m, vg_pu_str s)
 	} else {
 		return 0;
 	}
-	add_slice(ev, "pam.module", module);
-	add_slice(ev, "pam.service", svc);
-	add_slice(ev, "pam.type", type);
-	pam_body(ev, svc, body);
+	vg_pu_batch bb = vg_pu_batch_begin(ev), *b = &bb;
+	if (module.n != 0)
+		vg_pu_batch_str(ev, b, "pam.module", module);
+	if (svc.n != 0)
+		vg_pu_batch_str(ev, b, "pam.service", svc);
+	if (type.n != 0)
+		vg_pu_batch_str(ev, b, "pam.type", type);
+	pam_body(ev, b, svc, body);
+	vg_pu_batch_end(ev, bb);
 	return 1;
 }
 
 /* ---- sshd --------------------------------------------------------------- */
 
-/* "[authenticating |invalid ]user U IP port N..." or "IP port N..." */
-static void ssh_user_addr(vg_event *ev, vg_pu_cur *c)
+/* "[authenticating |invalid ]user U IP port N..." or "IP port N..." (into
+ * the batch, as add_source) */
+static vg_pu_batch ssh_user_addr(vg_event *ev, vg_pu_batch bb, vg_pu_cur *c)
 {
+	vg_pu_batch *b = &bb;
 	if (vg_pu_lit(c, "authenticating user ") || vg_pu_lit(c, "invalid user ") || vg_pu_lit(c, "user ")) {
 		/* The user name may contain blanks: the address is the last word
 		 * before " port " (or the last word of all). */
@@ -397,106 +513,153 @@ static void ssh_user_addr(vg_event *ev, vg_pu_cur *c)
 			head = rest;
 		const char *sp = vg_pu_rfind(head.p, head.n, VG_PU_LIT(" "));
 		if (sp == NULL)
-			return;
+			return bb;
 		vg_pu_str user = {head.p, (size_t)(sp - head.p)};
-		add_slice(ev, "user.name", user);
+		add_slice_b(ev, b, "user.name", user);
 		c->p = sp + 1;
 	}
-	add_source(ev, c);
+	return add_source(ev, bb, c);
 }
 
+/* "Accepted|Failed METHOD for [invalid user ]U from IP port N ssh2" (ok:
+ * "Accepted"; the cursor after that word and its blank). */
+static inline __attribute__((always_inline)) int ssh_auth(vg_event *ev, vg_pu_batch *b, vg_pu_cur c, int ok)
+{
+	vg_pu_str v, method;
+	/* METHOD is one word: the first " for " must be at the first ' '
+	 * (an earlier ' ' would be in METHOD) */
+	size_t k = vg_pu_find2(c.p, vg_pu_left(&c), ' ', ' ');
+	if (!vg_pu_prefix(c.p + k, vg_pu_left(&c) - k, " for "))
+		return 0;
+	method = (vg_pu_str){c.p, k};
+	c.p += k + 5;
+	(void)vg_pu_lit(&c, "invalid user ");
+	if (!upto_last(&c, " from ", &v))
+		return 0;
+	if (ok)
+		tag_b(ev, b, "authentication", "ssh_login", "success");
+	else if (str_eq(method, "password"))
+		tag_b(ev, b, "authentication", "ssh_failed_password", "failure");
+	else
+		tag_b(ev, b, "authentication", "ssh_failed_auth", "failure");
+	add_slice_b(ev, b, "user.name", v);
+	add_slice_b(ev, b, "ssh.method", method);
+	*b = add_source(ev, *b, &c);
+	return 1;
+}
+
+/* "reverse mapping checking getaddrinfo for HOST [IP] failed - POSSIBLE
+ * BREAK-IN ATTEMPT!" and "Address IP maps to HOST, but this does not map
+ * back to the address - POSSIBLE BREAK-IN ATTEMPT!" */
+static inline __attribute__((always_inline)) void ssh_reverse(vg_event *ev, vg_pu_batch *b, vg_pu_str ip,
+							      vg_pu_str host, const char *end)
+{
+	tag_b(ev, b, "network", "ssh_reverse_mapping_failed", NULL);
+	add_host_b(ev, b, "source.ip", NULL, ip, end);
+	add_slice_b(ev, b, "source.domain", host);
+}
+
+/* The messages are told apart by their first byte first (a jump), then
+ * their literal prefix: most lines would fail several prefixes in a row. */
 static int app_sshd(vg_event *ev, const vg_syslog_msg *m, vg_pu_str s)
 {
 	vg_pu_cur c = vg_pu_cur_make(s.p, s.n);
-	vg_pu_str v, method;
-	int ok;
-	(void)m;
+	vg_pu_str v, host, ip;
+	vg_pu_batch bb = vg_pu_batch_begin(ev), *b = &bb;
 	(void)(vg_pu_lit(&c, "error: ") || vg_pu_lit(&c, "fatal: "));
 
-	if ((ok = vg_pu_lit(&c, "Accepted ")) || vg_pu_lit(&c, "Failed ")) {
-		/* METHOD is one word: the first " for " must be at the first ' '
-		 * (an earlier ' ' would be in METHOD) */
-		size_t k = vg_pu_find2(c.p, vg_pu_left(&c), ' ', ' ');
-		if (!vg_pu_prefix(c.p + k, vg_pu_left(&c) - k, " for "))
+	switch (vg_pu_left(&c) != 0 ? c.p[0] : '\0') {
+	case 'A':
+		if (vg_pu_lit(&c, "Accepted ")) {
+			if (!ssh_auth(ev, b, c, 1))
+				return 0;
+		} else if (vg_pu_lit(&c, "Address ")) {
+			if (!vg_pu_upto(&c, " maps to ", &ip) || !vg_pu_upto(&c, ", but this does not map back", &host))
+				return 0;
+			ssh_reverse(ev, b, ip, host, c.end);
+		} else {
 			return 0;
-		method = (vg_pu_str){c.p, k};
-		c.p += k + 5;
+		}
+		break;
+	case 'F':
+		if (!vg_pu_lit(&c, "Failed ") || !ssh_auth(ev, b, c, 0))
+			return 0;
+		break;
+	case 'I':
+		if (!vg_pu_lit(&c, "Invalid user ") || !upto_last(&c, " from ", &v))
+			return 0;
+		tag_b(ev, b, "authentication", "ssh_invalid_user", "failure");
+		add_slice_b(ev, b, "user.name", v);
+		*b = add_source(ev, *b, &c);
+		break;
+	case 'm':
+		if (!vg_pu_lit(&c, "maximum authentication attempts exceeded for "))
+			return 0;
 		(void)vg_pu_lit(&c, "invalid user ");
 		if (!upto_last(&c, " from ", &v))
 			return 0;
-		if (ok)
-			tag(ev, "authentication", "ssh_login", "success");
-		else if (str_eq(method, "password"))
-			tag(ev, "authentication", "ssh_failed_password", "failure");
-		else
-			tag(ev, "authentication", "ssh_failed_auth", "failure");
-		add_slice(ev, "user.name", v);
-		add_slice(ev, "ssh.method", method);
-		add_source(ev, &c);
-	} else if (vg_pu_lit(&c, "Invalid user ")) {
-		if (!upto_last(&c, " from ", &v))
+		tag_b(ev, b, "authentication", "ssh_max_auth_exceeded", "failure");
+		add_slice_b(ev, b, "user.name", v);
+		*b = add_source(ev, *b, &c);
+		break;
+	case 'D':
+		if (vg_pu_lit(&c, "Disconnecting: Too many authentication failures for ")) {
+			v = vg_pu_rest(&c);
+			const char *q = vg_pu_find(v.p, v.n, VG_PU_LIT(" [preauth]"));
+			if (q != NULL)
+				v.n = (size_t)(q - v.p);
+			tag_b(ev, b, "authentication", "ssh_max_auth_exceeded", "failure");
+			add_slice_b(ev, b, "user.name", v);
+		} else if (vg_pu_lit(&c, "Disconnecting ")) {
+			/* OpenSSH >= 7.x: "Disconnecting authenticating user U IP port N: Too many..." */
+			vg_pu_str rest = vg_pu_rest(&c);
+			if (vg_pu_find(rest.p, rest.n, VG_PU_LIT("Too many authentication failures")) == NULL)
+				return 0;
+			tag_b(ev, b, "authentication", "ssh_max_auth_exceeded", "failure");
+			*b = ssh_user_addr(ev, *b, &c);
+		} else if (vg_pu_lit(&c, "Disconnected from ")) {
+			tag_b(ev, b, "network", "ssh_disconnect", NULL);
+			*b = ssh_user_addr(ev, *b, &c);
+		} else if (vg_pu_lit(&c, "Did not receive identification string from ")) {
+			tag_b(ev, b, "network", "ssh_no_identification", NULL);
+			*b = add_source(ev, *b, &c);
+		} else {
 			return 0;
-		tag(ev, "authentication", "ssh_invalid_user", "failure");
-		add_slice(ev, "user.name", v);
-		add_source(ev, &c);
-	} else if (vg_pu_lit(&c, "maximum authentication attempts exceeded for ")) {
-		(void)vg_pu_lit(&c, "invalid user ");
-		if (!upto_last(&c, " from ", &v))
+		}
+		break;
+	case 'R':
+		if (!vg_pu_lit(&c, "Received disconnect from "))
 			return 0;
-		tag(ev, "authentication", "ssh_max_auth_exceeded", "failure");
-		add_slice(ev, "user.name", v);
-		add_source(ev, &c);
-	} else if (vg_pu_lit(&c, "Disconnecting: Too many authentication failures for ")) {
-		v = vg_pu_rest(&c);
-		const char *q = vg_pu_find(v.p, v.n, VG_PU_LIT(" [preauth]"));
-		if (q != NULL)
-			v.n = (size_t)(q - v.p);
-		tag(ev, "authentication", "ssh_max_auth_exceeded", "failure");
-		add_slice(ev, "user.name", v);
-	} else if (vg_pu_lit(&c, "Disconnecting ")) {
-		/* OpenSSH >= 7.x: "Disconnecting authenticating user U IP port N: Too many..." */
-		vg_pu_str rest = vg_pu_rest(&c);
-		if (vg_pu_find(rest.p, rest.n, VG_PU_LIT("Too many authentication failures")) == NULL)
+		tag_b(ev, b, "network", "ssh_disconnect", NULL);
+		*b = add_source(ev, *b, &c);
+		break;
+	case 'C':
+		if (!vg_pu_lit(&c, "Connection closed by "))
 			return 0;
-		tag(ev, "authentication", "ssh_max_auth_exceeded", "failure");
-		ssh_user_addr(ev, &c);
-	} else if (vg_pu_lit(&c, "Received disconnect from ")) {
-		tag(ev, "network", "ssh_disconnect", NULL);
-		add_source(ev, &c);
-	} else if (vg_pu_lit(&c, "Disconnected from ")) {
-		tag(ev, "network", "ssh_disconnect", NULL);
-		ssh_user_addr(ev, &c);
-	} else if (vg_pu_lit(&c, "Connection closed by ")) {
-		tag(ev, "network", "ssh_connection_closed", NULL);
-		ssh_user_addr(ev, &c);
-	} else if (vg_pu_lit(&c, "reverse mapping checking getaddrinfo for ")) {
-		vg_pu_str host, ip;
-		if (!vg_pu_upto(&c, " [", &host) || !vg_pu_upto(&c, "]", &ip))
+		tag_b(ev, b, "network", "ssh_connection_closed", NULL);
+		*b = ssh_user_addr(ev, *b, &c);
+		break;
+	case 'r':
+		if (!vg_pu_lit(&c, "reverse mapping checking getaddrinfo for ") || !vg_pu_upto(&c, " [", &host) ||
+		    !vg_pu_upto(&c, "]", &ip))
 			return 0;
-		tag(ev, "network", "ssh_reverse_mapping_failed", NULL);
-		add_host(ev, "source.ip", NULL, ip);
-		add_slice(ev, "source.domain", host);
-	} else if (vg_pu_lit(&c, "Address ")) {
-		/* "Address IP maps to HOST, but this does not map back to the address - POSSIBLE BREAK-IN ATTEMPT!" */
-		vg_pu_str ip, host;
-		if (!vg_pu_upto(&c, " maps to ", &ip) || !vg_pu_upto(&c, ", but this does not map back", &host))
-			return 0;
-		tag(ev, "network", "ssh_reverse_mapping_failed", NULL);
-		add_host(ev, "source.ip", NULL, ip);
-		add_slice(ev, "source.domain", host);
-	} else if (vg_pu_lit(&c, "Did not receive identification string from ")) {
-		tag(ev, "network", "ssh_no_identification", NULL);
-		add_source(ev, &c);
-	} else if (vg_pu_lit(&c, "PAM ")) {
+		ssh_reverse(ev, b, ip, host, c.end);
+		break;
+	case 'P': {
 		/* "PAM 2 more authentication failures; logname= ... rhost=IP  user=U" */
+		if (!vg_pu_lit(&c, "PAM "))
+			return 0;
 		vg_pu_str body = vg_pu_rest(&c);
 		size_t d = vg_pu_ndigits(body.p, body.n);
 		if (d == 0 || !vg_pu_prefix(body.p + d, body.n - d, " more authentication failure"))
 			return 0;
-		pam_body_call(ev, m->prog, body);
-	} else {
+		pam_body_call(ev, m->prog, body); /* its own fields */
+		return 1;
+	}
+	default:
 		return 0;
 	}
+	vg_pu_batch_end(ev, bb);
 	return 1;
 }
 
@@ -704,13 +867,15 @@ static int app_ftpd(vg_event *ev, const vg_syslog_msg *m, vg_pu_str s)
 {
 	vg_pu_cur c = vg_pu_cur_make(s.p, s.n);
 	vg_pu_str ip, host;
+	vg_pu_batch bb = vg_pu_batch_begin(ev), *b = &bb;
 	(void)m;
-	if (!vg_pu_lit(&c, "connection from ") || !vg_pu_token(&c, &ip) || !vg_pu_is_ip(ip.p, ip.n))
+	if (!vg_pu_lit(&c, "connection from ") || !vg_pu_token(&c, &ip) || !vg_pu_is_ip_in(ip.p, ip.n, (size_t)(c.end - ip.p)))
 		return 0;
-	tag(ev, "network", "ftp_connection", NULL);
-	add_slice(ev, "source.ip", ip);
+	tag_b(ev, b, "network", "ftp_connection", NULL);
+	add_slice_b(ev, b, "source.ip", ip);
 	if (vg_pu_lit(&c, " (") && vg_pu_upto(&c, ")", &host))
-		add_slice(ev, "source.domain", host);
+		add_slice_b(ev, b, "source.domain", host);
+	vg_pu_batch_end(ev, bb);
 	return 1;
 }
 
@@ -802,7 +967,7 @@ static const struct app apps[] = {
 /* The row of apps[] of a program name, NULL when none: a switch on the
  * length, then literal compares (this runs on every line; with a constant
  * length, vg_bytes_eq is a load or two and a compare with a constant). */
-static const struct app *app_find(const char *prog, size_t n)
+static inline __attribute__((always_inline)) const struct app *app_find(const char *prog, size_t n)
 {
 #define IS(s) vg_bytes_eq(prog, (s), sizeof(s) - 1)
 	int a = -1;

@@ -6,7 +6,8 @@
  * Contract: every function reads only inside the slice it is given and never
  * needs NUL termination. The scanners are pure and thread-safe; the vg_pu_add_*
  * helpers write to the event (and its arena) they are handed and return the
- * vg_event_add codes (0 or VG_ELIMIT; a dropped field is counted on the event). */
+ * vg_event_add codes (0 or VG_ELIMIT; a dropped field is counted on the event);
+ * the vg_pu_batch_* ones add fields as vg_event_add would (see vg_pu_batch). */
 #ifndef VG_PARSE_UTIL_H
 #define VG_PARSE_UTIL_H
 
@@ -231,6 +232,61 @@ int vg_pu_uint(const char *p, size_t n, uint64_t max, uint64_t *out);
 /* Whole slice is a textual IPv4 / IPv6 address (inet_pton rules). */
 int vg_pu_is_ipv4(const char *p, size_t n);
 int vg_pu_is_ip(const char *p, size_t n);
+/* vg_pu_is_ipv4 / vg_pu_is_ip of p[0..n) for a slice with avail >= n bytes
+ * readable at p (the rest of a record): with SSE2 and sixteen bytes
+ * readable, a dotted quad is checked in place, inline (no copy, no call:
+ * the addresses of every auth line), by the rules vg_pu_is_ipv4 applies.
+ * VG_PU_QUAD_NO: no quad, and no IPv6 text either (fewer than two ':'). */
+enum { VG_PU_QUAD_NO = 0, VG_PU_QUAD_YES = 1, VG_PU_QUAD_ASK = 2 /* no quad; ask vg_pu_is_ip */ };
+static inline __attribute__((always_inline)) int vg_pu_quad_in(const char *p, size_t n, size_t avail)
+{
+#ifdef __SSE2__
+	if (n >= 7 && n <= 15 && avail >= 16) {
+		const __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+		const unsigned keep = (1u << n) - 1;
+		const __m128i t = _mm_sub_epi8(x, _mm_set1_epi8('0'));
+		unsigned digit = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(t, _mm_set1_epi8(9)), t)) & keep;
+		unsigned dot = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('.'))) & keep;
+		unsigned d3 = dot & (dot - 1);
+		d3 &= d3 - 1;
+		if ((digit | dot) != keep || d3 == 0 || (d3 & (d3 - 1)) != 0) {
+			/* a byte that is neither, or not exactly three dots */
+			unsigned colon = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8(':'))) & keep;
+			return (colon & (colon - 1)) != 0 ? VG_PU_QUAD_ASK : VG_PU_QUAD_NO;
+		}
+		/* digits and dots only from here: no IPv6 text */
+		unsigned start = dot << 1 | 1; /* where each octet starts (bit n: after a final dot) */
+		if ((start & ~digit) != 0 || (digit & digit >> 1 & digit >> 2 & digit >> 3) != 0)
+			return VG_PU_QUAD_NO; /* an empty octet, or one of four digits or more */
+		unsigned zero = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('0'))) & keep;
+		if ((start & zero & digit >> 1) != 0)
+			return VG_PU_QUAD_NO; /* a leading zero */
+		unsigned three = start & digit >> 1 & digit >> 2;
+		if (three == 0)
+			return VG_PU_QUAD_YES;
+		/* a three-digit octet is above 255 when its digits, compared with
+		 * "255" one by one, are first greater (signed compares: digits) */
+		__m128i gt2 = _mm_cmpgt_epi8(x, _mm_set1_epi8('2')), eq2 = _mm_cmpeq_epi8(x, _mm_set1_epi8('2'));
+		__m128i gt5 = _mm_cmpgt_epi8(x, _mm_set1_epi8('5')), eq5 = _mm_cmpeq_epi8(x, _mm_set1_epi8('5'));
+		__m128i next =
+			_mm_or_si128(_mm_srli_si128(gt5, 1), _mm_and_si128(_mm_srli_si128(eq5, 1), _mm_srli_si128(gt5, 2)));
+		unsigned above = (unsigned)_mm_movemask_epi8(_mm_or_si128(gt2, _mm_and_si128(eq2, next)));
+		return (three & above) == 0 ? VG_PU_QUAD_YES : VG_PU_QUAD_NO;
+	}
+#endif
+	(void)avail;
+	return VG_PU_QUAD_ASK;
+}
+static inline __attribute__((always_inline)) int vg_pu_is_ipv4_in(const char *p, size_t n, size_t avail)
+{
+	int q = vg_pu_quad_in(p, n, avail);
+	return q == VG_PU_QUAD_ASK ? vg_pu_is_ipv4(p, n) : q;
+}
+static inline __attribute__((always_inline)) int vg_pu_is_ip_in(const char *p, size_t n, size_t avail)
+{
+	int q = vg_pu_quad_in(p, n, avail);
+	return q == VG_PU_QUAD_ASK ? vg_pu_is_ip(p, n) : q;
+}
 /* Value of a blank-separated "key=value" pair in p[0..n): the key must start
  * the slice or follow a blank; the value runs to the next blank (may be
  * empty). 1 and *val set when found, else 0. */
@@ -290,6 +346,66 @@ static inline __attribute__((always_inline)) int vg_pu_add_slice(vg_event *ev, c
 static inline __attribute__((always_inline)) int vg_pu_add_lit(vg_event *ev, const char *name, const char *lit)
 {
 	return vg_event_add_str(ev, name, lit, __builtin_strlen(lit));
+}
+/* Several fields added in a row (a syslog header, event.category/action/
+ * outcome): the same fields, in the same order, and the same drops as that
+ * many vg_event_add calls, but the event's count is read and written once
+ * per batch, not once per field (the next free slot stays in a register),
+ * and a field's hash, name length and type go in with one eight-byte store
+ * (constants for a literal name). Between vg_pu_batch_begin and
+ * vg_pu_batch_end, add nothing to the event by other means. */
+typedef struct vg_pu_batch {
+	vg_field *f, *end; /* the next free slot; one past the last one */
+} vg_pu_batch;
+_Static_assert(offsetof(vg_field, name_len) == offsetof(vg_field, hash) + 4 &&
+		       offsetof(vg_field, type) == offsetof(vg_field, hash) + 6 &&
+		       offsetof(vg_field, val_len) >= offsetof(vg_field, hash) + 8,
+	       "hash, name_len and type fill one eight-byte word of vg_field");
+static inline __attribute__((always_inline)) vg_pu_batch vg_pu_batch_begin(vg_event *ev)
+{
+	return (vg_pu_batch){ev->fields + ev->nfields, ev->fields + VG_MAX_FIELDS};
+}
+/* Whether k more fields fit in b: then vg_pu_batch_put may add them. */
+static inline __attribute__((always_inline)) int vg_pu_batch_room(const vg_pu_batch *b, size_t k)
+{
+	return (size_t)(b->end - b->f) >= k;
+}
+/* Add a field that fits (vg_pu_batch_room), its name at most
+ * VG_MAX_FIELD_NAME bytes. */
+static inline __attribute__((always_inline)) void vg_pu_batch_put(vg_pu_batch *b, const char *name, size_t name_len,
+								  const char *val, uint32_t val_len, enum vg_vtype type)
+{
+	struct {
+		uint32_t hash;
+		uint16_t name_len;
+		uint8_t type, pad;
+	} meta = {vg_field_hash(name, name_len), (uint16_t)name_len, (uint8_t)type, 0};
+	b->f->name = name;
+	b->f->val = val;
+	b->f->val_len = val_len;
+	memcpy((char *)b->f + offsetof(vg_field, hash), &meta, sizeof(meta));
+	b->f++;
+}
+/* vg_event_add of a value slice of a line (32-bit length, see vg_pu_add_slice). */
+static inline __attribute__((always_inline)) void vg_pu_batch_add(vg_event *ev, vg_pu_batch *b, const char *name,
+								  size_t name_len, const char *val, uint32_t val_len,
+								  enum vg_vtype type)
+{
+	if (__builtin_expect(b->f >= b->end || name_len > VG_MAX_FIELD_NAME, 0)) {
+		ev->dropped++;
+		return;
+	}
+	vg_pu_batch_put(b, name, name_len, val, val_len, type);
+}
+/* The same with a NUL-terminated (literal) name, string type. */
+static inline __attribute__((always_inline)) void vg_pu_batch_str(vg_event *ev, vg_pu_batch *b, const char *name,
+								  vg_pu_str v)
+{
+	vg_pu_batch_add(ev, b, name, __builtin_strlen(name), v.p, (uint32_t)v.n, VG_V_STR);
+}
+static inline __attribute__((always_inline)) void vg_pu_batch_end(vg_event *ev, vg_pu_batch b)
+{
+	ev->nfields = (uint32_t)(b.f - ev->fields);
 }
 /* Add an ASCII-lowercased copy of p[0..n) (arena). */
 int vg_pu_add_lower(vg_event *ev, const char *name, const char *p, size_t n);
