@@ -73,7 +73,13 @@ struct group {
 	int64_t quiet_until; /* gt/gte: no alert for hits up to this time (after one fired) */
 	int quiet;
 	uint32_t cslot; /* its slot in the cstate's gcache (fixed by its values) */
+	size_t size;    /* bytes allocated for it and its arrays (see group_new) */
 };
+
+/* Freed groups kept per correlation for reuse (most groups of a
+ * correlation have the same size), so the churn of short-lived groups
+ * skips calloc/free. At most GSPARE, so the spares stay small. */
+#define GSPARE 16
 
 #define GCACHE 64 /* a power of two */
 
@@ -88,6 +94,9 @@ struct cstate {
 	const vg_corr_def *def;
 	const vg_rule_info *info;
 	int monotone; /* every condition is gt/gte: can fire as soon as it holds */
+	/* Its events may own memory (a counted value, a chained alert's
+	 * locations): else releasing them is a no-op (see group_free). */
+	int owns;
 	int64_t span;
 	int64_t clock; /* newest time seen, see advance_clock */
 	int has_clock;
@@ -102,6 +111,8 @@ struct cstate {
 	 * when last_g differs (sources interleave); a collision only costs the
 	 * table lookup. */
 	struct group *gcache[GCACHE];
+	struct group *gspare[GSPARE]; /* freed groups for group_new */
+	size_t ngspare;
 	const char **gname; /* [pos * ngroup + g]: field read from a hit of rules[pos]; NULL: none */
 	const char **vname; /* [pos]: value_count field; NULL: none */
 	size_t *ghint, *vhint; /* hit_value hints for gname and vname */
@@ -278,6 +289,18 @@ static void ev_release(struct evpool *p, struct cev *ev, size_t cap)
 		free(ev);
 }
 
+/* The capacity of a new group's first array: the largest spare one, as
+ * groups of one input tend to grow alike and a bigger start saves the
+ * copies of growing (it takes no new memory: the spare exists); else
+ * POOL_MIN. */
+static size_t first_cap(const struct evpool *p)
+{
+	for (size_t k = POOL_CLASSES; k-- > 0;)
+		if (p->n[k] > 0)
+			return (size_t)POOL_MIN << k;
+	return POOL_MIN;
+}
+
 static void pool_free(struct evpool *p)
 {
 	for (size_t k = 0; k < POOL_CLASSES; k++)
@@ -310,6 +333,10 @@ static void drop_front(struct cstate *s, struct group *g)
 
 static void group_clear(struct cstate *s, struct group *g)
 {
+	if (!s->owns && g->per_pos == NULL) { /* nothing to release */
+		g->n = g->start = 0;
+		return;
+	}
 	while (g->n > 0)
 		drop_front(s, g);
 }
@@ -350,7 +377,7 @@ static void group_free(struct cstate *s, struct group *g)
 	s->ngroups--;
 	/* g's counts go with it: only the events' values and locations need
 	 * releasing (cev_release would also keep the counts). */
-	for (size_t i = 0; i < g->n; i++) {
+	for (size_t i = 0; s->owns && i < g->n; i++) {
 		struct cev *v = &g->ev[g->start + i];
 		if (v->val != NULL && --v->val->refs == 0) {
 			ptab_del(&s->values, v->val->hash, v->val);
@@ -360,7 +387,10 @@ static void group_free(struct cstate *s, struct group *g)
 			free(v->locs);
 	}
 	ev_release(s->pool, g->ev, g->cap);
-	free(g);
+	if (s->ngspare < GSPARE)
+		s->gspare[s->ngspare++] = g;
+	else
+		free(g);
 }
 
 static void cstate_free(struct cstate *s)
@@ -369,6 +399,8 @@ static void cstate_free(struct cstate *s)
 		return;
 	while (s->head != NULL)
 		group_free(s, s->head);
+	while (s->ngspare > 0)
+		free(s->gspare[--s->ngspare]);
 	free(s->groups.e);
 	free(s->values.e);
 	free(s->gname);
@@ -418,6 +450,10 @@ static struct cstate *cstate_new(vg_corr *c, size_t idx, const vg_corr_def *d)
 	s->info = vg_engine_rule(c->e, idx);
 	s->span = d->timespan_us > 0 ? d->timespan_us : 0;
 	s->monotone = 1;
+	s->owns = d->type == VG_CORR_VALUE_COUNT;
+	for (size_t p = 0; p < d->nrules; p++)
+		if (vg_engine_corr_def(c->e, d->rules[p]) != NULL) /* chained: hits of several locations */
+			s->owns = 1;
 	for (size_t i = 0; i < d->nconds; i++)
 		if (d->conds[i].op != VG_CMP_GT && d->conds[i].op != VG_CMP_GTE)
 			s->monotone = 0;
@@ -847,7 +883,7 @@ static struct group *group_find(const vg_corr *c, const struct cstate *s, uint64
 }
 
 /* A new group holding copies of the values (c->kv/kl). */
-static struct group *group_new(const vg_corr *c, const struct cstate *s)
+static struct group *group_new(const vg_corr *c, struct cstate *s)
 {
 	size_t ng = s->def->ngroup, np = s->def->nrules;
 	int temporal = s->def->type == VG_CORR_TEMPORAL || s->def->type == VG_CORR_TEMPORAL_ORDERED;
@@ -856,9 +892,15 @@ static struct group *group_new(const vg_corr *c, const struct cstate *s)
 		vbytes += c->kl[g] + 1;
 	size_t size = sizeof(struct group) + ng * (sizeof(char *) + sizeof(size_t)) +
 		      (temporal ? np * sizeof(uint32_t) : 0) + vbytes;
-	struct group *g = calloc(1, size);
-	if (g == NULL)
+	struct group *g = NULL;
+	if (s->ngspare > 0 && s->gspare[s->ngspare - 1]->size >= size) {
+		g = s->gspare[--s->ngspare];
+		size = g->size;
+		memset(g, 0, size);
+	} else if ((g = calloc(1, size)) == NULL) {
 		return NULL;
+	}
+	g->size = size;
 	char *p = (char *)(g + 1);
 	g->vals = (const char **)(void *)p;
 	p += ng * sizeof(char *);
@@ -950,7 +992,7 @@ static __attribute__((noinline)) int make_room(vg_corr *c, struct cstate *s, str
 		g->start = 0;
 		return VG_OK;
 	}
-	size_t ncap = g->cap ? g->cap * 2 : POOL_MIN;
+	size_t ncap = g->cap ? g->cap * 2 : first_cap(s->pool);
 	if (ncap > 2 * VG_MAX_CORR_EVENTS)
 		ncap = 2 * VG_MAX_CORR_EVENTS;
 	struct cev *ne = ev_alloc(s->pool, ncap);
@@ -1089,22 +1131,59 @@ static __attribute__((noinline)) int group_get(vg_corr *c, struct cstate *s, int
 	return VG_OK;
 }
 
+/* feed_one's clock on a stream (c->lateness >= 0): a hit later than the
+ * allowance is dropped (*late; it never restarts the clock), and groups
+ * live lateness longer, so a hit within it still finds its group. Out of
+ * line: files (the default) take the other way. */
+static __attribute__((noinline)) int stream_clock(vg_corr *c, struct cstate *s, int64_t ts, int *late,
+						  vg_corr_alert_fn cb, void *ud)
+{
+	if (s->has_clock && ts < sat_sub(s->clock, c->lateness)) {
+		c->late++;
+		*late = 1;
+		return VG_OK;
+	}
+	if (!s->has_clock || ts > s->clock) {
+		s->clock = ts;
+		s->has_clock = 1;
+	}
+	return close_before(c, s, sat_sub(sat_sub(s->clock, s->span), c->lateness), cb, ud);
+}
+
+/* The hit's group (see group_get), into *out. Runs of one source mostly
+ * repeat the previous hit's group: with one group-by field (the common
+ * case) that compare needs no scratch. */
+static inline int hit_group(vg_corr *c, struct cstate *s, size_t pos, const vg_corr_hit *h, int64_t ts,
+			    struct group **out)
+{
+	struct group *g = s->last_g;
+	if (s->def->ngroup == 1) {
+		size_t len;
+		const char *v = hit_value(h, s->gname[pos], &s->ghint[pos], &len);
+		if (g != NULL && g->vlens[0] == len && vg_bytes_eq(g->vals[0], v, len)) {
+			*out = g;
+			return VG_OK;
+		}
+		c->kv[0] = v;
+		c->kl[0] = len;
+		return group_get(c, s, ts, out);
+	}
+	group_values(c, s, pos, h);
+	if (g != NULL && group_is(c, s, g)) {
+		*out = g;
+		return VG_OK;
+	}
+	return group_get(c, s, ts, out);
+}
+
 static int feed_one(vg_corr *c, struct cstate *s, size_t pos, const vg_corr_hit *h, int64_t ts, vg_corr_alert_fn cb, void *ud)
 {
 	int r = VG_OK;
 	if (c->lateness >= 0) {
-		/* A stream: a hit later than the allowance is dropped (never
-		 * restarts the clock), and groups live lateness longer, so a
-		 * hit within it still finds its group. */
-		if (s->has_clock && ts < sat_sub(s->clock, c->lateness)) {
-			c->late++;
+		int late = 0;
+		r = stream_clock(c, s, ts, &late, cb, ud);
+		if (late)
 			return VG_OK;
-		}
-		if (!s->has_clock || ts > s->clock) {
-			s->clock = ts;
-			s->has_clock = 1;
-		}
-		r = close_before(c, s, sat_sub(sat_sub(s->clock, s->span), c->lateness), cb, ud);
 	} else {
 		r = advance_clock(s, ts) ? close_before(c, s, INT64_MAX, cb, ud) : VG_OK;
 		if (r == 0)
@@ -1112,10 +1191,8 @@ static int feed_one(vg_corr *c, struct cstate *s, size_t pos, const vg_corr_hit 
 	}
 	if (r != 0)
 		return r;
-	/* Runs of one source mostly repeat the previous hit's group. */
-	group_values(c, s, pos, h);
-	struct group *g = s->last_g;
-	if ((g == NULL || !group_is(c, s, g)) && (r = group_get(c, s, ts, &g)) != 0)
+	struct group *g;
+	if ((r = hit_group(c, s, pos, h, ts, &g)) != 0)
 		return r;
 	if (g != s->tail) { /* most recently updated goes last */
 		lru_unlink(s, g);

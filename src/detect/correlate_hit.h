@@ -3,8 +3,10 @@
  * both halves share. Not an API: use correlate.h.
  *
  * A hit lives in the arena the caller of vg_corr_plan_hit gave and borrows
- * its event's path; names are the engine's strings (compared by pointer
- * first), values are NUL-terminated with their lengths. */
+ * its event's path; a further hit of the same event (vg_corr_plan_hit_more)
+ * may share its previous hit's location and value arrays, which lie in the
+ * same arena. Names are the engine's strings (compared by pointer first),
+ * values are NUL-terminated with their lengths. */
 #ifndef VG_CORRELATE_HIT_H
 #define VG_CORRELATE_HIT_H
 

@@ -178,7 +178,7 @@ static inline const vg_field *event_field(const struct pfield *f, const vg_event
 	return NULL;
 }
 
-#define HIT_FAST 16 /* hit fields found in one pass (more: looked up twice, never lent) */
+#define HIT_FAST 32 /* hit fields found in one pass and lent (more: looked up twice, never lent) */
 
 /* prev's copy of the value of the field with id (prev a hit of rule pr), or
  * NULL. */
@@ -192,67 +192,161 @@ static inline const char *lent(const struct prule *pr, const vg_corr_hit *prev, 
 	return NULL;
 }
 
-/* Out of line: most rules that match feed no correlation, and their
- * vg_corr_plan_hit returns before this one's setup. prev (rule pr): a hit
- * of the same event in a, or NULL. */
-static __attribute__((noinline)) vg_corr_hit *build_hit(size_t rule_idx, const struct prule *r, const vg_event *ev,
-							 vg_arena *a, const struct prule *pr, const vg_corr_hit *prev)
+/* The arena memory of a hit of nf fields with vbytes of copied values: the
+ * hit, its location, its value and length arrays, then the copies. */
+struct hitmem {
+	vg_corr_hit h;
+	vg_corr_loc loc;
+	const char *vals[];
+};
+
+/* Inline always: its callers differ in little else. */
+static inline __attribute__((always_inline)) struct hitmem *hit_alloc(size_t rule_idx, const struct prule *r,
+								      const vg_event *ev, vg_arena *a, size_t vbytes)
 {
-	/* one allocation for the hit, its value and length arrays, its
-	 * location and the values' copies (the names are the plan's, the path
-	 * the event's; values prev holds are shared) */
-	const struct pfield *f = r->f;
+	size_t nf = r->nf;
+	size_t arr = nf * (sizeof(char *) + sizeof(size_t));
+	struct hitmem *hm;
+	if (vbytes > SIZE_MAX / 2 || (hm = vg_arena_alloc(a, sizeof(*hm) + arr + vbytes)) == NULL)
+		return NULL;
+	hm->loc = (vg_corr_loc){.path = ev->path != NULL ? ev->path : "-", .line = ev->line};
+	hm->h = (vg_corr_hit){.rule_idx = rule_idx, .ts = ev->ts_us, .locs = &hm->loc, .nlocs = 1,
+			      .names = r->names, .vals = hm->vals, .lens = (size_t *)(void *)(hm->vals + nf), .nf = nf};
+	return hm;
+}
+
+/* build_hit for a rule with more than HIT_FAST fields (none of vigil's):
+ * every field looked up twice, nothing lent. */
+static __attribute__((noinline)) vg_corr_hit *build_hit_big(size_t rule_idx, const struct prule *r,
+							     const vg_event *ev, vg_arena *a)
+{
 	size_t nf = r->nf, vbytes = 0;
-	const vg_field *fv[HIT_FAST];
-	const char *fs[HIT_FAST]; /* prev's copy of the value, or NULL */
-	size_t fl[HIT_FAST];
-	struct hitmem {
-		vg_corr_hit h;
-		vg_corr_loc loc;
-		const char *vals[];
-	} *hm;
 	if (nf > VG_MAX_FIELDS)
 		return NULL;
 	for (size_t i = 0; i < nf; i++) {
-		size_t vl;
-		if (i < HIT_FAST && prev != NULL && (fs[i] = lent(pr, prev, f[i].id, &vl)) != NULL) {
-			fl[i] = vl;
-			continue;
-		}
-		const vg_field *v = event_field(&f[i], ev);
-		/* a value ends at its first NUL, as everywhere it is read */
-		vl = v != NULL ? strnlen(v->val, v->val_len) : 0;
-		if (i < HIT_FAST) {
-			fs[i] = NULL;
-			fv[i] = v;
-			fl[i] = vl;
-		}
-		vbytes += vl + 1;
+		const vg_field *v = event_field(&r->f[i], ev);
+		vbytes += (v != NULL ? strnlen(v->val, v->val_len) : 0) + 1;
 	}
-	size_t arr = nf * (sizeof(char *) + sizeof(size_t));
-	if (vbytes > SIZE_MAX / 2 || (hm = vg_arena_alloc(a, sizeof(*hm) + arr + vbytes)) == NULL)
+	struct hitmem *hm = hit_alloc(rule_idx, r, ev, a, vbytes);
+	if (hm == NULL)
 		return NULL;
-	const char **vals = hm->vals;
 	size_t *lens = (size_t *)(void *)(hm->vals + nf);
-	char *o = (char *)hm + sizeof(*hm) + arr;
-	hm->loc = (vg_corr_loc){.path = ev->path != NULL ? ev->path : "-", .line = ev->line};
+	char *o = (char *)(lens + nf);
 	for (size_t i = 0; i < nf; i++) {
-		if (i < HIT_FAST && fs[i] != NULL) {
-			vals[i] = fs[i];
-			lens[i] = fl[i];
-			continue;
-		}
-		const vg_field *v = i < HIT_FAST ? fv[i] : event_field(&f[i], ev);
-		size_t vl = i < HIT_FAST ? fl[i] : v != NULL ? strnlen(v->val, v->val_len) : 0;
-		lens[i] = vl;
-		if (v != NULL)
+		const vg_field *v = event_field(&r->f[i], ev);
+		size_t vl = v != NULL ? strnlen(v->val, v->val_len) : 0;
+		if (vl != 0)
 			memcpy(o, v->val, vl);
 		o[vl] = '\0';
-		vals[i] = o;
+		hm->vals[i] = o;
+		lens[i] = vl;
 		o += vl + 1;
 	}
-	hm->h = (vg_corr_hit){.rule_idx = rule_idx, .ts = ev->ts_us, .locs = &hm->loc, .nlocs = 1,
-			      .names = r->names, .vals = vals, .lens = lens, .nf = nf};
+	return &hm->h;
+}
+
+/* 1 when the fields of rule r are the first fields of rule pr (by id): a
+ * hit of r then reads the same values as a hit of pr of the same event,
+ * at the same positions. */
+static inline int fields_prefix(const struct prule *r, const struct prule *pr)
+{
+	if (r->nf > pr->nf)
+		return 0;
+	for (size_t i = 0; i < r->nf; i++)
+		if (r->f[i].id != pr->f[i].id)
+			return 0;
+	return 1;
+}
+
+/* A hit of rule r sharing prev's location and value and length arrays
+ * (fields_prefix(r, prev's rule)): the common case of an event matching
+ * several base rules of one service, which read the same fields. */
+static vg_corr_hit *share_hit(size_t rule_idx, const struct prule *r, const vg_event *ev, vg_arena *a,
+			      const vg_corr_hit *prev)
+{
+	vg_corr_hit *h = vg_arena_alloc(a, sizeof(*h));
+	if (h == NULL)
+		return NULL;
+	*h = (vg_corr_hit){.rule_idx = rule_idx, .ts = ev->ts_us, .locs = prev->locs, .nlocs = 1,
+			   .names = r->names, .vals = prev->vals, .lens = prev->lens, .nf = r->nf};
+	return h;
+}
+
+/* build_hit of a rule with one field, for an event's first hit (the
+ * common case): one lookup, one copy, no bookkeeping. */
+static vg_corr_hit *build_hit_one(size_t rule_idx, const struct prule *r, const vg_event *ev, vg_arena *a)
+{
+	const vg_field *v = event_field(&r->f[0], ev);
+	size_t vl = v != NULL ? strnlen(v->val, v->val_len) : 0;
+	struct hitmem *hm = hit_alloc(rule_idx, r, ev, a, vl != 0 ? vl + 1 : 0);
+	if (hm == NULL)
+		return NULL;
+	size_t *lens = (size_t *)(void *)(hm->vals + 1);
+	lens[0] = vl;
+	if (vl == 0) {
+		hm->vals[0] = "";
+	} else {
+		char *o = (char *)(lens + 1);
+		memcpy(o, v->val, vl);
+		o[vl] = '\0';
+		hm->vals[0] = o;
+	}
+	return &hm->h;
+}
+
+/* Out of line: most rules that match feed no correlation, and their
+ * vg_corr_plan_hit returns before this one's setup. prev (rule pr): a hit
+ * of the same event in a, or NULL. One allocation for the hit, its arrays,
+ * its location and the copies of the values prev does not hold (the names
+ * are the plan's, the path the event's); absent values are the literal "". */
+static __attribute__((noinline)) vg_corr_hit *build_hit(size_t rule_idx, const struct prule *r, const vg_event *ev,
+							 vg_arena *a, const struct prule *pr, const vg_corr_hit *prev)
+{
+	const struct pfield *f = r->f;
+	size_t nf = r->nf, vbytes = 0;
+	const char *src[HIT_FAST]; /* the value: prev's copy, or the event's bytes when copy has bit i */
+	size_t fl[HIT_FAST];
+	uint32_t copy = 0;
+	if (prev != NULL && fields_prefix(r, pr))
+		return share_hit(rule_idx, r, ev, a, prev);
+	if (nf == 1 && prev == NULL)
+		return build_hit_one(rule_idx, r, ev, a);
+	if (nf > HIT_FAST)
+		return build_hit_big(rule_idx, r, ev, a);
+	for (size_t i = 0; i < nf; i++) {
+		size_t vl = 0;
+		const char *s = prev != NULL ? lent(pr, prev, f[i].id, &vl) : NULL;
+		if (s == NULL) {
+			const vg_field *v = event_field(&f[i], ev);
+			s = "";
+			if (v != NULL && (vl = strnlen(v->val, v->val_len)) != 0) {
+				/* a value ends at its first NUL, as everywhere it is read */
+				s = v->val;
+				copy |= (uint32_t)1 << i;
+				vbytes += vl + 1;
+			}
+		}
+		src[i] = s;
+		fl[i] = vl;
+	}
+	struct hitmem *hm = hit_alloc(rule_idx, r, ev, a, vbytes);
+	if (hm == NULL)
+		return NULL;
+	const char **vals = hm->vals;
+	size_t *lens = (size_t *)(void *)(vals + nf);
+	char *o = (char *)(lens + nf);
+	for (size_t i = 0; i < nf; i++) {
+		size_t vl = fl[i];
+		lens[i] = vl;
+		if (copy >> i & 1) {
+			memcpy(o, src[i], vl);
+			o[vl] = '\0';
+			vals[i] = o;
+			o += vl + 1;
+		} else {
+			vals[i] = src[i];
+		}
+	}
 	return &hm->h;
 }
 
