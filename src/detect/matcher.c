@@ -14,7 +14,10 @@
  * strings) evict recurring ones less. The raw record (time stamp, pid) never
  * recurs: it is scanned uncached or, inside a block (vg_matcher_set_block),
  * taken from one scan of the block per partition (a Hyperscan call costs ~600
- * instructions before its first byte).
+ * instructions before its first byte). That scan also holds field gates
+ * (sigma_compile.c): a field value lying inside its record, where the scan
+ * found none of the field's patterns (URLs, messages: mostly), is not
+ * scanned at all; the raw record is therefore taken before the fields.
  * Field names are mostly the parsers' string literals, the same pointers
  * event after event: the field database of such a name is remembered per
  * matcher by pointer, so finding it costs no probe and no name compare. */
@@ -102,6 +105,12 @@ typedef struct blk_part {
 enum { NM_NO = 0, NM_IMARK = 1, NM_UNTRACKED = 2 };
 #define NM_SHORT 4 /* a pattern this short is hit by most events ("GET", "200") */
 
+/* A bucket's "always" rules as candidate words, to OR in at once. */
+typedef struct aw_ent {
+	size_t w;
+	uint64_t bits;
+} aw_ent;
+
 typedef struct lm_count {
 	uint32_t mark, imark;
 } lm_count;
@@ -122,6 +131,8 @@ struct vg_matcher {
 	lm_count *nlmark;   /* per lit: how many of its items are NM_NO, NM_IMARK */
 	uint64_t *cand;     /* candidate rules */
 	size_t cmin, cmax;  /* candidate words in use: [cmin, cmax) */
+	aw_ent *aw;         /* per bucket b, aw[aw_off[b], aw_off[b + 1]): its groups' always rules (fill_always) */
+	size_t *aw_off;
 	const vg_event *ev;
 	size_t scan_len;        /* length of the value being scanned */
 	const uint64_t *gmask;  /* groups of the event's bucket */
@@ -135,6 +146,7 @@ struct vg_matcher {
 	size_t blk_len;
 	uint32_t blk_epoch;     /* counts blocks: blk_part states of older ones are stale */
 	blk_part *bp;           /* per partition */
+	uint64_t closed;        /* field databases (gbit) whose gates the block scan found closed for this record (gate_skip) */
 };
 
 /* Polarity of each item in its rule's condition: bit 0 where a hit can only
@@ -263,6 +275,44 @@ static int fill_nomark(const vg_engine *e, uint8_t *nomark)
 	return 0;
 }
 
+/* Per bucket, the candidate words its groups' always rules set (m->aw):
+ * one OR per word for each event instead of a mark per rule. */
+static int fill_always(vg_matcher *m)
+{
+	const vg_engine *e = m->e;
+	size_t nw = (e->nrules + 63) / 64 + 1, n = 0, cap = 1;
+	uint64_t *words = calloc(nw, sizeof(*words));
+	if (words == NULL)
+		return VG_ENOMEM;
+	for (size_t bi = 0; bi < e->nbuckets; bi++) {
+		const vg_bucket *b = &e->buckets[bi];
+		for (size_t gi = 0; gi < b->n; gi++) {
+			const vg_group *g = &e->groups[b->groups[gi]];
+			for (size_t i = 0; i < g->nalways; i++)
+				words[g->always[i] / 64] |= (uint64_t)1 << (g->always[i] % 64);
+		}
+		for (size_t w = 0; w < nw; w++) {
+			if (words[w] == 0)
+				continue;
+			if (n == cap) {
+				size_t nc = cap ? cap * 2 : 64;
+				aw_ent *na = realloc(m->aw, nc * sizeof(*na));
+				if (na == NULL) {
+					free(words);
+					return VG_ENOMEM;
+				}
+				m->aw = na;
+				cap = nc;
+			}
+			m->aw[n++] = (aw_ent){.w = w, .bits = words[w]};
+			words[w] = 0;
+		}
+		m->aw_off[bi + 1] = n;
+	}
+	free(words);
+	return 0;
+}
+
 /* Per lit, its items grouped by what a hit does to them (NM_*), each group
  * in lit_items order. A lit hit by most events (the short patterns of access
  * logs, "GET", "200") mostly has items whose hit cannot make their rule hold:
@@ -365,6 +415,8 @@ vg_matcher *vg_matcher_new(const vg_engine *e)
 	m->lmark = malloc(nli * sizeof(*m->lmark));
 	m->nlmark = calloc(nl, sizeof(*m->nlmark));
 	m->bp = calloc(e->nparts ? e->nparts : 1, sizeof(*m->bp));
+	m->aw_off = calloc(e->nbuckets + 1, sizeof(*m->aw_off));
+	m->aw = malloc(sizeof(*m->aw)); /* never NULL: aw + 0 */
 	m->md = pcre2_match_data_create(1, NULL);
 	m->js = pcre2_jit_stack_create(32 * 1024, 1024 * 1024, NULL);
 	if ((m->mc = pcre2_match_context_create(NULL)) != NULL) {
@@ -380,7 +432,7 @@ vg_matcher *vg_matcher_new(const vg_engine *e)
 		vg_matcher_free(m);
 		return NULL;
 	}
-	if (fill_nomark(e, m->nomark) != 0) {
+	if (m->aw_off == NULL || m->aw == NULL || fill_always(m) != 0 || fill_nomark(e, m->nomark) != 0) {
 		vg_matcher_free(m);
 		return NULL;
 	}
@@ -418,6 +470,8 @@ void vg_matcher_free(vg_matcher *m)
 		for (size_t i = 0; i < m->e->nparts; i++)
 			free(m->bp[i].hits);
 	free(m->bp);
+	free(m->aw);
+	free(m->aw_off);
 	free(m);
 }
 
@@ -563,15 +617,16 @@ static int eval_lazy(vg_matcher *m, const vg_lit *l)
 		return ev->raw != NULL && value_test(m, l, ev->raw, ev->raw_len);
 	switch (a->kind) {
 	case VG_ATOM_EXISTS:
-	case VG_ATOM_NULL: {
-		int present = 0, nonnull = 0;
+	case VG_ATOM_NULL:
+		/* decided by the first field present (exists) or not null (null) */
 		for (size_t k = 0; k < ts->n; k++)
 			for (size_t pos = 0; (f = vg_event_next(ev, ts->names[k], ts->lens[k], ts->hashes[k], &pos));) {
-				present = 1;
-				nonnull |= f->type != VG_V_NULL;
+				if (a->kind == VG_ATOM_EXISTS)
+					return a->op != 0;
+				if (f->type != VG_V_NULL)
+					return 0;
 			}
-		return a->kind == VG_ATOM_EXISTS ? present == (a->op != 0) : !nonnull;
-	}
+		return a->kind == VG_ATOM_EXISTS ? a->op == 0 : 1;
 	case VG_ATOM_FIELDREF: {
 		const vg_tset *rs = l->ref_ts;
 		for (size_t k = 0; k < ts->n; k++)
@@ -617,20 +672,21 @@ static inline int eval_item(vg_matcher *m, const vg_item *it)
 	/* imark is not kept for NM_UNTRACKED items (fill_lmark) */
 	if (!it->has_lazy && m->nomark[it->gid] != NM_UNTRACKED && m->imark[it->gid] != m->epoch)
 		return it->neg; /* none of its values can hold */
-	for (uint32_t v = 0; v < it->nvals; v++) {
+	if (!it->all) { /* any value: any atom of any value */
+		const uint32_t na = it->nvals != 0 ? it->val_end[it->nvals - 1] : 0;
+		for (uint32_t a = 0; a < na; a++)
+			if (lit_true(m, it->atoms[a].lit))
+				return !it->neg;
+		return it->neg;
+	}
+	for (uint32_t v = 0; v < it->nvals; v++) { /* every value: an atom of each */
 		int vr = 0;
 		for (uint32_t a = a0; a < it->val_end[v] && !vr; a++)
 			vr = lit_true(m, it->atoms[a].lit);
 		a0 = it->val_end[v];
-		if (it->all && !vr) {
-			res = 0;
-			break;
-		}
-		if (!it->all && vr) {
-			res = 1;
-			break;
-		}
-		res = vr;
+		if (!vr)
+			return it->neg;
+		res = 1;
 	}
 	return it->neg ? !res : res;
 }
@@ -832,14 +888,15 @@ static __attribute__((noinline)) void direct_lits(vg_matcher *m, vg_fdb *d, cons
 	}
 }
 
-/* Scan a field's value for d's lits. */
-static inline int fdb_scan(vg_matcher *m, vg_fdb *d, const char *v, size_t n)
+/* Scan a field's value for d's lits (skip_db: not with its database, whose
+ * lits the block scan's gate says cannot hold; gate_skip). */
+static inline int fdb_scan(vg_matcher *m, vg_fdb *d, const char *v, size_t n, int skip_db)
 {
 	int r;
 	if (!m->fready[d->id] && (r = fdb_prepare(m, d)) != 0)
 		return r;
 	m->scan_len = n;
-	if (d->db != NULL && (r = hs_value(m, d, v, n)) != 0)
+	if (!skip_db && d->db != NULL && (r = hs_value(m, d, v, n)) != 0)
 		return r;
 	if (d->ndirect != 0)
 		direct_lits(m, d, v, n);
@@ -929,12 +986,18 @@ static int block_take(vg_matcher *m, const vg_part *p, uint32_t pi, size_t s, si
 		return 0;
 	const vg_lit *lits = m->e->lits;
 	const blk_hit *h = bp->hits; /* NULL while nothing was hit */
+	const uint32_t nlits = (uint32_t)m->e->nlits;
 	size_t i = bp->cur, rs = s - bp->from, re = rs + n;
+	uint64_t open = 0;
 	int alone = 0;
 	while (i < bp->n && h[i].end <= rs)
 		i++;
 	for (; i < bp->n && h[i].end <= re; i++) {
 		uint32_t id = h[i].lit, to = (uint32_t)(h[i].end - rs);
+		if (id >= nlits) { /* a field's gate (VG_GATE_ID) */
+			open |= (uint64_t)1 << (id - nlits);
+			continue;
+		}
 		const vg_lit *l = &lits[id];
 		if (!lit_wanted(m, id))
 			continue;
@@ -948,6 +1011,7 @@ static int block_take(vg_matcher *m, const vg_part *p, uint32_t pi, size_t s, si
 	}
 	bp->cur = i;
 	bp->done = s + n;
+	m->closed = p->rawblk.gates & ~open;
 	return !alone;
 }
 
@@ -973,6 +1037,17 @@ static int raw_scan(vg_matcher *m, const vg_part *p, uint32_t pi, const char *v,
 	if (d->ndirect != 0)
 		direct_lits(m, d, v, n);
 	return 0;
+}
+
+/* The gate of f's database d (sigma_compile.c) says none of d's lits holds
+ * in f's value: the block scan served this record and found none of the
+ * gate's patterns in it (closed), and the value's bytes lie inside the
+ * record, where each match of a lit in the value is one of its gate. */
+static inline int gate_skip(uint64_t closed, const vg_fdb *d, const vg_field *f, uintptr_t raw, size_t raw_len)
+{
+	/* off wraps to a huge value when the value starts before the record */
+	size_t off = (uintptr_t)f->val - raw;
+	return (closed & d->gbit) != 0 && off <= raw_len && off + f->val_len <= raw_len;
 }
 
 static void reset_event(vg_matcher *m)
@@ -1002,21 +1077,30 @@ int vg_matcher_run(vg_matcher *m, const vg_event *ev, vg_match_fn cb, void *ud)
 	for (size_t pi = 0; pi < b->nparts && r == 0; pi++) {
 		const uint32_t pidx = b->parts[pi];
 		const vg_part *p = &e->parts[pidx];
-		if (p->nfdbs != 0) {
+		m->closed = 0; /* raw_scan sets it when the block scan serves the record */
+		if (p->raw.nlits != 0 && ev->raw != NULL && ev->raw_len != 0 && ev->raw_len <= UINT32_MAX)
+			r = raw_scan(m, p, pidx, ev->raw, ev->raw_len);
+		if (r == 0 && p->nfdbs != 0) {
 			const vg_field *f = ev->fields, *fend = ev->fields + ev->nfields;
+			const uintptr_t raw = (uintptr_t)ev->raw;
+			const size_t raw_len = ev->raw_len;
+			const uint64_t closed = m->closed;
 			for (; f < fend; f++) {
 				vg_fdb *d = fdb_lookup(m, p, pidx, f);
-				if (d != NULL && f->val_len != 0 && (r = fdb_scan(m, d, f->val, f->val_len)) != 0)
+				if (d != NULL && f->val_len != 0 &&
+				    (r = fdb_scan(m, d, f->val, f->val_len, gate_skip(closed, d, f, raw, raw_len))) != 0)
 					break;
 			}
 		}
-		if (r == 0 && p->raw.nlits != 0 && ev->raw != NULL && ev->raw_len != 0 && ev->raw_len <= UINT32_MAX)
-			r = raw_scan(m, p, pidx, ev->raw, ev->raw_len);
 	}
-	for (size_t gi = 0; gi < b->n && r == 0; gi++) {
-		const vg_group *g = &e->groups[b->groups[gi]];
-		for (size_t i = 0; i < g->nalways; i++)
-			mark_rule(m, g->always[i]);
+	const aw_ent *aw = m->aw + m->aw_off[bi - 1], *awend = m->aw + m->aw_off[bi];
+	if (aw != awend) { /* in word order */
+		if (aw->w < m->cmin)
+			m->cmin = aw->w;
+		if (awend[-1].w + 1 > m->cmax)
+			m->cmax = awend[-1].w + 1;
+		for (; aw < awend; aw++)
+			m->cand[aw->w] |= aw->bits;
 	}
 	for (size_t w = m->cmin; w < m->cmax; w++) {
 		uint64_t bits = m->cand[w];

@@ -368,26 +368,237 @@ static int ids_among(const uint32_t *a, size_t n, const unsigned *b, size_t m)
 	return n <= m;
 }
 
+/* ---- field gates ------------------------------------------------------------------ */
+
+/* The gate of a field database: its lits, in a form that holds wherever
+ * the lit holds in a value lying inside a raw record, compiled into the
+ * partition's block database (ids VG_GATE_ID(nlits, field index)). When the
+ * block scan reports none of them in a record, no value of that field lying
+ * inside the record can hold one of its lits: its Hyperscan scan is skipped
+ * (matcher.c). A lit's gate is its pattern without what ties it to the
+ * value's ends or surroundings (^, \z; a regex's ^ $ \b \B \A \z \Z \G),
+ * matching a superset of the places it matches. */
+struct gates {
+	uint32_t *lits, *ids;
+	size_t n;
+};
+
+/* Regex p (n bytes) without its assertions into out (n + 1 bytes), or 0
+ * when it has a construct this does not know to be free of context (a
+ * lookaround, a back reference, extended syntax, \Q...\E, a verb). */
+static size_t gate_re(const char *p, size_t n, char *out)
+{
+	size_t o = 0;
+	for (size_t i = 0; i < n; i++) {
+		char c = p[i];
+		if (c == '\\') {
+			if (i + 1 >= n)
+				return 0;
+			char d = p[++i];
+			if (d != '\0' && strchr("bBAzZG", d) != NULL)
+				continue;
+			if ((d != '\0' && strchr("QEkgKRXc", d) != NULL) || (d >= '1' && d <= '9'))
+				return 0;
+			out[o++] = c;
+			out[o++] = d;
+			if (d != '\0' && strchr("xopPNu", d) != NULL && i + 1 < n && p[i + 1] == '{') {
+				while (i + 1 < n && p[i + 1] != '}')
+					out[o++] = p[++i];
+				if (i + 1 >= n)
+					return 0;
+				out[o++] = p[++i];
+			}
+		} else if (c == '^' || c == '$') {
+			continue;
+		} else if (c == '[') { /* a class: copied as it is */
+			out[o++] = p[i++];
+			if (i < n && p[i] == '^')
+				out[o++] = p[i++];
+			if (i < n && p[i] == ']')
+				out[o++] = p[i++];
+			for (; i < n && p[i] != ']'; i++) {
+				if (p[i] == '\\' || (p[i] == '[' && i + 1 < n && strchr(":.=", p[i + 1]) != NULL))
+					return 0; /* keep it simple: such classes are rare */
+				out[o++] = p[i];
+			}
+			if (i >= n)
+				return 0;
+			out[o++] = ']';
+		} else if (c == '(' && i + 1 < n && (p[i + 1] == '?' || p[i + 1] == '*')) {
+			/* only (?: and option settings such as (?i) or (?i: */
+			size_t k = i + 2;
+			if (p[i + 1] == '*')
+				return 0;
+			while (k < n && p[k] != '\0' && strchr("imsn-", p[k]) != NULL)
+				k++;
+			if (k >= n || (p[k] != ':' && p[k] != ')'))
+				return 0;
+			memcpy(out + o, p + i, k + 1 - i);
+			o += k + 1 - i;
+			i = k;
+		} else {
+			out[o++] = c;
+		}
+	}
+	out[o] = '\0';
+	return o;
+}
+
+/* l's gate expression (*buf, malloc'd; NULL on ENOMEM) and its flags: 0, or
+ * -1 when it has none that Hyperscan takes and that needs a byte. */
+static int gate_expr(const vg_lit *l, char **buf, unsigned *flags)
+{
+	const vg_atom *a = l->atom;
+	size_t n;
+	*buf = NULL;
+	if (a->kind == VG_ATOM_STR && l->mode == VG_LIT_HS) {
+		size_t cap = 4 * a->len + 8, s = 0;
+		uint8_t anch;
+		uint32_t hlen;
+		if ((*buf = malloc(cap)) == NULL)
+			return -1;
+		/* other bytes are written as \xHH: ^ and \z here are anchors */
+		n = vg_compile_hs_expr(a, 0, *buf, cap, &anch, &hlen);
+		if (n > 0 && (*buf)[0] == '^')
+			s = 1;
+		if (n >= s + 2 && (*buf)[n - 2] == '\\' && (*buf)[n - 1] == 'z')
+			n -= 2;
+		memmove(*buf, *buf + s, n - s);
+		(*buf)[n - s] = '\0';
+		*flags = HS_FLAG_DOTALL | (a->cased ? 0 : HS_FLAG_CASELESS);
+		return 0; /* the lit's own expression less its anchors: it has a byte */
+	} else if (a->kind == VG_ATOM_RE && l->mode != VG_LIT_LAZY) {
+		if ((*buf = malloc(a->len + 1)) == NULL)
+			return -1;
+		n = gate_re((const char *)a->pat, a->len, *buf);
+		*flags = (re_hs_flags(a->re_flags) & ~(unsigned)HS_FLAG_SINGLEMATCH) |
+			 (l->mode == VG_LIT_PRE ? HS_FLAG_PREFILTER : 0);
+		if (n == a->len)
+			return 0; /* no assertion: the expression Hyperscan took (choose_mode) */
+	} else {
+		return -1;
+	}
+	hs_expr_info_t *info = NULL;
+	hs_compile_error_t *err = NULL;
+	if (n == 0 || hs_expression_info(*buf, *flags, &info, &err) != HS_SUCCESS) {
+		if (err != NULL)
+			hs_free_compile_error(err);
+		free(*buf);
+		*buf = malloc(1); /* not NULL: no ENOMEM */
+		return -1;
+	}
+	int ok = info->min_width > 0;
+	free(info);
+	return ok ? 0 : -1;
+}
+
+/* The longest run of plain bytes in an STR pattern. */
+static size_t lit_run(const vg_atom *a)
+{
+	size_t best = 0, run = 0;
+	for (size_t i = 0; i < a->len; i++) {
+		run = a->wild[i] == VG_W_LIT ? run + 1 : 0;
+		if (run > best)
+			best = run;
+	}
+	return best;
+}
+
+/* d takes a gate: every lit has one, no pattern's plain bytes are shorter
+ * than VG_GATE_MINLEN, and at most a quarter of its patterns are anchored. A
+ * short pattern ("GET", "200") occurs in most records, so its gate seldom
+ * closes, and it slows the block scan of every record. Anchored ones (exact
+ * values, ".php" at the end) match anywhere in the record as gates; their
+ * fields hold values that recur (methods, status codes, program names: the
+ * value cache takes them) or that the parser made up (event.action: never
+ * inside the record, so never skipped). */
+#define VG_GATE_MINLEN 4
+
+static int gate_ok(const vg_engine *e, const vg_fdb *d)
+{
+	size_t anch = 0;
+	if (d->nlits == 0)
+		return 0;
+	for (size_t i = 0; i < d->nlits; i++) {
+		const vg_lit *l = &e->lits[d->lits[i]];
+		char *buf;
+		unsigned fl;
+		if (l->atom->kind == VG_ATOM_STR && lit_run(l->atom) < VG_GATE_MINLEN)
+			return 0;
+		if (l->atom->kind == VG_ATOM_STR) {
+			size_t b, end;
+			int fixed;
+			uint8_t shape;
+			pat_shape(l->atom, &b, &end, &fixed, &shape);
+			anch += shape != 0;
+			if (anch * 4 > d->nlits)
+				return 0;
+		}
+		int r = gate_expr(l, &buf, &fl);
+		free(buf);
+		if (r != 0)
+			return 0;
+	}
+	return 1;
+}
+
+/* The gates of p's field databases (the first VG_GATE_MAX), into g and
+ * p->rawblk.gates. */
+static int gates_of(const vg_engine *e, vg_part *p, struct gates *g)
+{
+	size_t cnt = 0;
+	uint64_t mask = 0;
+	g->lits = g->ids = NULL;
+	g->n = 0;
+	for (size_t f = 0; f < p->nfdbs && f < VG_GATE_MAX; f++)
+		if (gate_ok(e, &p->fdbs[f])) {
+			mask |= (uint64_t)1 << f;
+			cnt += p->fdbs[f].nlits;
+		}
+	if (cnt != 0 && ((g->lits = malloc(cnt * sizeof(*g->lits))) == NULL ||
+			 (g->ids = malloc(cnt * sizeof(*g->ids))) == NULL)) {
+		free(g->lits);
+		g->lits = NULL;
+		return VG_ENOMEM;
+	}
+	for (size_t f = 0; f < p->nfdbs && f < VG_GATE_MAX; f++)
+		for (size_t i = 0; (mask >> f & 1) && i < p->fdbs[f].nlits; i++) {
+			g->lits[g->n] = p->fdbs[f].lits[i];
+			g->ids[g->n++] = VG_GATE_ID(e->nlits, f);
+		}
+	p->rawblk.gates = mask;
+	return 0;
+}
+
 /* Compile one database from the lits listed (block: to report every match).
  * A pattern Hyperscan refuses is left out and listed in *direct, to be
  * tested value by value. Writes nothing shared but the statistics (added
  * atomically): several threads may build different databases at once. */
-static int build_db(vg_engine *e, const uint32_t *lits, size_t n, int block, hs_database_t **out,
-		    uint32_t **direct, size_t *ndirect)
+static int build_db(vg_engine *e, const uint32_t *lits, size_t n, int block, const struct gates *g,
+		    hs_database_t **out, uint32_t **direct, size_t *ndirect)
 {
 	*out = NULL;
 	*direct = NULL;
 	*ndirect = 0;
-	const char **exprs = calloc(n ? n : 1, sizeof(*exprs));
-	unsigned *flags = calloc(n ? n : 1, sizeof(*flags));
-	unsigned *ids = calloc(n ? n : 1, sizeof(*ids));
-	char **bufs = calloc(n ? n : 1, sizeof(*bufs));
-	uint32_t *dl = calloc(n ? n : 1, sizeof(*dl));
+	size_t ng = g != NULL ? g->n : 0, nt = n + ng;
+	const char **exprs = calloc(nt ? nt : 1, sizeof(*exprs));
+	unsigned *flags = calloc(nt ? nt : 1, sizeof(*flags));
+	unsigned *ids = calloc(nt ? nt : 1, sizeof(*ids));
+	char **bufs = calloc(nt ? nt : 1, sizeof(*bufs));
+	uint32_t *dl = calloc(nt ? nt : 1, sizeof(*dl));
 	int r = 0;
 	size_t m = 0, nd = 0;
 	if (exprs == NULL || flags == NULL || ids == NULL || bufs == NULL || dl == NULL) {
 		r = VG_ENOMEM;
 		goto out;
+	}
+	for (size_t i = 0; i < ng; i++) {
+		if (gate_expr(&e->lits[g->lits[i]], &bufs[m], &flags[m]) != 0) {
+			r = bufs[m] == NULL ? VG_ENOMEM : VG_EINVAL; /* gates_of tested every one */
+			goto out;
+		}
+		exprs[m] = bufs[m];
+		ids[m++] = g->ids[i];
 	}
 	for (size_t i = 0; i < n; i++) {
 		const vg_lit *l = &e->lits[lits[i]];
@@ -466,7 +677,7 @@ static int build_db(vg_engine *e, const uint32_t *lits, size_t n, int block, hs_
 	}
 out:
 	if (bufs != NULL)
-		for (size_t i = 0; i < n; i++)
+		for (size_t i = 0; i < nt; i++)
 			free(bufs[i]);
 	free(bufs);
 	free(exprs);
@@ -925,6 +1136,7 @@ static int build_part(vg_engine *e, vg_part *p)
 			d->name = fnames[f];
 			d->len = (uint16_t)(len > UINT16_MAX ? UINT16_MAX : len);
 			d->hash = vg_field_hash(fnames[f], len);
+			d->gbit = f < VG_GATE_MAX ? (uint64_t)1 << f : 0;
 		}
 		if (cnt == 0)
 			continue;
@@ -958,7 +1170,12 @@ out:
  * the claim is dropped (whoever needs d next tries again and sees the error). */
 static int build_claimed(vg_engine *e, vg_fdb *d)
 {
-	int r = d->nlits != 0 ? build_db(e, d->lits, d->nlits, d->block, &d->db, &d->direct, &d->ndirect) : 0;
+	struct gates g = {0};
+	int r = d->block && d->nlits != 0 ? gates_of(e, &e->parts[d->part], &g) : 0;
+	if (r == 0 && d->nlits != 0)
+		r = build_db(e, d->lits, d->nlits, d->block, d->block ? &g : NULL, &d->db, &d->direct, &d->ndirect);
+	free(g.lits);
+	free(g.ids);
 	pthread_mutex_lock(&e->build_lock);
 	if (r == 0)
 		__atomic_store_n(&d->ready, 1, __ATOMIC_RELEASE);

@@ -16,7 +16,10 @@
  * read it. When every raw lit is a wildcard pattern without ^ or \z (see
  * block_safe), the partition also has a block variant of the raw database,
  * reporting every match, with which the matcher scans a block of consecutive
- * records at once (vg_matcher_set_block). An event's (product, service,
+ * records at once (vg_matcher_set_block); it also holds the gates of the
+ * partition's fields whose patterns are long enough (gates_of): where it
+ * finds none of a field's gate patterns in a record, a value of that field
+ * lying inside the record holds none of its lits. An event's (product, service,
  * category) indexes a bucket: the groups whose logsource applies (a bitset,
  * which filters hits of the other groups of a partition) and the partitions
  * to scan.
@@ -99,6 +102,8 @@ typedef struct vg_fdb {
 	int claimed;      /* atomic: a thread builds it (or has built it) */
 	uint32_t part;    /* index of its partition in the engine */
 	uint8_t block;    /* a raw database's block variant: every match reported */
+	uint64_t gbit;    /* field database f < VG_GATE_MAX of its partition: 1 << f (its gate's bit); else 0 */
+	uint64_t gates;   /* block variant: field databases (gbit) whose gates it holds */
 	hs_database_t *db;
 	uint32_t *direct; /* lits Hyperscan refused: tested value by value */
 	size_t ndirect;
@@ -125,11 +130,18 @@ typedef struct vg_part {
 	uint64_t filter[4]; /* bit (name hash >> 24) set for each fdb: most fields skip the table */
 	vg_fdb raw;       /* keywords over the raw record (nlits 0: none) */
 	/* raw's lits compiled to report every match (no SINGLEMATCH), for one
-	 * scan over many records; nlits 0: none, or a raw lit the block scan
-	 * cannot take (a regex; ^ or \z in its expression). Built on first use
-	 * like the others, but only when a block scan needs it. */
+	 * scan over many records, with the gates of fields (gates); nlits 0:
+	 * none, or a raw lit the block scan cannot take (a regex; ^ or \z in
+	 * its expression). Built on first use like the others, but only when a
+	 * block scan needs it. */
 	vg_fdb rawblk;
 } vg_part;
+
+/* Field gates (sigma_compile.c): the block database of a partition also
+ * reports, with id VG_GATE_ID(nlits, f), where a lit of its field database f
+ * (f < VG_GATE_MAX, bit f of rawblk.gates) may hold. */
+#define VG_GATE_MAX 64
+#define VG_GATE_ID(nlits, f) ((uint32_t)(nlits) + (uint32_t)(f))
 
 typedef struct vg_bucket {
 	uint32_t *groups; /* groups that apply, ascending */

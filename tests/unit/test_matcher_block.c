@@ -5,8 +5,12 @@
  * hit several times in one record and in many records, matches straddling two
  * records (of fixed and of variable length), a multi-line record, records
  * outside the block or met out of order, more hits than the scan keeps, a
- * partition whose keywords include a regex (no block database), and the
- * loghub Linux and OpenSSH samples with SigmaHQ's linux rules. */
+ * partition whose keywords include a regex (no block database), field
+ * gates (a field's value scan skipped when the block scan finds none of its
+ * patterns in the record: anchored patterns, regexes with assertions;
+ * values holding them, values only the gate holds; beside a field of exact
+ * values, which takes no gate), and the loghub
+ * Linux and OpenSSH samples with SigmaHQ's linux rules. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -230,6 +234,99 @@ static void test_synthetic(void **state)
 	vg_engine_free(e);
 }
 
+static const char gate_rules[] =
+	"title: keyword (the partition's block database)\n"
+	"id: 5b1c0000-0000-4000-8000-000000000011\n"
+	"logsource: {product: linux}\n"
+	"detection:\n"
+	"  keywords: [kwneedle]\n"
+	"  condition: keywords\n"
+	"---\n"
+	"title: message contains\n"
+	"id: 5b1c0000-0000-4000-8000-000000000012\n"
+	"logsource: {product: linux}\n"
+	"detection:\n"
+	"  sel:\n"
+	"    message|contains: 'gate needle'\n"
+	"  condition: sel\n"
+	"---\n"
+	"title: message ends with\n"
+	"id: 5b1c0000-0000-4000-8000-000000000013\n"
+	"logsource: {product: linux}\n"
+	"detection:\n"
+	"  sel:\n"
+	"    message|endswith: 'tail end'\n"
+	"  condition: sel\n"
+	"---\n"
+	"title: message regex with assertions\n"
+	"id: 5b1c0000-0000-4000-8000-000000000014\n"
+	"logsource: {product: linux}\n"
+	"detection:\n"
+	"  sel:\n"
+	"    message|re: '^start\\b.*\\bword$'\n"
+	"  other:\n"
+	"    message|re: '(?i)[^a]bcde\\B'\n"
+	"  condition: sel or other\n"
+	"---\n"
+	"title: program exactly\n"
+	"id: 5b1c0000-0000-4000-8000-000000000015\n"
+	"logsource: {product: linux}\n"
+	"detection:\n"
+	"  sel:\n"
+	"    process.name: myprog\n"
+	"  condition: sel\n";
+
+/* Field gates: every record through a block matcher and a plain one. */
+static void test_gates(void **state)
+{
+	(void)state;
+	st_rejects rj = {0};
+	vg_engine *e = vg_engine_new();
+	assert_non_null(e);
+	assert_int_equal(vg_engine_load_buffer(e, gate_rules, sizeof(gate_rules) - 1, "gates.yml", st_on_reject, &rj),
+			 0);
+	assert_int_equal(vg_engine_compile(e, st_on_reject, &rj), 0);
+	assert_int_equal(rj.n, 0);
+	static const char *const recs[] = {
+		"Mar  1 00:00:00 host myprog[1]: a gate needle here",
+		"Mar  1 00:00:00 host other[2]: ends with the tail end",
+		"Mar  1 00:00:00 host other[2]: the tail end is not the end",
+		"Mar  1 00:00:00 host other[2]: start the word",
+		"Mar  1 00:00:00 host other[2]: xstart the word",
+		"Mar  1 00:00:00 host other[2]: startx the word",
+		"Mar  1 00:00:00 host other[2]: start the wordy",
+		"Mar  1 00:00:00 host other[2]: abcdex",
+		"Mar  1 00:00:00 host other[2]: ZBCDEx",
+		"Mar  1 00:00:00 host other[2]: zbcde",
+		"Mar  1 00:00:00 host myprogram[3]: nothing",
+		"Mar  1 00:00:00 host myprog: nothing",
+		"Mar  1 00:00:00 host other[4]: nothing at all",
+		"Mar  1 00:00:00 host other[4]: kwneedle, gate needle elsewhere: tail end",
+		"Mar  1 00:00:00 host other[5]: gate needle",
+		"Mar  1 00:00:00 host other[5]: gate needl",
+	};
+	block b = {0};
+	for (size_t i = 0; i < sizeof(recs) / sizeof(recs[0]); i++)
+		block_add(&b, recs[i], strlen(recs[i]));
+	vg_matcher *blk = vg_matcher_new(e), *plain = vg_matcher_new(e);
+	vg_event *ev = vg_event_new();
+	assert_non_null(blk);
+	assert_non_null(plain);
+	assert_non_null(ev);
+	/* needle + myprog, tail end, start..word, ZBCDEx, myprog, kwneedle + needle + tail end, needle */
+	assert_int_equal(run_block(blk, plain, ev, &b, 1), 10 + 2); /* + recs[0] again */
+	/* the fields' gates are in the block database */
+	uint64_t gates = 0;
+	for (size_t i = 0; i < e->nparts; i++)
+		gates |= e->parts[i].rawblk.gates;
+	assert_true(gates != 0);
+	vg_event_free(ev);
+	vg_matcher_free(blk);
+	vg_matcher_free(plain);
+	block_free(&b);
+	vg_engine_free(e);
+}
+
 /* path's lines as blocks of at most 512 records; returns the matches. */
 static size_t diff_file(vg_matcher *blk, vg_matcher *plain, vg_event *ev, const char *path)
 {
@@ -292,6 +389,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_synthetic),
+		cmocka_unit_test(test_gates),
 		cmocka_unit_test(test_loghub),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
