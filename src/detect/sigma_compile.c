@@ -5,6 +5,7 @@
 #include "detect/sigma_compile.h"
 #include "detect/hsdb_cache.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -377,7 +378,8 @@ static int ids_among(const uint32_t *a, size_t n, const unsigned *b, size_t m)
  * inside the record can hold one of its lits: its Hyperscan scan is skipped
  * (matcher.c). A lit's gate is its pattern without what ties it to the
  * value's ends or surroundings (^, \z; a regex's ^ $ \b \B \A \z \Z \G),
- * matching a superset of the places it matches. */
+ * matching a superset of the places it matches; a regex's, narrowed further
+ * to its most telling part (gate_narrow). */
 struct gates {
 	uint32_t *lits, *ids;
 	size_t n;
@@ -444,6 +446,177 @@ static size_t gate_re(const char *p, size_t n, char *out)
 	return o;
 }
 
+/* The end of the regex element (atom, no quantifier) at p[i] of p (n bytes,
+ * free of what gate_re refuses), or 0 when it is not one this knows: a
+ * quantifier or '|' or ')' there, an unbalanced group. */
+static size_t re_elem_end(const char *p, size_t n, size_t i)
+{
+	char c = p[i];
+	if (c == '\\') {
+		if (i + 1 >= n)
+			return 0;
+		char d = p[i + 1];
+		size_t k = i + 2, max = 0;
+		if (d != '\0' && strchr("xopPNu", d) != NULL && k < n && p[k] == '{') {
+			while (k < n && p[k] != '}')
+				k++;
+			return k < n ? k + 1 : 0;
+		}
+		if (d == 'p' || d == 'P')
+			return k < n ? k + 1 : 0; /* \pL */
+		if (d == 'x' || d == '0')
+			max = 2;
+		for (; max > 0 && k < n && (d == 'x' ? isxdigit((unsigned char)p[k]) : p[k] >= '0' && p[k] <= '7'); max--)
+			k++;
+		return k;
+	}
+	if (c == '[') { /* as gate_re copied it: no escapes inside */
+		size_t k = i + 1;
+		if (k < n && p[k] == '^')
+			k++;
+		if (k < n && p[k] == ']')
+			k++;
+		while (k < n && p[k] != ']')
+			k++;
+		return k < n ? k + 1 : 0;
+	}
+	if (c == '(') {
+		size_t depth = 0, k = i;
+		while (k < n) {
+			if (p[k] == '\\' || p[k] == '[') {
+				size_t e = re_elem_end(p, n, k);
+				if (e == 0)
+					return 0;
+				k = e;
+				continue;
+			}
+			if (p[k] == '(')
+				depth++;
+			else if (p[k] == ')' && --depth == 0)
+				return k + 1;
+			k++;
+		}
+		return 0;
+	}
+	if (c == '*' || c == '+' || c == '?' || c == '{' || c == '|' || c == ')')
+		return 0;
+	size_t k = i + 1; /* a UTF-8 character is one element: its bytes whole */
+	while ((unsigned char)c >= 0xc0 && k < n && ((unsigned char)p[k] & 0xc0) == 0x80)
+		k++;
+	return k;
+}
+
+/* The quantifier at p[i]: its end (i: none) and its least count (*min;
+ * 1 when none); SIZE_MAX when it is not one this knows. */
+static size_t re_quant(const char *p, size_t n, size_t i, unsigned long *min)
+{
+	size_t k = i;
+	*min = 1;
+	if (i >= n)
+		return i;
+	if (p[i] == '*' || p[i] == '?') {
+		*min = 0;
+		k = i + 1;
+	} else if (p[i] == '+') {
+		k = i + 1;
+	} else if (p[i] == '{') {
+		char *e;
+		if (i + 1 >= n || p[i + 1] < '0' || p[i + 1] > '9')
+			return SIZE_MAX;
+		*min = strtoul(p + i + 1, &e, 10);
+		k = (size_t)(e - p);
+		if (k < n && p[k] == ',')
+			for (k++; k < n && p[k] >= '0' && p[k] <= '9'; k++)
+				;
+		if (k >= n || p[k] != '}')
+			return SIZE_MAX;
+		k++;
+	} else {
+		return i;
+	}
+	if (k < n && (p[k] == '?' || p[k] == '+')) /* lazy, possessive */
+		k++;
+	return k;
+}
+
+/* The end of an option setting ("(?i)") at p[i], or 0. */
+static size_t re_opts_end(const char *p, size_t n, size_t i)
+{
+	size_t k = i + 2;
+	if (k >= n || p[i] != '(' || p[i + 1] != '?')
+		return 0;
+	while (k < n && p[k] != '\0' && strchr("imsn-", p[k]) != NULL)
+		k++;
+	return k < n && p[k] == ')' ? k + 1 : 0;
+}
+
+/* Narrow a regex gate (buf, n bytes, from gate_re) to the part of it that
+ * needs the longest match: the regex is a sequence of elements, and a match
+ * of the whole holds a match of any run of them that none may skip (x+ and
+ * x{2,5} taken as x and x{2}), so such a run is a gate as well. A pattern
+ * that only says little of its bytes (SQL injection: a quote, "or", any
+ * word, "=") costs the block scan of every record much more than its most
+ * telling part does; the gate opens a little more often. Leading option
+ * settings ((?i)) are kept; a top-level '|' or a construct not known here
+ * leaves buf as it is. Returns the new length. */
+static size_t gate_narrow(char *buf, size_t n, unsigned flags)
+{
+	size_t pre = 0, i, best_s = 0, best_n = 0, run_s = 0;
+	unsigned best_w = 0;
+	char *out = malloc(2 * n + 2), *cand = malloc(2 * n + 2);
+	size_t on = 0; /* the elements, quantifiers reduced, into out; runs apart */
+	if (out == NULL || cand == NULL)
+		goto keep;
+	for (size_t k; (k = re_opts_end(buf, n, pre)) != 0;)
+		pre = k;
+	for (i = pre; i <= n; ) {
+		size_t e = i < n ? re_elem_end(buf, n, i) : 0, q = e;
+		unsigned long min = 0;
+		if (i < n && (e == 0 || re_opts_end(buf, n, i) != 0))
+			goto keep; /* ... or an option setting ((?i)) past the start */
+		if (i < n && (q = re_quant(buf, n, e, &min)) == SIZE_MAX)
+			goto keep;
+		if (i < n && min > 0) {
+			memcpy(out + on, buf + i, e - i);
+			on += e - i;
+			if (e < n && buf[e] == '{')
+				on += (size_t)sprintf(out + on, "{%lu}", min);
+		}
+		if (i >= n || min == 0) { /* a run ends: out[run_s, on) */
+			if (on > run_s) {
+				hs_expr_info_t *info = NULL;
+				hs_compile_error_t *err = NULL;
+				memcpy(cand, buf, pre);
+				memcpy(cand + pre, out + run_s, on - run_s);
+				cand[pre + on - run_s] = '\0';
+				if (hs_expression_info(cand, flags, &info, &err) == HS_SUCCESS) {
+					if (info->min_width > best_w) {
+						best_w = info->min_width;
+						best_s = run_s;
+						best_n = on - run_s;
+					}
+					free(info);
+				} else if (err != NULL) {
+					hs_free_compile_error(err);
+				}
+			}
+			run_s = on;
+		}
+		if (i >= n)
+			break;
+		i = q;
+	}
+	if (best_w == 0 || pre + best_n > n)
+		goto keep;
+	memcpy(buf + pre, out + best_s, best_n);
+	n = pre + best_n;
+	buf[n] = '\0';
+keep:
+	free(out);
+	free(cand);
+	return n;
+}
+
 /* l's gate expression (*buf, malloc'd; NULL on ENOMEM) and its flags: 0, or
  * -1 when it has none that Hyperscan takes and that needs a byte. */
 static int gate_expr(const vg_lit *l, char **buf, unsigned *flags)
@@ -473,8 +646,8 @@ static int gate_expr(const vg_lit *l, char **buf, unsigned *flags)
 		n = gate_re((const char *)a->pat, a->len, *buf);
 		*flags = (re_hs_flags(a->re_flags) & ~(unsigned)HS_FLAG_SINGLEMATCH) |
 			 (l->mode == VG_LIT_PRE ? HS_FLAG_PREFILTER : 0);
-		if (n == a->len)
-			return 0; /* no assertion: the expression Hyperscan took (choose_mode) */
+		if (n != 0)
+			n = gate_narrow(*buf, n, *flags);
 	} else {
 		return -1;
 	}

@@ -268,6 +268,16 @@ static const char gate_rules[] =
 	"    message|re: '(?i)[^a]bcde\\B'\n"
 	"  condition: sel or other\n"
 	"---\n"
+	"title: message regex narrowed as a gate\n"
+	"id: 5b1c0000-0000-4000-8000-000000000016\n"
+	"logsource: {product: linux}\n"
+	"detection:\n"
+	"  sel:\n"
+	"    message|re: '(?i)(?:''|%27)\\s*(?:or|and)\\s+\\w+\\s*(?:=|like)'\n"
+	"  other:\n"
+	"    message|re: '(?:\\$|%24)\\{(?:\\s|%20)*jndi'\n"
+	"  condition: sel or other\n"
+	"---\n"
 	"title: program exactly\n"
 	"id: 5b1c0000-0000-4000-8000-000000000015\n"
 	"logsource: {product: linux}\n"
@@ -304,6 +314,10 @@ static void test_gates(void **state)
 		"Mar  1 00:00:00 host other[4]: kwneedle, gate needle elsewhere: tail end",
 		"Mar  1 00:00:00 host other[5]: gate needle",
 		"Mar  1 00:00:00 host other[5]: gate needl",
+		"Mar  1 00:00:00 host other[6]: id=1' OR 1=1",
+		"Mar  1 00:00:00 host other[6]: id=1 OR 1=1",
+		"Mar  1 00:00:00 host other[6]: ${ jndi:ldap",
+		"Mar  1 00:00:00 host other[6]: { jndi:ldap",
 	};
 	block b = {0};
 	for (size_t i = 0; i < sizeof(recs) / sizeof(recs[0]); i++)
@@ -313,8 +327,9 @@ static void test_gates(void **state)
 	assert_non_null(blk);
 	assert_non_null(plain);
 	assert_non_null(ev);
-	/* needle + myprog, tail end, start..word, ZBCDEx, myprog, kwneedle + needle + tail end, needle */
-	assert_int_equal(run_block(blk, plain, ev, &b, 1), 10 + 2); /* + recs[0] again */
+	/* needle + myprog, tail end, start..word, ZBCDEx, myprog, kwneedle + needle + tail end, needle,
+	 * quote or, ${ jndi (their gates narrowed: "or", "jndi" hold alone too) */
+	assert_int_equal(run_block(blk, plain, ev, &b, 1), 12 + 2); /* + recs[0] again */
 	/* the fields' gates are in the block database */
 	uint64_t gates = 0;
 	for (size_t i = 0; i < e->nparts; i++)
