@@ -10,6 +10,7 @@
 #include "parse/parse.h"
 #include "parse/parse_util.h"
 
+
 /* ---- shared -------------------------------------------------------------- */
 
 /* Offset of the first '"' or '\\' in p[0..n), or n: vg_pu_find2 with its
@@ -166,10 +167,30 @@ static inline __attribute__((always_inline)) const char *last_space(vg_pu_str r)
 	return memrchr(r.p, ' ', r.n);
 }
 
+/* vg_pu_find2 of p[0..n) when avail >= n bytes are readable at p: a slice
+ * of at most sixteen bytes with sixteen readable (a path or query in the
+ * rest of its line) is searched with one load, no loop. */
+static inline __attribute__((always_inline)) size_t find2_in(const char *p, size_t n, size_t avail, char a, char b)
+{
+#ifdef __SSE2__
+	if (n <= 16 && avail >= 16) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+		unsigned hit = (unsigned)_mm_movemask_epi8(
+			_mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8(a)), _mm_cmpeq_epi8(x, _mm_set1_epi8(b))));
+		hit |= 1u << n; /* n when none of the first n bytes is a or b */
+		return (size_t)__builtin_ctz(hit);
+	}
+#endif
+	(void)avail;
+	return vg_pu_find2(p, n, a, b);
+}
+
 /* "GET /a?b HTTP/1.1" → method, url.original/path/query, http.version.
  * Anything else (scanner garbage, "-") is kept whole as url.original. Adds
- * through f as put does (at most six fields). */
-static inline __attribute__((always_inline)) void add_request(vg_event *ev, vg_pu_batch *f, vg_pu_str r, int set_domain)
+ * through f as put does (at most six fields). avail: bytes readable at r.p
+ * (r.n at least). */
+static inline __attribute__((always_inline)) void add_request(vg_event *ev, vg_pu_batch *f, vg_pu_str r, size_t avail,
+							       int set_domain)
 {
 	vg_pu_str method = {0}, target = r;
 	/* A method is 1..32 method bytes followed by the request's first ' ':
@@ -213,11 +234,12 @@ static inline __attribute__((always_inline)) void add_request(vg_event *ev, vg_p
 	}
 	/* The path ends at the first '?' or '#'; the query (after a '?') at the
 	 * first '#' after it. */
-	size_t i = vg_pu_find2(path.p, path.n, '?', '#');
+	size_t left = avail - (size_t)(path.p - r.p); /* readable at path.p */
+	size_t i = find2_in(path.p, path.n, left, '?', '#');
 	if (i < path.n) {
 		if (path.p[i] == '?') {
 			vg_pu_str query = {path.p + i + 1, path.n - i - 1};
-			query.n = vg_pu_find2(query.p, query.n, '#', '#');
+			query.n = find2_in(query.p, query.n, left - i - 1, '#', '#');
 			add_slice_to(ev, f, "url.query", query);
 		}
 		path.n = i;
@@ -229,6 +251,8 @@ static inline __attribute__((always_inline)) void add_request(vg_event *ev, vg_p
 
 typedef struct access_parts {
 	vg_pu_str vhost, host, user, req, status, bytes, ref, ua;
+	size_t host_avail; /* bytes of the record readable from host.p */
+	const char *end;   /* the end of the record */
 	int req_esc, ref_esc, ua_esc, has_vhost;
 	int64_t ts;
 } access_parts;
@@ -273,6 +297,17 @@ static inline __attribute__((always_inline)) size_t digits_off(const char *p, si
 	return vg_pu_ndigits(p, n);
 }
 
+/* Two and four bytes at p as a little-endian number (one load, one compare
+ * for the separators between an access line's fields). */
+static inline uint32_t load16(const char *p)
+{
+	return (uint32_t)(unsigned char)p[0] | (uint32_t)(unsigned char)p[1] << 8;
+}
+static inline uint32_t load32(const char *p)
+{
+	return load16(p) | load16(p + 2) << 16;
+}
+
 /* Split an access line; 0 when it is not one. Reads only p[0..n). One pass
  * with plain pointers (no cursor in memory): this runs on every line.
  * Inlined in the parser, whose parts then stay in registers. */
@@ -306,11 +341,13 @@ static inline __attribute__((always_inline)) int scan_access(const char *p, size
 	if (k == 3) {
 		a->has_vhost = 0;
 		a->host = tok[0];
+		a->host_avail = (size_t)(e - tok[0].p);
 		a->user = tok[2];
 	} else if (k == 4) {
 		a->has_vhost = 1;
 		a->vhost = tok[0];
 		a->host = tok[1];
+		a->host_avail = (size_t)(e - tok[1].p);
 		a->user = tok[3];
 	} else {
 		return 0;
@@ -321,7 +358,8 @@ static inline __attribute__((always_inline)) int scan_access(const char *p, size
 	if ((t = tc != NULL ? vg_time_clf_cached(tc, p, (size_t)(e - p), &a->ts) : vg_time_clf(p, (size_t)(e - p), &a->ts)) == 0)
 		return 0;
 	p += t;
-	if (e - p < 3 || p[0] != ']' || p[1] != ' ' || p[2] != '"')
+	/* "] \"" and a byte at least (with none, the request could not end) */
+	if (e - p < 4 || (load32(p) & 0xffffffu) != ('"' << 16 | ' ' << 8 | ']'))
 		return 0;
 	const char *open = p + 2;
 	a->req_esc = 0;
@@ -337,6 +375,7 @@ static inline __attribute__((always_inline)) int scan_access(const char *p, size
 		a->req_esc = 0;
 	}
 	a->req = (vg_pu_str){open + 1, (size_t)(q - open - 1)};
+	a->end = e;
 	/* q + 1: " DDD" then ' ' or the end */
 	a->status = (vg_pu_str){q + 2, 3};
 	p = q + 5;
@@ -355,11 +394,13 @@ static inline __attribute__((always_inline)) int scan_access(const char *p, size
 	/* combined: "referrer" "user-agent"; extra trailing fields are ignored. */
 	a->ref.n = a->ua.n = 0;
 	a->ref_esc = a->ua_esc = 0;
-	if (e - p < 2 || p[0] != ' ' || p[1] != '"' || (q = quoted_end(p + 2, e, &a->ref_esc)) == NULL)
+	if (e - p >= 4 && load32(p) == ((uint32_t)'"' << 24 | '-' << 16 | '"' << 8 | ' '))
+		q = p + 3; /* " \"-\"": no referrer (many lines), found without a search */
+	else if (e - p < 2 || load16(p) != ('"' << 8 | ' ') || (q = quoted_end(p + 2, e, &a->ref_esc)) == NULL)
 		return 1;
 	a->ref = (vg_pu_str){p + 2, (size_t)(q - p - 2)};
 	p = q + 1;
-	if (e - p < 2 || p[0] != ' ' || p[1] != '"' || (q = quoted_end(p + 2, e, &a->ua_esc)) == NULL)
+	if (e - p < 2 || load16(p) != ('"' << 8 | ' ') || (q = quoted_end(p + 2, e, &a->ua_esc)) == NULL)
 		return 1;
 	a->ua = (vg_pu_str){p + 2, (size_t)(q - p - 2)};
 	return 1;
@@ -377,8 +418,10 @@ static int access_probe(const char *line, size_t n)
 #define ACCESS_FIELDS 14
 static inline __attribute__((always_inline)) void access_fields(vg_event *ev, vg_pu_batch *f, const access_parts *a)
 {
-	/* as vg_pu_add_host (the host is not empty) */
-	if (vg_pu_is_ip(a->host.p, a->host.n))
+	/* as vg_pu_add_host (the host is not empty); the host starts the
+	 * record, so the rest of the line is readable past it (a dotted quad is
+	 * then checked in place, inline) */
+	if (vg_pu_is_ip_in(a->host.p, a->host.n, a->host_avail))
 		add_slice_to(ev, f, "source.ip", a->host);
 	else
 		add_slice_to(ev, f, "source.domain", a->host);
@@ -398,7 +441,10 @@ static inline __attribute__((always_inline)) void access_fields(vg_event *ev, vg
 		}
 		add_slice_to(ev, f, "url.domain", (vg_pu_str){a->vhost.p, dn});
 	}
-	add_request(ev, f, unescape(ev, a->req, a->req_esc), !a->has_vhost);
+	/* readable past the request: the rest of the line, or (an unescaped
+	 * copy) its own bytes */
+	vg_pu_str req = unescape(ev, a->req, a->req_esc);
+	add_request(ev, f, req, req.p == a->req.p ? (size_t)(a->end - req.p) : req.n, !a->has_vhost);
 	/* three digits (scan_access): a number as vg_pu_add_num would add it */
 	put(ev, f, VG_PU_LIT("http.response.status_code"), a->status.p, a->status.n, VG_V_NUM);
 	/* digits or "-" (scan_access): a number as vg_pu_add_num would add it */
@@ -583,14 +629,16 @@ static int nginx_error(vg_event *ev, vg_pu_cur c)
 		} else {
 			c.p -= 2;
 		}
-		if (vg_pu_eq(key.p, key.n, "client"))
+		if (vg_pu_eq(key.p, key.n, "client")) {
 			(void)vg_pu_add_host(ev, "source.ip", "source.domain", val.p, val.n);
-		else if (vg_pu_eq(key.p, key.n, "server"))
+		} else if (vg_pu_eq(key.p, key.n, "server")) {
 			add_slice(ev, "url.domain", val);
-		else if (vg_pu_eq(key.p, key.n, "request"))
-			add_request(ev, NULL, unescape(ev, val, esc), 0);
-		else if (vg_pu_eq(key.p, key.n, "referrer"))
+		} else if (vg_pu_eq(key.p, key.n, "request")) {
+			vg_pu_str req = unescape(ev, val, esc);
+			add_request(ev, NULL, req, req.n, 0);
+		} else if (vg_pu_eq(key.p, key.n, "referrer")) {
 			add_slice(ev, "http.request.referrer", unescape(ev, val, esc));
+		}
 		if (!vg_pu_lit(&c, ", "))
 			break;
 	}

@@ -187,10 +187,27 @@ static inline int vg_pu_prefix(const char *p, size_t n, const char *lit)
 	size_t m = strlen(lit);
 	return n >= m && memcmp(p, lit, m) == 0;
 }
-/* Length of the run of ASCII digits at p. */
+/* Length of the run of ASCII digits at p. Most runs are empty (a test
+ * whether text starts with a number: one compare) or short numbers (pids,
+ * ports: eight bytes a step). A byte b is a digit when t = b ^ '0' is below
+ * 10: bit 7 of (t & 0x7f) + 0x76 (no carry out of the byte) or of t itself
+ * is set for every other byte. */
 static inline size_t vg_pu_ndigits(const char *p, size_t n)
 {
 	size_t i = 0;
+	if (n == 0 || (unsigned)(unsigned char)p[0] - '0' > 9)
+		return 0;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	if (n >= 8) {
+		uint64_t x, other;
+		memcpy(&x, p, 8);
+		x ^= 0x3030303030303030u;
+		other = (((x & 0x7f7f7f7f7f7f7f7fu) + 0x7676767676767676u) | x) & 0x8080808080808080u;
+		if (other != 0)
+			return (size_t)__builtin_ctzll(other) / 8;
+		i = 8;
+	}
+#endif
 	while (i < n && (unsigned)(unsigned char)p[i] - '0' <= 9)
 		i++;
 	return i;
@@ -256,12 +273,13 @@ static inline __attribute__((always_inline)) int vg_pu_quad_in(const char *p, si
 		}
 		/* digits and dots only from here: no IPv6 text */
 		unsigned start = dot << 1 | 1; /* where each octet starts (bit n: after a final dot) */
-		if ((start & ~digit) != 0 || (digit & digit >> 1 & digit >> 2 & digit >> 3) != 0)
+		unsigned two = digit & digit >> 1; /* where two digits in a row start */
+		if ((start & ~digit) != 0 || (two & two >> 2) != 0)
 			return VG_PU_QUAD_NO; /* an empty octet, or one of four digits or more */
 		unsigned zero = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('0'))) & keep;
 		if ((start & zero & digit >> 1) != 0)
 			return VG_PU_QUAD_NO; /* a leading zero */
-		unsigned three = start & digit >> 1 & digit >> 2;
+		unsigned three = start & two >> 1;
 		if (three == 0)
 			return VG_PU_QUAD_YES;
 		/* a three-digit octet is above 255 when its digits, compared with
@@ -298,6 +316,9 @@ size_t vg_pu_kvs(const char *p, size_t n, const vg_pu_str *keys, vg_pu_str *vals
 /* n without trailing '\r' / '\n' bytes (inline: once per record). */
 static inline size_t vg_pu_chomp(const char *p, size_t n)
 {
+	/* a line's last byte is mostly text: above '\r', nothing to drop */
+	if (n != 0 && (unsigned char)p[n - 1] > '\r')
+		return n;
 	while (n > 0 && (p[n - 1] == '\n' || p[n - 1] == '\r'))
 		n--;
 	return n;

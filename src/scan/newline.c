@@ -1,4 +1,4 @@
-/* newline.c — newline bitmaps (see newline.h): SSE2 (or a byte loop where
+/* newline.c — newline offsets (see newline.h): SSE2 (or a byte loop where
  * there is no SSE2) and AVX2 where the CPU has it. */
 #include "scan/newline.h"
 
@@ -32,18 +32,27 @@ static inline uint64_t nl64_sse2(const char *p)
 }
 #endif
 
+/* The offsets base + i of the set bits i of m into offs; the count after. */
+static inline __attribute__((always_inline)) size_t put_offs(uint64_t m, size_t base, uint16_t *offs, size_t k)
+{
+	for (; m != 0; m &= m - 1)
+		offs[k++] = (uint16_t)(base + (size_t)__builtin_ctzll(m));
+	return k;
+}
+
 /* Whole 64-byte words are read in place; the last, short one is copied
  * first, so nothing past p + n is read. */
-static void nl_scan_sse2(const char *p, size_t n, uint64_t *bits)
+static size_t nl_scan_sse2(const char *p, size_t n, uint16_t *offs)
 {
-	size_t i = 0;
+	size_t i = 0, k = 0;
 	for (; i + 64 <= n; i += 64)
-		*bits++ = nl64_sse2(p + i);
+		k = put_offs(nl64_sse2(p + i), i, offs, k);
 	if (i < n) {
 		char t[64] = {0};
 		memcpy(t, p + i, n - i);
-		*bits = nl64_sse2(t);
+		k = put_offs(nl64_sse2(t), i, offs, k);
 	}
+	return k;
 }
 
 #ifdef VG_NL_AVX2
@@ -56,16 +65,17 @@ __attribute__((target("avx2"))) static inline uint64_t nl64_avx2(const char *p)
 	       (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(hi, nl)) << 32;
 }
 
-__attribute__((target("avx2"))) static void nl_scan_avx2(const char *p, size_t n, uint64_t *bits)
+__attribute__((target("avx2"))) static size_t nl_scan_avx2(const char *p, size_t n, uint16_t *offs)
 {
-	size_t i = 0;
+	size_t i = 0, k = 0;
 	for (; i + 64 <= n; i += 64)
-		*bits++ = nl64_avx2(p + i);
+		k = put_offs(nl64_avx2(p + i), i, offs, k);
 	if (i < n) {
 		char t[64] = {0};
 		memcpy(t, p + i, n - i);
-		*bits = nl64_avx2(t);
+		k = put_offs(nl64_avx2(t), i, offs, k);
 	}
+	return k;
 }
 #endif
 

@@ -307,7 +307,8 @@ static inline __attribute__((always_inline)) int frame_one(const char *buf, size
 	size_t k = n > 0 && s[n - 1] == '\r' ? n - 1 : n;
 	if (k > VG_MAX_LINE)
 		return 0;
-	if (k != 0 && !((s[0] == ' ' || s[0] == '\t' || s[0] == '\r') && is_blank(s, k)))
+	/* most lines start above ' ': not blank, settled with one compare */
+	if (k != 0 && ((unsigned char)s[0] > ' ' || !((s[0] == ' ' || s[0] == '\t' || s[0] == '\r') && is_blank(s, k))))
 		recs[(*nrecs)++] = (vg_record){.off = *start, .len = k, .line = *lineno};
 	(*lineno)++;
 	*start = next;
@@ -370,24 +371,22 @@ static int frame_lines_inplace(vg_reader *r, vg_batch *b, size_t max_records, si
 	const size_t stop = max_bytes < end ? max_bytes : end;
 	/* a block's newlines, then its lines; the last line of the input may
 	 * have no newline */
-	uint64_t bits[NL_BLOCK / 64];
+	uint16_t offs[NL_BLOCK];
 	for (size_t cb = 0; rc == 0 && cb < end && start < stop; cb += NL_BLOCK) {
 		size_t cn = end - cb < NL_BLOCK ? end - cb : NL_BLOCK;
-		r->nl_scan(buf + cb, cn, bits);
-		for (size_t w = 0; w < (cn + 63) / 64; w++) {
-			for (uint64_t m = bits[w]; m != 0; m &= m - 1) {
-				if (start >= stop)
+		size_t k = r->nl_scan(buf + cb, cn, offs);
+		for (size_t i = 0; i < k; i++) {
+			if (start >= stop)
+				goto done;
+			if (nrecs == lim) {
+				if (nrecs >= max_records || (rc = grow_recs(b)) != 0)
 					goto done;
-				if (nrecs == lim) {
-					if (nrecs >= max_records || (rc = grow_recs(b)) != 0)
-						goto done;
-					recs = b->recs;
-					lim = b->cap_recs < max_records ? b->cap_recs : max_records;
-				}
-				size_t nl = cb + 64 * w + (size_t)__builtin_ctzll(m);
-				if (!frame_one(buf, &start, nl, nl + 1, recs, &nrecs, &lineno))
-					goto done;
+				recs = b->recs;
+				lim = b->cap_recs < max_records ? b->cap_recs : max_records;
 			}
+			size_t nl = cb + offs[i];
+			if (!frame_one(buf, &start, nl, nl + 1, recs, &nrecs, &lineno))
+				goto done;
 		}
 	}
 	if (rc == 0 && r->eof && start < stop) {
