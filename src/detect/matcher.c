@@ -20,7 +20,10 @@
  * scanned at all; the raw record is therefore taken before the fields.
  * Field names are mostly the parsers' string literals, the same pointers
  * event after event: the field database of such a name is remembered per
- * matcher by pointer, so finding it costs no probe and no name compare. */
+ * matcher and partition by pointer, in a slot picked by the name's hash, so
+ * a field costs one probe and no name compare. A rule's condition runs as a
+ * flat program built per matcher (fill_prog), whose leaves read the hit
+ * marks and lit states directly. */
 #include <link.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,6 +70,21 @@ typedef struct fc_ent {
 	uint16_t len;
 } fc_ent;
 
+/* The partition map, per matcher and partition (pm_new at the partition's
+ * first event): one slot per field name hash byte (the partition's filter,
+ * f->hash >> 24), so that a field costs one probe. A slot of the field
+ * databases with that byte answers for the read-only name pointer it first
+ * met with its database built; other names take fdb_lookup (pm_miss). */
+#define PM_SLOTS 256
+
+typedef struct pm_ent {
+	const char *name; /* NULL: no field database to scan has this byte; pm_open: no name yet */
+	vg_fdb *d;        /* name's database, ready (fdb_prepare) */
+	size_t len;
+} pm_ent;
+
+static const char pm_open[1]; /* a slot's name no field has */
+
 typedef struct vc_tab {
 	vc_ent *ents;
 	char *bytes;
@@ -111,9 +129,30 @@ typedef struct aw_ent {
 	uint64_t bits;
 } aw_ent;
 
-typedef struct lm_count {
-	uint32_t mark, imark;
-} lm_count;
+/* What a hit of a lit needs, next to each other (lit_wanted, lit_hit_inline):
+ * hits replayed from the value cache read nothing of the lit itself. */
+typedef struct lit_hot {
+	uint32_t mark, imark; /* how many of its items are NM_NO, NM_IMARK */
+	uint32_t items_off;   /* its items' run in lmark (vg_lit.items_off) */
+	uint32_t group;       /* vg_lit.group */
+	uint8_t hit;          /* the state a hit sets: ST_MAYBE (prefilter lit) or ST_TRUE */
+} lit_hot;
+
+/* A rule's condition as a program (fill_prog): its nodes in preorder, each
+ * kid after its parent, NOTs folded into `neg`. Leaves are tested from what
+ * the scans left (xn_leaf) without the item: an item whose lits Hyperscan
+ * finds exactly and that lit_hit marks holds exactly when its imark is this
+ * event's (XN_MARK); an item of one lit holds when the lit does (XN_LIT,
+ * XN_LITHS); the rest take eval_item (XN_ITEM). */
+enum { XN_AND, XN_OR, XN_ATLEAST, XN_MARK, XN_LITHS, XN_LIT, XN_ITEM, XN_CONST };
+
+typedef struct xnode {
+	uint8_t op;    /* XN_* */
+	uint8_t neg;   /* the result is negated */
+	uint32_t a;    /* AND, OR, ATLEAST: kids; MARK, ITEM: item gid; LIT*: lit */
+	uint32_t k;    /* ATLEAST: kids that must hold */
+	uint32_t size; /* nodes of the subtree, this one included */
+} xnode;
 
 struct vg_matcher {
 	const vg_engine *e;
@@ -128,7 +167,7 @@ struct vg_matcher {
 	uint32_t epoch;     /* this event's number (never 0; wraps with a reset of imark) */
 	uint8_t *nomark;    /* per item: NM_* (see item_polarity, fill_lmark) */
 	uint32_t *lmark;    /* lit_items reordered per lit: NM_NO items, then NM_IMARK ones, then NM_UNTRACKED */
-	lm_count *nlmark;   /* per lit: how many of its items are NM_NO, NM_IMARK */
+	lit_hot *lh;        /* per lit */
 	uint64_t *cand;     /* candidate rules */
 	size_t cmin, cmax;  /* candidate words in use: [cmin, cmax) */
 	aw_ent *aw;         /* per bucket b, aw[aw_off[b], aw_off[b + 1]): its groups' always rules (fill_always) */
@@ -147,6 +186,10 @@ struct vg_matcher {
 	uint32_t blk_epoch;     /* counts blocks: blk_part states of older ones are stale */
 	blk_part *bp;           /* per partition */
 	uint64_t closed;        /* field databases (gbit) whose gates the block scan found closed for this record (gate_skip) */
+	pm_ent **pm;            /* per partition: its map, or NULL before its first event */
+	xnode *xn;              /* every rule's program (fill_prog) */
+	uint32_t *xroot;        /* per rule: its program's first node in xn */
+	const vg_item **gitem;  /* per item gid: the item (XN_ITEM) */
 };
 
 /* Polarity of each item in its rule's condition: bit 0 where a hit can only
@@ -341,11 +384,113 @@ static void fill_lmark(vg_matcher *m)
 				if (m->nomark[is[i]] == kind)
 					out[k++] = is[i];
 			if (kind == NM_NO)
-				m->nlmark[id].mark = k;
+				m->lh[id].mark = k;
 			else if (kind == NM_IMARK)
-				m->nlmark[id].imark = k - m->nlmark[id].mark;
+				m->lh[id].imark = k - m->lh[id].mark;
 		}
+		m->lh[id].items_off = l->items_off;
+		m->lh[id].group = l->group;
+		m->lh[id].hit = l->mode == VG_LIT_PRE ? ST_MAYBE : ST_TRUE;
 	}
+}
+
+/* Nodes x's program takes (prog_emit). */
+static size_t prog_size(const vg_expr *x)
+{
+	size_t n = 1;
+	while (x->op == VG_X_NOT && x->n != 0)
+		x = x->kids[0];
+	if (x->op == VG_X_AND || x->op == VG_X_OR || x->op == VG_X_ATLEAST)
+		for (uint32_t i = 0; i < x->n; i++)
+			n += prog_size(x->kids[i]);
+	return n;
+}
+
+/* The leaf testing item it (xnode's op; *arg its operand). XN_MARK: every
+ * atom is a lit Hyperscan finds exactly (a hit sets ST_TRUE and marks the
+ * item), none is lazy, and one value of them must hold: the item holds when
+ * a lit of it was hit. */
+static uint8_t leaf_op(const vg_matcher *m, const vg_item *it, uint32_t *arg)
+{
+	const vg_lit *lits = m->e->lits;
+	const uint32_t na = it->nvals != 0 ? it->val_end[it->nvals - 1] : 0;
+	*arg = it->gid;
+	if (na != it->natoms || (it->all && it->nvals > 1))
+		return XN_ITEM;
+	if (na == 0)
+		return XN_CONST; /* no atom: never holds */
+	if (na == 1) {
+		*arg = it->atoms[0].lit;
+		return lits[*arg].mode == VG_LIT_HS ? XN_LITHS : XN_LIT;
+	}
+	if (it->has_lazy || m->nomark[it->gid] == NM_UNTRACKED)
+		return XN_ITEM;
+	for (uint32_t a = 0; a < na; a++)
+		if (lits[it->atoms[a].lit].mode != VG_LIT_HS)
+			return XN_ITEM;
+	return XN_MARK;
+}
+
+/* x's program (prog_size nodes) from xn[at]; returns the node after it. */
+static uint32_t prog_emit(vg_matcher *m, const vg_expr *x, uint8_t neg, uint32_t at)
+{
+	while (x->op == VG_X_NOT && x->n != 0) {
+		neg ^= 1;
+		x = x->kids[0];
+	}
+	xnode *n = &m->xn[at];
+	*n = (xnode){.op = XN_CONST, .neg = neg, .size = 1}; /* VG_X_FALSE, a NOT of nothing */
+	if (x->op == VG_X_AND || x->op == VG_X_OR || x->op == VG_X_ATLEAST) {
+		uint32_t end = at + 1;
+		n->op = x->op == VG_X_AND ? XN_AND : x->op == VG_X_OR ? XN_OR : XN_ATLEAST;
+		n->a = x->n;
+		n->k = x->k;
+		for (uint32_t i = 0; i < x->n; i++)
+			end = prog_emit(m, x->kids[i], 0, end);
+		m->xn[at].size = end - at;
+		return end;
+	}
+	if (x->op == VG_X_ITEM && x->item != NULL) {
+		n->op = leaf_op(m, x->item, &n->a);
+		if (n->op == XN_ITEM)
+			m->gitem[x->item->gid] = x->item;
+		else
+			n->neg ^= x->item->neg; /* eval_item's own negation */
+	}
+	return at + 1;
+}
+
+/* Every grouped rule's program (the rules vg_matcher_run may evaluate);
+ * xn[0], false, for the others. After fill_lmark (XN_MARK needs nomark). */
+static int fill_prog(vg_matcher *m)
+{
+	const vg_engine *e = m->e;
+	size_t total = 1;
+	for (size_t gi = 0; gi < e->ngroups; gi++)
+		for (size_t ri = 0; ri < e->groups[gi].nrules; ri++) {
+			const vg_srule *rl = e->rules[e->groups[gi].rules[ri]];
+			if (rl->root != NULL)
+				total += prog_size(rl->root);
+		}
+	if (total > UINT32_MAX)
+		return VG_ENOMEM;
+	m->xn = malloc(total * sizeof(*m->xn));
+	m->xroot = calloc(e->nrules ? e->nrules : 1, sizeof(*m->xroot));
+	m->gitem = calloc(e->nitems ? e->nitems : 1, sizeof(*m->gitem));
+	if (m->xn == NULL || m->xroot == NULL || m->gitem == NULL)
+		return VG_ENOMEM;
+	m->xn[0] = (xnode){.op = XN_CONST, .size = 1};
+	uint32_t at = 1;
+	for (size_t gi = 0; gi < e->ngroups; gi++)
+		for (size_t ri = 0; ri < e->groups[gi].nrules; ri++) {
+			uint32_t rid = e->groups[gi].rules[ri];
+			const vg_srule *rl = e->rules[rid];
+			if (rl->root != NULL) {
+				m->xroot[rid] = at;
+				at = prog_emit(m, rl->root, 0, at);
+			}
+		}
+	return 0;
 }
 
 static int vc_init(vc_tab *t, size_t slots, size_t maxlen)
@@ -413,8 +558,9 @@ vg_matcher *vg_matcher_new(const vg_engine *e)
 		if (e->lits[i].items_off + (size_t)e->lits[i].nitems > nli)
 			nli = e->lits[i].items_off + (size_t)e->lits[i].nitems;
 	m->lmark = malloc(nli * sizeof(*m->lmark));
-	m->nlmark = calloc(nl, sizeof(*m->nlmark));
+	m->lh = calloc(nl, sizeof(*m->lh));
 	m->bp = calloc(e->nparts ? e->nparts : 1, sizeof(*m->bp));
+	m->pm = calloc(e->nparts ? e->nparts : 1, sizeof(*m->pm));
 	m->aw_off = calloc(e->nbuckets + 1, sizeof(*m->aw_off));
 	m->aw = malloc(sizeof(*m->aw)); /* never NULL: aw + 0 */
 	m->md = pcre2_match_data_create(1, NULL);
@@ -428,7 +574,7 @@ vg_matcher *vg_matcher_new(const vg_engine *e)
 	if (vc_init(&m->vcs, VC_SHORT_SLOTS, VC_SHORT) != 0 || vc_init(&m->vcl, VC_LONG_SLOTS, VC_LONG) != 0 ||
 	    m->st == NULL || m->touched == NULL || m->cand == NULL || m->md == NULL || m->mc == NULL || m->js == NULL ||
 	    m->imark == NULL || m->fc == NULL || m->fready == NULL ||
-	    m->nomark == NULL || m->lmark == NULL || m->nlmark == NULL || m->bp == NULL) {
+	    m->nomark == NULL || m->lmark == NULL || m->lh == NULL || m->bp == NULL || m->pm == NULL) {
 		vg_matcher_free(m);
 		return NULL;
 	}
@@ -437,6 +583,10 @@ vg_matcher *vg_matcher_new(const vg_engine *e)
 		return NULL;
 	}
 	fill_lmark(m);
+	if (fill_prog(m) != 0) {
+		vg_matcher_free(m);
+		return NULL;
+	}
 	m->cmin = SIZE_MAX;
 	m->epoch = 1;
 	for (size_t i = 0; i < FC_SLOTS; i++)
@@ -465,13 +615,20 @@ void vg_matcher_free(vg_matcher *m)
 	free(m->vcl.bytes);
 	free(m->nomark);
 	free(m->lmark);
-	free(m->nlmark);
+	free(m->lh);
 	if (m->bp != NULL)
 		for (size_t i = 0; i < m->e->nparts; i++)
 			free(m->bp[i].hits);
 	free(m->bp);
+	if (m->pm != NULL)
+		for (size_t i = 0; i < m->e->nparts; i++)
+			free(m->pm[i]);
+	free(m->pm);
 	free(m->aw);
 	free(m->aw_off);
+	free(m->xn);
+	free(m->xroot);
+	free(m->gitem);
 	free(m);
 }
 
@@ -490,11 +647,10 @@ static inline void mark_rule(vg_matcher *m, uint32_t rid)
  * lit_hit elsewhere. */
 static inline __attribute__((always_inline)) void lit_hit_inline(vg_matcher *m, uint32_t id, uint8_t st)
 {
-	const vg_lit *l = &m->e->lits[id];
+	const lit_hot nc = m->lh[id];
 	m->st[id] = st;
 	m->touched[m->ntouched++] = id;
-	const uint32_t *is = m->lmark + l->items_off;
-	const lm_count nc = m->nlmark[id];
+	const uint32_t *is = m->lmark + nc.items_off;
 	for (uint32_t i = 0; i < nc.mark; i++) {
 		uint32_t gid = is[i];
 		if (m->imark[gid] == m->epoch)
@@ -513,9 +669,9 @@ static void lit_hit(vg_matcher *m, uint32_t id, uint8_t st)
 
 static inline int lit_wanted(const vg_matcher *m, uint32_t id)
 {
-	const vg_lit *l = &m->e->lits[id];
+	const uint32_t g = m->lh[id].group;
 	/* not yet known, and of a group that applies to the event */
-	return m->st[id] == ST_UNKNOWN && (m->gmask[l->group / 64] >> (l->group % 64) & 1);
+	return m->st[id] == ST_UNKNOWN && (m->gmask[g / 64] >> (g % 64) & 1);
 }
 
 static int on_hit(unsigned int id, unsigned long long from, unsigned long long to, unsigned int flags, void *ctx)
@@ -648,13 +804,9 @@ static int eval_lazy(vg_matcher *m, const vg_lit *l)
 	}
 }
 
-static int lit_true(vg_matcher *m, uint32_t id)
+/* Lit id of a lazy or prefilter mode, not decided yet (state s): decide it. */
+static __attribute__((noinline)) int lit_decide(vg_matcher *m, uint32_t id, uint8_t s)
 {
-	uint8_t s = m->st[id];
-	if (s == ST_TRUE)
-		return 1;
-	if (s == ST_FALSE)
-		return 0;
 	const vg_lit *l = &m->e->lits[id];
 	if (s == ST_UNKNOWN && l->mode != VG_LIT_LAZY)
 		return 0; /* Hyperscan saw no hit */
@@ -665,7 +817,17 @@ static int lit_true(vg_matcher *m, uint32_t id)
 	return v;
 }
 
-static inline int eval_item(vg_matcher *m, const vg_item *it)
+static inline int lit_true(vg_matcher *m, uint32_t id)
+{
+	uint8_t s = m->st[id];
+	if (s == ST_TRUE)
+		return 1;
+	if (s == ST_FALSE)
+		return 0;
+	return lit_decide(m, id, s);
+}
+
+static __attribute__((noinline)) int eval_item(vg_matcher *m, const vg_item *it)
 {
 	int res = 0;
 	uint32_t a0 = 0;
@@ -691,45 +853,55 @@ static inline int eval_item(vg_matcher *m, const vg_item *it)
 	return it->neg ? !res : res;
 }
 
-static int eval_expr(vg_matcher *m, const vg_expr *x);
+static int xn_eval(vg_matcher *m, const xnode *x);
 
-/* A child: items (most children) and negated items ("not filter") without a
- * recursive call. */
-static inline int eval_kid(vg_matcher *m, const vg_expr *k)
-{
-	if (k->op == VG_X_ITEM)
-		return eval_item(m, k->item);
-	if (k->op == VG_X_NOT && k->kids[0]->op == VG_X_ITEM)
-		return !eval_item(m, k->kids[0]->item);
-	return eval_expr(m, k);
-}
-
-static int eval_expr(vg_matcher *m, const vg_expr *x)
+/* A node of a program: leaves without a call but for lazy lits and general
+ * items. */
+static inline int xn_leaf(vg_matcher *m, const xnode *x)
 {
 	switch (x->op) {
-	case VG_X_ITEM: return eval_item(m, x->item);
-	case VG_X_NOT: return !eval_kid(m, x->kids[0]);
-	case VG_X_AND:
-		for (uint32_t i = 0; i < x->n; i++)
-			if (!eval_kid(m, x->kids[i]))
-				return 0;
-		return 1;
-	case VG_X_OR:
-		for (uint32_t i = 0; i < x->n; i++)
-			if (eval_kid(m, x->kids[i]))
-				return 1;
-		return 0;
-	case VG_X_ATLEAST: {
+	case XN_MARK: return (m->imark[x->a] == m->epoch) ^ x->neg;
+	case XN_LITHS: return (m->st[x->a] == ST_TRUE) ^ x->neg; /* never ST_MAYBE nor decided lazily */
+	case XN_LIT: return lit_true(m, x->a) ^ x->neg;
+	case XN_ITEM: return eval_item(m, m->gitem[x->a]) ^ x->neg;
+	case XN_CONST: return x->neg;
+	default: return xn_eval(m, x);
+	}
+}
+
+/* A node: inline in vg_matcher_run's rule loop (no call for a rule of
+ * leaves), through xn_eval below it. */
+static inline __attribute__((always_inline)) int xn_node(vg_matcher *m, const xnode *x)
+{
+	const xnode *k = x + 1;
+	uint32_t i;
+	switch (x->op) {
+	case XN_AND:
+		for (i = 0; i < x->a; i++, k += k->size)
+			if (!xn_leaf(m, k))
+				return x->neg;
+		return !x->neg;
+	case XN_OR:
+		for (i = 0; i < x->a; i++, k += k->size)
+			if (xn_leaf(m, k))
+				return !x->neg;
+		return x->neg;
+	case XN_ATLEAST: {
 		uint32_t got = 0;
-		for (uint32_t i = 0; i < x->n && got < x->k; i++) {
-			got += (uint32_t)eval_kid(m, x->kids[i]);
-			if (got + (x->n - i - 1) < x->k)
-				return 0;
+		for (i = 0; i < x->a && got < x->k; i++, k += k->size) {
+			got += (uint32_t)xn_leaf(m, k);
+			if (got + (x->a - i - 1) < x->k)
+				return x->neg;
 		}
-		return got >= x->k;
+		return (got >= x->k) ^ x->neg;
 	}
-	default: return 0;
+	default: return xn_leaf(m, x);
 	}
+}
+
+static __attribute__((noinline)) int xn_eval(vg_matcher *m, const xnode *x)
+{
+	return xn_node(m, x);
 }
 
 /* f's field database in p (whose filter f passed), or NULL. */
@@ -839,6 +1011,7 @@ static __attribute__((noinline)) int hs_value_scan(vg_matcher *m, vg_fdb *d, con
 		c->ref = 0;
 		m->rec = c;
 	}
+	m->scan_len = n;
 	hs_error_t hr = hs_scan(d->db, v, (unsigned)n, 0, m->scratch, on_hit, m);
 	m->rec = NULL;
 	if (hr != HS_SUCCESS)
@@ -865,8 +1038,7 @@ static inline int hs_value(vg_matcher *m, vg_fdb *d, const char *v, size_t n)
 		    (n <= 32 ? vg_bytes_eq(c->val, v, n) : memcmp(c->val, v, n) == 0)) {
 			for (uint8_t i = 0; i < c->nhits; i++)
 				if (lit_wanted(m, c->hits[i]))
-					lit_hit_inline(m, c->hits[i],
-						       m->e->lits[c->hits[i]].mode == VG_LIT_PRE ? ST_MAYBE : ST_TRUE);
+					lit_hit_inline(m, c->hits[i], m->lh[c->hits[i]].hit);
 			c->ref = 1;
 			return 0;
 		}
@@ -888,19 +1060,53 @@ static __attribute__((noinline)) void direct_lits(vg_matcher *m, vg_fdb *d, cons
 	}
 }
 
-/* Scan a field's value for d's lits (skip_db: not with its database, whose
- * lits the block scan's gate says cannot hold; gate_skip). */
+/* Scan a field's value for d's lits (d ready; skip_db: not with its database,
+ * whose lits the block scan's gate says cannot hold; gate_skip). */
 static inline int fdb_scan(vg_matcher *m, vg_fdb *d, const char *v, size_t n, int skip_db)
 {
 	int r;
-	if (!m->fready[d->id] && (r = fdb_prepare(m, d)) != 0)
-		return r;
-	m->scan_len = n;
 	if (!skip_db && d->db != NULL && (r = hs_value(m, d, v, n)) != 0)
 		return r;
 	if (d->ndirect != 0)
 		direct_lits(m, d, v, n);
 	return 0;
+}
+
+/* p's map (partition pi), slots open where a field database has lits. */
+static __attribute__((noinline)) pm_ent *pm_new(vg_matcher *m, const vg_part *p, uint32_t pi)
+{
+	pm_ent *pm = calloc(PM_SLOTS, sizeof(*pm));
+	if (pm == NULL)
+		return NULL;
+	for (size_t i = 0; i < p->nfdbs; i++)
+		if (p->fdbs[i].nlits != 0)
+			pm[p->fdbs[i].hash >> 24].name = pm_open;
+	m->pm[pi] = pm;
+	return pm;
+}
+
+/* f's database in partition pi (p) when its slot c does not know f's name
+ * (NULL: none), through fdb_lookup; built now if f has a value to scan
+ * (*r: an error). The slot takes a read-only name of its own with a ready
+ * database. */
+static __attribute__((noinline)) vg_fdb *pm_miss(vg_matcher *m, const vg_part *p, uint32_t pi, pm_ent *c,
+						 const vg_field *f, int *r)
+{
+	vg_fdb *d = fdb_lookup(m, p, pi, f);
+	if (d == NULL)
+		return NULL;
+	if (!m->fready[d->id]) {
+		if (f->val_len == 0)
+			return NULL; /* built when a value needs it */
+		if ((*r = fdb_prepare(m, d)) != 0)
+			return NULL;
+	}
+	if (c->name == pm_open && (uintptr_t)f->name - m->ro_lo < m->ro_hi - m->ro_lo) {
+		c->name = f->name;
+		c->len = f->name_len;
+		c->d = d;
+	}
+	return d;
 }
 
 void vg_matcher_set_block(vg_matcher *m, const char *buf, size_t len)
@@ -1050,6 +1256,40 @@ static inline int gate_skip(uint64_t closed, const vg_fdb *d, const vg_field *f,
 	return (closed & d->gbit) != 0 && off <= raw_len && off + f->val_len <= raw_len;
 }
 
+/* Scan ev's fields with partition pi's (p) field databases; m->closed: the
+ * gates raw_scan found closed. */
+static __attribute__((noinline)) int scan_fields(vg_matcher *m, const vg_part *p, uint32_t pi, const vg_event *ev)
+{
+	pm_ent *pm = m->pm[pi];
+	if (pm == NULL && (pm = pm_new(m, p, pi)) == NULL)
+		return VG_ENOMEM;
+	const uintptr_t raw = (uintptr_t)ev->raw;
+	const size_t raw_len = ev->raw_len;
+	const uint64_t closed = m->closed;
+	int r = 0;
+	for (const vg_field *f = ev->fields, *fend = ev->fields + ev->nfields; f < fend; f++) {
+		pm_ent *c = &pm[f->hash >> 24];
+		vg_fdb *d;
+		if (c->name == NULL)
+			continue; /* most fields */
+		if (c->name == f->name && c->len == f->name_len) {
+			d = c->d;
+		} else if ((d = pm_miss(m, p, pi, c, f, &r)) == NULL) {
+			if (r != 0)
+				return r;
+			continue;
+		}
+		if (f->val_len == 0)
+			continue;
+		int skip = 0; /* the gate's test only where it is closed: nothing of it computed ahead */
+		if (__builtin_expect((closed & d->gbit) != 0, 0))
+			skip = gate_skip(closed, d, f, raw, raw_len);
+		if ((r = fdb_scan(m, d, f->val, f->val_len, skip)) != 0)
+			return r;
+	}
+	return 0;
+}
+
 static void reset_event(vg_matcher *m)
 {
 	for (size_t i = 0; i < m->ntouched; i++)
@@ -1080,18 +1320,8 @@ int vg_matcher_run(vg_matcher *m, const vg_event *ev, vg_match_fn cb, void *ud)
 		m->closed = 0; /* raw_scan sets it when the block scan serves the record */
 		if (p->raw.nlits != 0 && ev->raw != NULL && ev->raw_len != 0 && ev->raw_len <= UINT32_MAX)
 			r = raw_scan(m, p, pidx, ev->raw, ev->raw_len);
-		if (r == 0 && p->nfdbs != 0) {
-			const vg_field *f = ev->fields, *fend = ev->fields + ev->nfields;
-			const uintptr_t raw = (uintptr_t)ev->raw;
-			const size_t raw_len = ev->raw_len;
-			const uint64_t closed = m->closed;
-			for (; f < fend; f++) {
-				vg_fdb *d = fdb_lookup(m, p, pidx, f);
-				if (d != NULL && f->val_len != 0 &&
-				    (r = fdb_scan(m, d, f->val, f->val_len, gate_skip(closed, d, f, raw, raw_len))) != 0)
-					break;
-			}
-		}
+		if (r == 0 && p->nfdbs != 0)
+			r = scan_fields(m, p, pidx, ev);
 	}
 	const aw_ent *aw = m->aw + m->aw_off[bi - 1], *awend = m->aw + m->aw_off[bi];
 	if (aw != awend) { /* in word order */
@@ -1108,9 +1338,8 @@ int vg_matcher_run(vg_matcher *m, const vg_event *ev, vg_match_fn cb, void *ud)
 		while (bits != 0 && r == 0) {
 			uint32_t rid = (uint32_t)(w * 64 + (size_t)__builtin_ctzll(bits));
 			bits &= bits - 1;
-			const vg_srule *rl = e->rules[rid];
-			if (eval_expr(m, rl->root))
-				cb(ud, rid, &rl->info);
+			if (xn_node(m, m->xn + m->xroot[rid]))
+				cb(ud, rid, &e->rules[rid]->info);
 		}
 	}
 	m->cmin = SIZE_MAX;
