@@ -200,67 +200,95 @@ static inline void copy_short(char *d, const char *k, size_t n)
 	}
 }
 
-/* Index of the first special byte of u[i..n), or n: 16 bytes a step, the
- * last step overlapping what was checked (its lanes before i are
- * ignored), so no byte-by-byte tail for strings of 16 bytes or more. */
-static inline size_t next_special(const unsigned char *u, size_t i, size_t n)
-{
-	if (n < 16) {
-		while (i < n && !special(u[i]))
-			i++;
-		return i;
-	}
-	for (; i + 16 <= n; i += 16) {
-		unsigned m = special16(u + i);
-		if (m != 0)
-			return i + (size_t)__builtin_ctz(m);
-	}
-	if (i >= n)
-		return n;
-	unsigned m = special16(u + n - 16) >> (i - (n - 16));
-	return m != 0 ? i + (size_t)__builtin_ctz(m) : n;
-}
-
-static void quoted(vg_jsonw *w, const char *s, size_t n)
+/* Writes the escape of special byte u[0] (of u[0..n), n >= 1) at d;
+ * *used is set to the input bytes it stands for. Returns the end. */
+static inline char *escape_one(char *d, const unsigned char *u, size_t n, size_t *used)
 {
 	static const char hex[] = "0123456789abcdef";
+	unsigned c = u[0];
+	*used = 1;
+	if (c >= 0x80) {
+		size_t k = utf8_len(u, n);
+		if (k > 0) { /* valid UTF-8: as it is */
+			copy_short(d, (const char *)u, k);
+			*used = k;
+			return d + k;
+		}
+		memcpy(d, "\xEF\xBF\xBD", 3); /* invalid UTF-8 byte */
+		return d + 3;
+	}
+	switch (c) {
+	case '"': memcpy(d, "\\\"", 2); return d + 2;
+	case '\\': memcpy(d, "\\\\", 2); return d + 2;
+	case '\n': memcpy(d, "\\n", 2); return d + 2;
+	case '\r': memcpy(d, "\\r", 2); return d + 2;
+	case '\t': memcpy(d, "\\t", 2); return d + 2;
+	default: {
+		char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+		memcpy(d, esc, 6);
+		return d + 6;
+	}
+	}
+}
+
+/* The string quoted and escaped. Room for the worst case (6 bytes per
+ * input byte, plus 16 of slack) is made first, so the loop writes without
+ * checks: 16 bytes a step are stored whole and kept up to the first
+ * special byte, which is escaped in place. */
+static void quoted(vg_jsonw *w, const char *s, size_t n)
+{
 	const unsigned char *u = (const unsigned char *)s;
 	vg_buf *b = w->out;
-	/* room for the common case (nothing to escape) in one go */
-	if (w->err == 0 && b->cap - b->len < n + 2 && vg_buf_reserve(b, n + 2) != 0)
+	if (w->err != 0)
+		return;
+	if (n > (SIZE_MAX - 32) / 6) {
 		w->err = VG_ENOMEM;
-	put1(w, '"');
-	size_t run = 0; /* start of the pending run of bytes that need no escape */
-	for (size_t i = next_special(u, 0, n); i < n; i = next_special(u, i, n)) {
-		unsigned c = u[i];
-		size_t k = c >= 0x80 ? utf8_len(u + i, n - i) : 0;
-		if (k > 0) {
-			i += k;
-			continue;
-		}
-		put(w, s + run, i - run);
-		char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
-		switch (c) {
-		case '"': put(w, "\\\"", 2); break;
-		case '\\': put(w, "\\\\", 2); break;
-		case '\n': put(w, "\\n", 2); break;
-		case '\r': put(w, "\\r", 2); break;
-		case '\t': put(w, "\\t", 2); break;
-		default:
-			if (c < 0x20)
-				put(w, esc, 6);
-			else
-				put(w, "\xEF\xBF\xBD", 3); /* invalid UTF-8 byte */
-		}
-		run = ++i;
+		return;
 	}
-	put(w, s + run, n - run);
-	put1(w, '"');
+	size_t worst = 6 * n + 2 + 16;
+	if (b->cap - b->len < worst && vg_buf_reserve(b, worst) != 0) {
+		w->err = VG_ENOMEM;
+		return;
+	}
+	char *d0 = b->data + b->len, *d = d0;
+	*d++ = '"';
+	size_t i = 0;
+	while (i < n) {
+		size_t k;
+		if (n - i >= 16) {
+			v16 x;
+			memcpy(&x, u + i, 16);
+			memcpy(d, &x, 16);
+			unsigned m = special_mask(x);
+			k = m != 0 ? (size_t)__builtin_ctz(m) : 16;
+		} else if (n >= 16) {
+			/* the tail within the string's last 16 bytes (no byte loop) */
+			unsigned m = special16(u + n - 16) >> (i - (n - 16));
+			k = m != 0 ? (size_t)__builtin_ctz(m) : n - i;
+			copy_short(d, s + i, k);
+		} else {
+			k = 0;
+			while (i + k < n && !special(u[i + k])) {
+				d[k] = s[i + k];
+				k++;
+			}
+		}
+		i += k;
+		d += k;
+		if (i < n && k < 16) {
+			size_t used;
+			d = escape_one(d, u + i, n - i, &used);
+			i += used;
+		}
+	}
+	*d++ = '"';
+	b->len += (size_t)(d - d0);
 }
 
 /* Keys and most values are short and need no escaping: when n <= 16, no
  * byte is special and the room is there, the comma (if any), the quoted
- * string and the colon (if any) are written with one check and one copy.
+ * string and the colon (colon 1), or the colon and '{' (colon 2), are
+ * written with one check and one copy.
  * No call on this path, so its callers need no stack frame. 1 if written,
  * 0 if left to the general path. */
 static inline __attribute__((always_inline)) int short_plain(vg_jsonw *w, size_t comma, const char *s, size_t n, size_t colon)
@@ -275,10 +303,27 @@ static inline __attribute__((always_inline)) int short_plain(vg_jsonw *w, size_t
 	d[0] = '"';
 	copy_short(d + 1, s, n);
 	d[n + 1] = '"';
-	if (colon)
-		d[n + 2] = ':';
+	if (colon) /* 2: the key of an object ({ opening it) */
+		memcpy(d + n + 2, ":{", colon);
 	b->len += need;
 	return 1;
+}
+
+/* 1 if none of s[0..n) is special, n > 16: the masks of all 16-byte
+ * steps ORed (no early exit: most strings are plain), the last step
+ * overlapping. */
+static inline int plain_long(const char *s, size_t n)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	unsigned m = special16(u + n - 16);
+	for (size_t i = 0; i + 16 < n; i += 16)
+		m |= special16(u + i);
+	return m == 0;
+}
+
+int vg_json_plain(const char *s, size_t n)
+{
+	return n <= 16 ? plain_short(s, n) : plain_long(s, n);
 }
 
 /* The general paths, out of line (see short_plain). */
@@ -310,6 +355,19 @@ void vg_jsonw_key(vg_jsonw *w, const char *k, size_t n)
 	key_slow(w, k, n);
 }
 
+void vg_jsonw_key_obj(vg_jsonw *w, const char *k, size_t n)
+{
+	if (w->obj[w->depth] && !w->after_key && w->depth + 1 < VG_JSONW_MAX_DEPTH &&
+	    short_plain(w, !w->first[w->depth], k, n, 2)) {
+		w->first[w->depth] = 0;
+		w->first[++w->depth] = 1;
+		w->obj[w->depth] = 1;
+		return;
+	}
+	vg_jsonw_key(w, k, n);
+	vg_jsonw_obj_begin(w);
+}
+
 void vg_jsonw_str(vg_jsonw *w, const char *s, size_t n)
 {
 	/* the usual case: a value after its key (no separator) */
@@ -318,6 +376,31 @@ void vg_jsonw_str(vg_jsonw *w, const char *s, size_t n)
 		return;
 	}
 	str_slow(w, s, n);
+}
+
+void vg_jsonw_key_str(vg_jsonw *w, const char *k, size_t kn, const char *s, size_t sn)
+{
+	/* both short and plain (most fields): one check of the state, one of
+	 * the room */
+	size_t comma = !w->first[w->depth];
+	vg_buf *b = w->out;
+	if (kn <= 16 && sn <= 16 && w->obj[w->depth] && !w->after_key && w->err == 0 &&
+	    b->cap - b->len >= comma + kn + sn + 5 && plain_short(k, kn) && plain_short(s, sn)) {
+		char *d = b->data + b->len;
+		d[0] = ',';
+		d += comma;
+		d[0] = '"';
+		copy_short(d + 1, k, kn);
+		d += kn + 1;
+		memcpy(d, "\":\"", 3);
+		copy_short(d + 3, s, sn);
+		d[sn + 3] = '"';
+		b->len += comma + kn + sn + 5;
+		w->first[w->depth] = 0;
+		return;
+	}
+	vg_jsonw_key(w, k, kn);
+	vg_jsonw_str(w, s, sn);
 }
 
 void vg_jsonw_str_at(vg_jsonw *w, const char *s, size_t n, vg_jsonw_span *at)
@@ -372,6 +455,12 @@ void vg_jsonw_int(vg_jsonw *w, int64_t v)
 		tmp[--i] = '-';
 	sep(w);
 	put(w, tmp + i, sizeof(tmp) - i);
+}
+
+void vg_jsonw_raw(vg_jsonw *w, const char *p, size_t n)
+{
+	sep(w);
+	put(w, p, n);
 }
 
 void vg_jsonw_bool(vg_jsonw *w, int v)

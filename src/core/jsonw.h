@@ -30,7 +30,11 @@ void vg_jsonw_obj_end(vg_jsonw *w);
 void vg_jsonw_arr_begin(vg_jsonw *w);
 void vg_jsonw_arr_end(vg_jsonw *w);
 void vg_jsonw_key(vg_jsonw *w, const char *k, size_t n);
+/* vg_jsonw_key then vg_jsonw_obj_begin, in one step when it can. */
+void vg_jsonw_key_obj(vg_jsonw *w, const char *k, size_t n);
 void vg_jsonw_str(vg_jsonw *w, const char *s, size_t n);
+/* vg_jsonw_key then vg_jsonw_str, in one step when it can. */
+void vg_jsonw_key_str(vg_jsonw *w, const char *k, size_t kn, const char *s, size_t sn);
 /* A string written many times in one document (a path on every event of
  * a correlation alert) is escaped once: vg_jsonw_str_at writes it as
  * vg_jsonw_str does and records where its JSON text lies in the output;
@@ -42,12 +46,19 @@ typedef struct vg_jsonw_span {
 void vg_jsonw_str_at(vg_jsonw *w, const char *s, size_t n, vg_jsonw_span *at);
 void vg_jsonw_again(vg_jsonw *w, const vg_jsonw_span *at);
 void vg_jsonw_int(vg_jsonw *w, int64_t v);
+/* p[0..n), the complete JSON text of one value (a fragment rendered
+ * before, e.g. with vg_json_plain's strings), written as the next value;
+ * the writer does not check it. */
+void vg_jsonw_raw(vg_jsonw *w, const char *p, size_t n);
 void vg_jsonw_bool(vg_jsonw *w, int v);
 void vg_jsonw_null(vg_jsonw *w);
 /* p[0..n) if it is a JSON number, else as a string. */
 void vg_jsonw_num_text(vg_jsonw *w, const char *p, size_t n);
 /* 0, or the first error (VG_ENOMEM, VG_EINVAL for a misuse). */
 int vg_jsonw_finish(vg_jsonw *w);
+
+/* 1 if s[0..n) needs no escaping: "\"" s "\"" is its JSON string. */
+int vg_json_plain(const char *s, size_t n);
 
 /* 1 if p[0..n) is a number in JSON's grammar. */
 int vg_json_is_number(const char *p, size_t n);

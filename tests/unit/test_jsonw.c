@@ -134,6 +134,82 @@ static void test_keys_every_position(void **state)
 	vg_buf_free(&want);
 }
 
+/* The fused calls write what the calls they stand for write, as the first
+ * member and after others, for keys and values of every length to 40 with
+ * a special byte anywhere (or none); vg_jsonw_raw places a fragment as a
+ * value; vg_json_plain says when a string needs no escaping. */
+static void fused_doc(vg_buf *out, int fused, int kind, const char *k, size_t kn, const char *v, size_t vn, int first)
+{
+	vg_jsonw w;
+	out->len = 0;
+	vg_jsonw_init(&w, out);
+	vg_jsonw_obj_begin(&w);
+	if (!first) {
+		vg_jsonw_key(&w, "a", 1);
+		vg_jsonw_int(&w, 1);
+	}
+	if (kind == 0 && fused) {
+		vg_jsonw_key_str(&w, k, kn, v, vn);
+	} else if (kind == 0) {
+		vg_jsonw_key(&w, k, kn);
+		vg_jsonw_str(&w, v, vn);
+	} else {
+		if (fused) {
+			vg_jsonw_key_obj(&w, k, kn);
+		} else {
+			vg_jsonw_key(&w, k, kn);
+			vg_jsonw_obj_begin(&w);
+		}
+		vg_jsonw_key(&w, v, vn);
+		vg_jsonw_null(&w);
+		vg_jsonw_obj_end(&w);
+	}
+	vg_jsonw_key(&w, "z", 1);
+	vg_jsonw_raw(&w, "[1,{\"b\":2}]", 11);
+	vg_jsonw_obj_end(&w);
+	assert_int_equal(vg_jsonw_finish(&w), 0);
+}
+
+static void test_fused_calls(void **state)
+{
+	(void)state;
+	static const char specials[] = {'"', '\\', '\n', 0x01, (char)0x80, '~'};
+	char k[40], v[40];
+	vg_buf got = {0}, want = {0};
+	for (size_t n = 0; n <= sizeof(k); n++) {
+		for (size_t pos = 0; pos <= n; pos++) {
+			for (size_t j = 0; j < sizeof(specials); j++) {
+				for (size_t i = 0; i < n; i++) {
+					k[i] = (char)('a' + i % 26);
+					v[i] = (char)('A' + (i * 7) % 26);
+				}
+				if (pos < n)
+					k[pos] = v[n - 1 - pos] = specials[j];
+				assert_int_equal(vg_json_plain(k, n), pos == n || specials[j] == '~');
+				for (int kind = 0; kind < 2; kind++) {
+					for (int first = 0; first < 2; first++) {
+						fused_doc(&got, 1, kind, k, n, v, n, first);
+						fused_doc(&want, 0, kind, k, n, v, n, first);
+						assert_int_equal(got.len, want.len);
+						assert_memory_equal(got.data, want.data, want.len);
+						/* the key and the value lengths apart */
+						fused_doc(&got, 1, kind, k, n, v, n / 2, first);
+						fused_doc(&want, 0, kind, k, n, v, n / 2, first);
+						assert_int_equal(got.len, want.len);
+						assert_memory_equal(got.data, want.data, want.len);
+					}
+				}
+			}
+		}
+	}
+	fused_doc(&got, 1, 0, "k", 1, "v", 1, 1);
+	const char expect[] = "{\"k\":\"v\",\"z\":[1,{\"b\":2}]}";
+	assert_int_equal(got.len, sizeof(expect) - 1);
+	assert_memory_equal(got.data, expect, sizeof(expect) - 1);
+	vg_buf_free(&got);
+	vg_buf_free(&want);
+}
+
 /* integers as printf writes them, at every digit-count edge */
 static void test_ints(void **state)
 {
@@ -288,6 +364,7 @@ int main(void)
 		cmocka_unit_test(test_misuse),
 		cmocka_unit_test(test_keys),
 		cmocka_unit_test(test_keys_every_position),
+		cmocka_unit_test(test_fused_calls),
 		cmocka_unit_test(test_ints),
 		cmocka_unit_test(test_again),
 	};
